@@ -1,0 +1,108 @@
+import { z } from "zod";
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address (0x…)");
+/** Names of environment variables, never their values: secrets stay out of config files. */
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be the NAME of an environment variable (A-Z, 0-9, _)");
+
+const observe = z
+  .object({
+    intervalSeconds: z.number().positive().max(3600).optional(),
+    everyBlock: z.boolean().optional(),
+  })
+  .strict()
+  .refine((o) => (o.intervalSeconds === undefined) !== (o.everyBlock === undefined || o.everyBlock === false), {
+    message: "set exactly one of intervalSeconds or everyBlock: true",
+  });
+
+const referenceProtocol = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/, "lowercase letters, digits and '-' only (it names queues and metrics)"),
+    adapter: z.literal("reference"),
+    protocol: address,
+    steward: address,
+    multicall: address.optional(),
+    /** Liquidity pool of each traded asset (market id → ConstantProductPool), read as its depth. */
+    pools: z.record(z.string(), address).default({}),
+    observe: observe.default({ intervalSeconds: 2 }),
+    policy: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const aaveProtocol = z
+  .object({
+    id: z.string().regex(/^[a-z0-9-]+$/, "lowercase letters, digits and '-' only (it names queues and metrics)"),
+    adapter: z.literal("aaveV3"),
+    addressesProvider: address,
+    dataProvider: address,
+    steward: address,
+    multicall: address.optional(),
+    /** Aave keeps no on-chain list of borrowers: the accounts whose positions are read. */
+    accounts: z.array(address).default([]),
+    observe: observe.default({ intervalSeconds: 2 }),
+    policy: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    chain: z
+      .object({
+        chainId: z.number().int().positive(),
+        /** A URL without secrets (a local node); use rpcUrlEnv for one that carries an API key. */
+        rpcUrl: z.url().optional(),
+        rpcUrlEnv: envName.optional(),
+        /** Blocks an observation may lag the head before the data is called stale. */
+        maxHeadLagBlocks: z.number().int().nonnegative().default(2),
+      })
+      .strict()
+      .refine((c) => (c.rpcUrl === undefined) !== (c.rpcUrlEnv === undefined), {
+        message: "set exactly one of rpcUrl or rpcUrlEnv",
+      }),
+    protocols: z.array(z.discriminatedUnion("adapter", [referenceProtocol, aaveProtocol])).min(1),
+    keeper: z
+      .object({
+        signerKeyEnv: envName.default("KEEPER_PRIVATE_KEY"),
+        confirmations: z.number().int().min(1).max(64).default(1),
+        maxFeePerGasGwei: z.number().positive().default(300),
+        /** Blocks to wait before a public transaction is called stuck and replaced. */
+        stuckAfterBlocks: z.number().int().positive().default(3),
+      })
+      .strict()
+      .default({ signerKeyEnv: "KEEPER_PRIVATE_KEY", confirmations: 1, maxFeePerGasGwei: 300, stuckAfterBlocks: 3 }),
+    flashbots: z
+      .object({
+        enabled: z.boolean().default(false),
+        relayUrl: z.url().optional(),
+        relayUrlEnv: envName.optional(),
+        authKeyEnv: envName.default("FLASHBOTS_AUTH_KEY"),
+        deadlineBlocks: z.number().int().positive().default(5),
+        fallbackToPublic: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
+    redis: z
+      .object({ url: z.string().default("redis://127.0.0.1:6379"), prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("svr") })
+      .strict()
+      .default({ url: "redis://127.0.0.1:6379", prefix: "svr" }),
+    metrics: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
+    alerts: z
+      .object({ webhookUrlEnv: envName.optional(), timeoutMs: z.number().int().positive().default(3000), retries: z.number().int().min(0).default(3) })
+      .strict()
+      .default({ timeoutMs: 3000, retries: 3 }),
+    log: z.object({ level: z.enum(["error", "warn", "info", "debug"]).default("info") }).strict().default({ level: "info" }),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.protocols.forEach((p, i) => {
+      if (seen.has(p.id)) ctx.addIssue({ code: "custom", path: ["protocols", i, "id"], message: `duplicate protocol id "${p.id}"` });
+      seen.add(p.id);
+    });
+    const fb = cfg.flashbots;
+    if (fb?.enabled && (fb.relayUrl === undefined) === (fb.relayUrlEnv === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["flashbots"], message: "enabled flashbots needs exactly one of relayUrl or relayUrlEnv" });
+    }
+  });
+
+export type KeeperConfig = z.infer<typeof configSchema>;
+export type ProtocolConfig = KeeperConfig["protocols"][number];

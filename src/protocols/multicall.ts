@@ -1,0 +1,122 @@
+import { Contract, Interface, type Provider, type Result } from "ethers";
+
+/** Address of Multicall3 on mainnet and most EVM chains. */
+export const CANONICAL_MULTICALL3 = "0xcA11bde05977b3631167028862bE2a173976CA11";
+
+const MULTICALL3_ABI = [
+  "function aggregate3((address target, bool allowFailure, bytes callData)[] calls) payable returns ((bool success, bytes returnData)[] returnData)",
+  "function getBlockNumber() view returns (uint256)",
+  "function getCurrentBlockTimestamp() view returns (uint256)",
+];
+
+export interface Call {
+  target: string;
+  callData: string;
+  /** A failing call then yields `{ success: false }` instead of failing the batch. */
+  allowFailure?: boolean;
+}
+
+export interface CallResult {
+  success: boolean;
+  returnData: string;
+}
+
+/** A read that names its decoder, so callers get values rather than bytes. */
+export interface TypedCall<T> {
+  target: string;
+  iface: Interface;
+  method: string;
+  args: readonly unknown[];
+  decode: (result: Result) => T;
+}
+
+/** Raised when a batch cannot be read; the keeper must never act on a partial snapshot. */
+export class MulticallError extends Error {
+  override readonly name = "MulticallError";
+  constructor(
+    message: string,
+    readonly details: { blockTag: number; index?: number; target?: string; cause?: unknown },
+  ) {
+    super(message);
+  }
+}
+
+export interface MulticallReaderOptions {
+  /** Calls per eth_call; large pages cost fewer round trips but more node gas. */
+  pageSize?: number;
+  /** Gas limit for each eth_call of a page; nodes cap eth_call gas (Hardhat: block gas limit). */
+  gasLimit?: bigint;
+}
+
+/**
+ * Batched, block-pinned reads through Multicall3. Pages go out concurrently so that a
+ * large book costs a handful of JSON-RPC requests (fewer still behind a batching provider).
+ */
+export class MulticallReader {
+  private readonly contract: Contract;
+  private readonly pageSize: number;
+  private readonly gasLimit: bigint | undefined;
+
+  constructor(
+    private readonly provider: Provider,
+    readonly address: string = CANONICAL_MULTICALL3,
+    options: MulticallReaderOptions = {},
+  ) {
+    this.contract = new Contract(address, MULTICALL3_ABI, provider);
+    this.pageSize = options.pageSize ?? 500;
+    this.gasLimit = options.gasLimit;
+  }
+
+  /** Every call at `blockTag`; throws MulticallError when a call that may not fail fails. */
+  async aggregate(calls: readonly Call[], blockTag: number): Promise<CallResult[]> {
+    const pages: Call[][] = [];
+    for (let i = 0; i < calls.length; i += this.pageSize) pages.push(calls.slice(i, i + this.pageSize));
+    const results = await Promise.all(pages.map((page, p) => this.aggregatePage(page, blockTag, p * this.pageSize)));
+    return results.flat();
+  }
+
+  /** Like `aggregate`, decoding each result with its own interface. */
+  async read<T>(calls: readonly TypedCall<T>[], blockTag: number): Promise<T[]> {
+    const raw = await this.aggregate(
+      calls.map((c) => ({ target: c.target, callData: c.iface.encodeFunctionData(c.method, c.args) })),
+      blockTag,
+    );
+    return raw.map((r, i) => {
+      const c = calls[i];
+      try {
+        return c.decode(c.iface.decodeFunctionResult(c.method, r.returnData));
+      } catch (cause) {
+        throw new MulticallError(`cannot decode ${c.method} from ${c.target} at block ${blockTag}`, {
+          blockTag,
+          index: i,
+          target: c.target,
+          cause,
+        });
+      }
+    });
+  }
+
+  private async aggregatePage(page: Call[], blockTag: number, offset: number): Promise<CallResult[]> {
+    let decoded: Result;
+    try {
+      const data = this.contract.interface.encodeFunctionData("aggregate3", [
+        page.map((c) => ({ target: c.target, allowFailure: c.allowFailure ?? false, callData: c.callData })),
+      ]);
+      const returned = await this.provider.call({ to: this.address, data, blockTag, gasLimit: this.gasLimit });
+      decoded = this.contract.interface.decodeFunctionResult("aggregate3", returned);
+    } catch (cause) {
+      throw new MulticallError(`multicall of ${page.length} calls at block ${blockTag} failed: ${errorText(cause)}`, {
+        blockTag,
+        index: offset,
+        cause,
+      });
+    }
+    const rows = decoded[0] as Result[];
+    return rows.map((row) => ({ success: Boolean(row[0]), returnData: String(row[1]) }));
+  }
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message.split("\n")[0];
+  return String(e);
+}
