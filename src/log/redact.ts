@@ -4,15 +4,16 @@
  * and the credential-bearing parts of URLs.
  */
 export class Redactor {
-  private readonly secrets = new Set<string>();
+  /** secret → what is printed instead (a URL keeps its host, so operators still know which RPC). */
+  private readonly secrets = new Map<string, string>();
 
   /** Registers values that must never be printed; short values are refused to avoid masking noise. */
   register(...values: (string | undefined)[]): this {
     for (const v of values) {
       if (!v || v.length < 8) continue;
-      this.secrets.add(v);
-      // A key may also be printed without or with its 0x prefix.
-      if (/^0x[0-9a-fA-F]{64}$/.test(v)) this.secrets.add(v.slice(2));
+      this.secrets.set(v, /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? redactUrl(v) : "[REDACTED]");
+      // A key may also be printed without its 0x prefix.
+      if (/^0x[0-9a-fA-F]{64}$/.test(v)) this.secrets.set(v.slice(2), "[REDACTED]");
     }
     return this;
   }
@@ -20,7 +21,7 @@ export class Redactor {
   /** `hex32Allowed`: the text is known to be a hash (a field named txHash, evidenceHash…), not a key. */
   redact(text: string, hex32Allowed = false): string {
     let out = text;
-    for (const s of this.secrets) out = out.split(s).join("[REDACTED]");
+    for (const [secret, replacement] of this.secrets) out = out.split(secret).join(replacement);
     return redactPatterns(out, hex32Allowed);
   }
 

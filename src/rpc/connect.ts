@@ -1,0 +1,89 @@
+import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { redactUrl } from "../log/redact";
+
+/** The RPC could not be used; the URL in the message has its secret parts removed. */
+export class RpcConnectionError extends Error {
+  override readonly name = "RpcConnectionError";
+  constructor(
+    message: string,
+    readonly url: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export class ChainIdMismatchError extends Error {
+  override readonly name = "ChainIdMismatchError";
+  constructor(
+    readonly expected: bigint,
+    readonly actual: bigint,
+    readonly url: string,
+  ) {
+    super(`the RPC at ${url} serves chain id ${actual}, but the config says chain.chainId = ${expected}`);
+  }
+}
+
+/**
+ * A JSON-RPC provider that counts the HTTP requests it makes (ethers batches concurrent
+ * calls into one request), so figures like "requests per snapshot" are measured at the transport.
+ */
+export class CountingJsonRpcProvider extends JsonRpcProvider {
+  requests = 0;
+  calls = 0;
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    this.requests += 1;
+    this.calls += Array.isArray(payload) ? payload.length : 1;
+    return super._send(payload);
+  }
+}
+
+export interface ConnectOptions {
+  /** Polling interval for block subscriptions, ms. */
+  pollingIntervalMs?: number;
+  /** Max JSON-RPC calls folded into one HTTP request. */
+  batchMaxCount?: number;
+}
+
+/**
+ * Connects to `url` and checks that it serves `chainId`. Fails with a typed error whose message
+ * never contains the URL's path or query (where providers put API keys).
+ */
+export async function connectRpc(url: string, chainId: number | bigint, opts: ConnectOptions = {}): Promise<CountingJsonRpcProvider> {
+  const shownUrl = redactUrl(url);
+  const expected = BigInt(chainId);
+  const provider = new CountingJsonRpcProvider(url, Network.from(expected), {
+    staticNetwork: true,
+    pollingInterval: opts.pollingIntervalMs ?? 1000,
+    batchMaxCount: opts.batchMaxCount ?? 100,
+  });
+  let actual: bigint;
+  try {
+    actual = BigInt(await withTimeout(provider.send("eth_chainId", []) as Promise<string>, 10_000));
+  } catch (cause) {
+    provider.destroy();
+    throw new RpcConnectionError(`cannot reach the RPC at ${shownUrl}: ${describe(cause)}`, shownUrl, cause);
+  }
+  if (actual !== expected) {
+    provider.destroy();
+    throw new ChainIdMismatchError(expected, actual, shownUrl);
+  }
+  return provider;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
+}
+
+function describe(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  // ethers repeats the request (and so the URL) inside its messages.
+  return redactUrl(text.split("\n")[0]).slice(0, 200);
+}
