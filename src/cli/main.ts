@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { Command, Option } from "commander";
+import { registerStatus } from "./commands/status";
+
+/** svr-keeper's command line: one sub-command a job an operator does. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("svr-keeper")
+    .description("Guards the Security-to-Value Ratio of on-chain derivative and margin protocols")
+    .showHelpAfterError()
+    .addOption(new Option("--log-level <level>", "log level for stderr JSON logs").choices(["error", "warn", "info", "debug"]).default("warn"));
+  registerStatus(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      // Typed errors carry a message written for the operator; anything else is a bug worth its stack.
+      const err = e as Error;
+      process.stderr.write(`svr-keeper: ${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}\n`);
+      process.exitCode = 1;
+    });
+}

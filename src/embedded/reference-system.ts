@@ -1,0 +1,137 @@
+import { Contract, parseUnits, type Signer } from "ethers";
+import { textToMarketId } from "../protocols/units";
+import { ArtifactStore } from "./artifacts";
+
+/** One traded market of the reference protocol, as the embedded deployment lists it. */
+export interface MarketSpec {
+  /** Readable id, stored on-chain as bytes32 ("ETH-USD"). */
+  name: string;
+  baseSymbol: string;
+  /** USD price at deployment. */
+  price: number;
+  imrBps: number;
+  mmrBps: number;
+  liqFeeBps: number;
+  /** USD notional per side. */
+  capUsd: number;
+  /** USD on each side of the base/USD constant-product pool. */
+  poolDepthUsd: number;
+}
+
+export const DEFAULT_MARKETS: MarketSpec[] = [
+  { name: "ETH-USD", baseSymbol: "WETH", price: 3000, imrBps: 1000, mmrBps: 500, liqFeeBps: 100, capUsd: 60_000_000, poolDepthUsd: 20_000_000 },
+  { name: "BTC-USD", baseSymbol: "WBTC", price: 60_000, imrBps: 1000, mmrBps: 500, liqFeeBps: 100, capUsd: 80_000_000, poolDepthUsd: 30_000_000 },
+  { name: "SOL-USD", baseSymbol: "WSOL", price: 150, imrBps: 2000, mmrBps: 1000, liqFeeBps: 200, capUsd: 20_000_000, poolDepthUsd: 4_000_000 },
+];
+
+export const FEED_DECIMALS = 8;
+export const USDC_DECIMALS = 6;
+
+export interface DeployedMarket extends MarketSpec {
+  id: string;
+  feed: Contract;
+  baseToken: Contract;
+  pool: Contract;
+}
+
+export interface ReferenceSystem {
+  usdc: Contract;
+  perps: Contract;
+  steward: Contract;
+  multicall: Contract;
+  markets: DeployedMarket[];
+  governance: Signer;
+  artifacts: ArtifactStore;
+}
+
+export interface DeployOptions {
+  markets?: MarketSpec[];
+  /** Oracle heartbeat, seconds. */
+  heartbeat?: number;
+  /** Allowlisted keeper addresses. */
+  keepers?: string[];
+  liquidityUsd?: number;
+  insuranceUsd?: number;
+  maxDeleverageNotionalUsd?: number;
+}
+
+/** Per-parameter steward bounds: tighten fast (big steps, short delay), loosen slowly. */
+export const DEFAULT_BOUNDS = {
+  margin: { maxTightenBps: 5000, maxLoosenBps: 1000, tightenDelay: 60, loosenDelay: 6 * 3600 },
+  cap: { maxTightenBps: 5000, maxLoosenBps: 1000, tightenDelay: 60, loosenDelay: 6 * 3600 },
+};
+
+const usd18 = (v: number) => parseUnits(v.toFixed(6), 18);
+const usdc = (v: number) => parseUnits(v.toFixed(2), USDC_DECIMALS);
+
+/**
+ * Deploys the reference perpetuals protocol, its RiskSteward (installed as risk admin),
+ * Chainlink-compatible feeds, one constant-product pool per traded asset and Multicall3,
+ * with the pool and insurance fund funded. `governance` owns everything.
+ */
+export async function deployReferenceSystem(governance: Signer, opts: DeployOptions = {}, artifacts = new ArtifactStore()): Promise<ReferenceSystem> {
+  const specs = opts.markets ?? DEFAULT_MARKETS;
+  const gov = await governance.getAddress();
+  const deploy = async (name: string, ...args: unknown[]) => {
+    const c = await artifacts.factory(name, governance).deploy(...args);
+    await c.waitForDeployment();
+    return c as unknown as Contract;
+  };
+  const send = async (p: Promise<{ wait(): Promise<unknown> }>) => (await p).wait();
+
+  const usdcToken = await deploy("MintableERC20", "USD Coin", "USDC", USDC_DECIMALS);
+  const perps = await deploy("ReferencePerps", await usdcToken.getAddress(), gov);
+  const steward = await deploy("RiskSteward", await perps.getAddress(), gov);
+  const multicall = await deploy("Multicall3");
+  await send(perps.setRiskAdmin(await steward.getAddress()));
+
+  const markets: DeployedMarket[] = [];
+  for (const spec of specs) {
+    const id = textToMarketId(spec.name);
+    const feed = await deploy("MockV3Aggregator", FEED_DECIMALS, parseUnits(String(spec.price), FEED_DECIMALS));
+    const baseToken = await deploy("MintableERC20", `Wrapped ${spec.baseSymbol.slice(1)}`, spec.baseSymbol, 18);
+    const pool = await deploy("ConstantProductPool", await baseToken.getAddress(), await usdcToken.getAddress(), 30);
+    await send(
+      perps.addMarket(id, await feed.getAddress(), opts.heartbeat ?? 3600, spec.imrBps, spec.mmrBps, spec.liqFeeBps, usd18(spec.capUsd), usd18(spec.capUsd)),
+    );
+    const baseAmount = parseUnits((spec.poolDepthUsd / spec.price).toFixed(6), 18);
+    await send(baseToken.mint(gov, baseAmount));
+    await send(usdcToken.mint(gov, usdc(spec.poolDepthUsd)));
+    await send(baseToken.approve(await pool.getAddress(), baseAmount));
+    await send(usdcToken.approve(await pool.getAddress(), usdc(spec.poolDepthUsd)));
+    await send(pool.addLiquidity(baseAmount, usdc(spec.poolDepthUsd)));
+    await configureStewardBounds(steward, id, spec);
+    markets.push({ ...spec, id, feed, baseToken, pool });
+  }
+
+  const liquidity = usdc(opts.liquidityUsd ?? 50_000_000);
+  const insurance = usdc(opts.insuranceUsd ?? 2_000_000);
+  await send(usdcToken.mint(gov, liquidity + insurance));
+  await send(usdcToken.approve(await perps.getAddress(), liquidity + insurance));
+  await send(perps.provideLiquidity(liquidity));
+  await send(perps.fundInsurance(insurance));
+  await send(steward.setMaxDeleverageNotional(usd18(opts.maxDeleverageNotionalUsd ?? 5_000_000)));
+  for (const k of opts.keepers ?? []) await send(steward.setKeeper(k, true));
+
+  return { usdc: usdcToken, perps, steward, multicall, markets, governance, artifacts };
+}
+
+async function configureStewardBounds(steward: Contract, marketId: string, spec: MarketSpec): Promise<void> {
+  const m = DEFAULT_BOUNDS.margin;
+  const c = DEFAULT_BOUNDS.cap;
+  const margin = (min: number, max: number) => ({ min, max, ...m, tightenIsIncrease: true });
+  const cap = { min: usd18(spec.capUsd / 100), max: usd18(spec.capUsd * 2), ...c, tightenIsIncrease: false };
+  for (const [param, bounds] of [
+    ["IMR", margin(spec.imrBps / 2, 5000)],
+    ["MMR", margin(spec.mmrBps / 2, 4000)],
+    ["LONG_CAP", cap],
+    ["SHORT_CAP", cap],
+  ] as const) {
+    await (await steward.setBounds(marketId, paramId(param), bounds)).wait();
+  }
+}
+
+/** Steward parameter ids are the ASCII names right-padded to bytes32, as the contract declares them. */
+export function paramId(name: "IMR" | "MMR" | "LONG_CAP" | "SHORT_CAP"): string {
+  return textToMarketId(name);
+}

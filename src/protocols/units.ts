@@ -1,0 +1,33 @@
+/**
+ * Conversions at the adapter boundary: on-chain integers become floats for the risk engine,
+ * and nothing float ever travels the other way without explicit rounding (see policy).
+ */
+
+/** bigint with `decimals` → float, exact to float64 precision (splits to avoid losing the integer part). */
+export function toFloat(value: bigint, decimals: number): number {
+  const scale = 10n ** BigInt(decimals);
+  const whole = value / scale;
+  const frac = value % scale;
+  return Number(whole) + Number(frac) / Number(scale);
+}
+
+export const WAD = 10n ** 18n;
+export const BPS = 10_000n;
+
+export function bpsToFraction(bps: bigint): number {
+  return Number(bps) / 10_000;
+}
+
+/** Market ids are bytes32 on-chain and readable text off-chain ("ETH-USD"). */
+export function marketIdToText(id: string): string {
+  const hex = id.startsWith("0x") ? id.slice(2) : id;
+  const bytes = Buffer.from(hex, "hex");
+  const end = bytes.indexOf(0);
+  return bytes.subarray(0, end === -1 ? bytes.length : end).toString("utf8");
+}
+
+export function textToMarketId(text: string): string {
+  const bytes = Buffer.from(text, "utf8");
+  if (bytes.length > 31) throw new RangeError(`market id "${text}" is longer than 31 bytes`);
+  return "0x" + Buffer.concat([bytes, Buffer.alloc(32 - bytes.length)]).toString("hex");
+}
