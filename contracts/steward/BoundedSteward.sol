@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Errors} from "../errors/Errors.sol";
 
 /// @title BoundedSteward
@@ -11,7 +11,7 @@ import {Errors} from "../errors/Errors.sol";
 /// keeper may move it — separately toward safety (tighten: fast) and away from it (loosen: slowly).
 /// Every keeper action carries an idempotency key that can be executed once, and an evidence hash
 /// (the digest of the inputs the keeper decided on) that lands in the event log for replay.
-abstract contract BoundedSteward is Ownable2Step, ReentrancyGuard {
+abstract contract BoundedSteward is Ownable2Step, ReentrancyGuardTransient {
     /// @dev Two storage slots per (market, param): the range, then the rule and its last update.
     struct Range {
         uint128 min;
