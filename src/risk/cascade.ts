@@ -1,0 +1,231 @@
+/**
+ * Liquidation cascades.
+ *
+ * A scenario shocks asset prices (a vector: correlated assets move together), re-centres each
+ * asset's pool at the shocked price, and then repeats rounds until nothing more is liquidated:
+ *
+ * 1. every position under maintenance at the current marks is liquidated (a long when
+ *    mark < its liquidation price, a short when mark > it); its notional is counted at that mark;
+ * 2. per asset, the round's closes are netted (longs sell base, shorts buy it) and the net is traded
+ *    against the asset's liquidity; every close of the round executes at the trade's average price,
+ *    which carries the slippage;
+ * 3. each closed position settles at that price: equity = collateral + side·size·(exec − entry), and
+ *    the liquidator is paid fee·size·exec. What equity cannot pay (fee − equity, when positive) is a
+ *    deficit. Paying the fee in full is deliberately conservative: liquidators must be paid for the
+ *    cascade to happen at all, so the model does not count on unpaid liquidations;
+ * 4. the trade moves the price; marks follow it (mark = price × basis) and the next round starts.
+ *
+ * Deficits are paid by the protocol's insurance fund; what is left is the shortfall (bad debt).
+ * A pool that runs out (a depth table's edge, or buying a pool empty) leaves base unfilled: unfilled
+ * sales recover nothing, unfilled purchases cost twice the final price.
+ *
+ * Cost: positions are sorted once by liquidation price (compileBook); each round advances a pointer
+ * per market and side, so a scenario touches each position at most once: O(N), and the post-cascade
+ * open interest comes from per-market running sums, not a rescan.
+ */
+import { compileBook, type CompiledBook, type CompileOptions } from "./book";
+import { RiskInputError } from "./errors";
+import { openVenue, type Venue } from "./liquidity";
+import type { Snapshot } from "./snapshot";
+
+/** Asset id → fractional move (−0.3 is −30 %). Assets not named do not move. */
+export type ShockVector = Record<string, number>;
+
+export interface ProtocolOutcome {
+  protocol: string;
+  /** Collateral value ÷ remaining open interest after the cascade; null when nothing is left open. */
+  svr: number | null;
+  liquidatedNotional: number;
+  liquidatedPositions: number;
+  /** Losses the liquidated positions could not cover, before the insurance fund. */
+  deficit: number;
+  insuranceUsed: number;
+  /** Bad debt left after the insurance fund. */
+  shortfall: number;
+}
+
+export interface ScenarioResult extends Omit<ProtocolOutcome, "protocol"> {
+  shocks: ShockVector;
+  /** Rounds in which at least one position was liquidated. */
+  rounds: number;
+  finalPrices: Record<string, number>;
+  /** Per protocol (one entry unless several protocols were compiled together). */
+  protocols: ProtocolOutcome[];
+}
+
+export interface ScenarioOptions extends CompileOptions {
+  /** Safety stop; a cascade reaches its fixed point long before (each round liquidates ≥ 1 position). */
+  maxRounds?: number;
+}
+
+function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Array {
+  const prices = new Float64Array(book.assets.length);
+  const known = new Map(book.assets.map((a, i) => [a.id, i]));
+  for (const [id, s] of Object.entries(shocks)) {
+    if (!known.has(id)) throw new RiskInputError(`shocks.${id}`, "unknown asset");
+    if (!Number.isFinite(s) || s <= -1) throw new RiskInputError(`shocks.${id}`, `must be a finite move > −100 % (got ${s})`);
+  }
+  book.assets.forEach((a, i) => (prices[i] = a.price * (1 + (shocks[a.id] ?? 0))));
+  return prices;
+}
+
+/** Runs one scenario on a snapshot (compiled on the fly) or on an already compiled book. */
+export function runScenario(input: Snapshot | CompiledBook, shocks: ShockVector, opts: ScenarioOptions = {}): ScenarioResult {
+  const book = isCompiled(input) ? input : compileBook(input, opts);
+  if (isCompiled(input) && opts.mmrOverride) throw new RiskInputError("mmrOverride", "pass a snapshot, not a compiled book, to override margins");
+  return cascade(book, shocks, opts.maxRounds ?? 10_000);
+}
+
+export function isCompiled(x: Snapshot | CompiledBook): x is CompiledBook {
+  return (x as CompiledBook).liqPrice instanceof Float64Array;
+}
+
+function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): ScenarioResult {
+  const prices = checkShocks(book, shocks);
+  const A = book.assets.length;
+  const M = book.markets.length;
+  const P = book.protocols.length;
+  const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
+  const { liqPrice, size, entry, collateral } = book;
+
+  const lp = new Int32Array(M);
+  const sp = new Int32Array(M);
+  const roundStartL = new Int32Array(M);
+  const roundStartS = new Int32Array(M);
+  const liquidatedSize = new Float64Array(M);
+  const liquidatedNotional = new Float64Array(P);
+  const liquidatedCount = new Int32Array(P);
+  const deficit = new Float64Array(P);
+  const netSold = new Float64Array(A);
+  const traded = new Uint8Array(A);
+  const avg = new Float64Array(A);
+  const roundStartPrice = new Float64Array(A);
+  const unfilledShare = new Float64Array(A);
+
+  let rounds = 0;
+  while (rounds < maxRounds) {
+    netSold.fill(0);
+    traded.fill(0);
+    let any = false;
+    for (let m = 0; m < M; m++) {
+      const mk = book.markets[m];
+      const a = mk.asset;
+      const mark = prices[a] * mk.basis;
+      roundStartL[m] = lp[m];
+      roundStartS[m] = sp[m];
+      let soldBase = 0;
+      let j = lp[m];
+      const longs = mk.longs;
+      while (j < longs.length && liqPrice[longs[j]] > mark) soldBase += size[longs[j++]];
+      lp[m] = j;
+      let k = sp[m];
+      const shorts = mk.shorts;
+      while (k < shorts.length && liqPrice[shorts[k]] < mark) soldBase -= size[shorts[k++]];
+      sp[m] = k;
+      const count = j - roundStartL[m] + (k - roundStartS[m]);
+      if (count > 0) {
+        any = true;
+        traded[a] = 1;
+        netSold[a] += soldBase; // sizes are units of the market's asset
+        liquidatedCount[mk.protocol] += count;
+      }
+    }
+    if (!any) break;
+    rounds++;
+
+    roundStartPrice.set(prices);
+    for (let a = 0; a < A; a++) {
+      if (!traded[a]) continue;
+      const fill = venues[a].trade(netSold[a]);
+      avg[a] = fill.avgPrice;
+      unfilledShare[a] = netSold[a] !== 0 ? fill.unfilled / Math.abs(netSold[a]) : 0;
+      prices[a] = fill.newPrice;
+    }
+
+    for (let m = 0; m < M; m++) {
+      const mk = book.markets[m];
+      if (lp[m] === roundStartL[m] && sp[m] === roundStartS[m]) continue;
+      const a = mk.asset;
+      const fee = mk.liquidationFee;
+      const u = unfilledShare[a];
+      const exec = avg[a] * mk.basis;
+      const longExec = netSold[a] > 0 ? exec * (1 - u) : exec;
+      const shortExec = netSold[a] < 0 ? exec * (1 - u) + 2 * prices[a] * mk.basis * u : exec;
+      let def = 0;
+      let liqSize = 0;
+      for (let j = roundStartL[m]; j < lp[m]; j++) {
+        const i = mk.longs[j];
+        const q = size[i];
+        const equity = collateral[i] + q * (longExec - entry[i]);
+        const d = fee * q * longExec - equity;
+        if (d > 0) def += d;
+        liqSize += q;
+      }
+      for (let j = roundStartS[m]; j < sp[m]; j++) {
+        const i = mk.shorts[j];
+        const q = size[i];
+        const equity = collateral[i] + q * (entry[i] - shortExec);
+        const d = fee * q * shortExec - equity;
+        if (d > 0) def += d;
+        liqSize += q;
+      }
+      liquidatedSize[m] += liqSize;
+      // Notional at the mark that triggered the round (the price before this round's trade).
+      liquidatedNotional[mk.protocol] += liqSize * roundStartPrice[a] * mk.basis;
+      deficit[mk.protocol] += def;
+    }
+  }
+  return summarize(book, shocks, prices, rounds, liquidatedSize, liquidatedNotional, liquidatedCount, deficit);
+}
+
+function summarize(
+  book: CompiledBook,
+  shocks: ShockVector,
+  prices: Float64Array,
+  rounds: number,
+  liquidatedSize: Float64Array,
+  liquidatedNotional: Float64Array,
+  liquidatedCount: Int32Array,
+  deficit: Float64Array,
+): ScenarioResult {
+  const P = book.protocols.length;
+  const C = new Float64Array(P);
+  const V = new Float64Array(P);
+  book.assets.forEach((a, i) => {
+    for (let p = 0; p < P; p++) C[p] += a.amountByProtocol[p] * prices[i];
+  });
+  book.markets.forEach((mk, m) => {
+    V[mk.protocol] += (mk.longSize + mk.shortSize - liquidatedSize[m]) * prices[mk.asset] * mk.basis;
+  });
+  const protocols: ProtocolOutcome[] = book.protocols.map((pr, p) => {
+    const used = Math.min(deficit[p], pr.insuranceFund);
+    // Remaining open interest below a rounding crumb counts as nothing open.
+    const v = V[p] > 1e-9 ? V[p] : 0;
+    return {
+      protocol: pr.id,
+      svr: v > 0 ? C[p] / v : null,
+      liquidatedNotional: liquidatedNotional[p],
+      liquidatedPositions: liquidatedCount[p],
+      deficit: deficit[p],
+      insuranceUsed: used,
+      shortfall: deficit[p] - used,
+    };
+  });
+  const sum = (f: (o: ProtocolOutcome) => number) => protocols.reduce((s, o) => s + f(o), 0);
+  const totalC = C.reduce((s, x) => s + x, 0);
+  const totalV = V.reduce((s, x) => s + (x > 1e-9 ? x : 0), 0);
+  const finalPrices: Record<string, number> = {};
+  book.assets.forEach((a, i) => (finalPrices[a.id] = prices[i]));
+  return {
+    shocks,
+    svr: totalV > 0 ? totalC / totalV : null,
+    liquidatedNotional: sum((o) => o.liquidatedNotional),
+    liquidatedPositions: sum((o) => o.liquidatedPositions),
+    deficit: sum((o) => o.deficit),
+    insuranceUsed: sum((o) => o.insuranceUsed),
+    shortfall: sum((o) => o.shortfall),
+    rounds,
+    finalPrices,
+    protocols,
+  };
+}

@@ -1,0 +1,15 @@
+/** The risk engine: pure functions of snapshots, no I/O. See SPEC §1. */
+export * from "./snapshot";
+export { SnapshotValidationError, RiskInputError } from "./errors";
+export { validateSnapshot } from "./validate";
+export { computeMetrics, type Metrics, type SnapshotMetrics } from "./metrics";
+export { compileBook, compileBooks, liquidationPrice, type CompiledBook, type CompileOptions } from "./book";
+export { openVenue, type Fill, type Venue } from "./liquidity";
+export { runScenario, type ScenarioResult, type ScenarioOptions, type ShockVector, type ProtocolOutcome } from "./cascade";
+export { stressGrid, breakingShock, correlatedShocks, defaultBetas, type Betas, type GridPoint, type GridOptions, type BreakingShock } from "./stress";
+export { runContagion } from "./contagion";
+export { forecast, leastSquaresSlope, fitLogBrownian, firstPassageProbability, type Forecast, type ForecastOptions, type SvrObservation } from "./forecast";
+export { normalCdf } from "./normal";
+
+/** Bumped whenever a change to the engine can change a decision; part of every evidence hash. */
+export const MODEL_VERSION = "svr-risk/1";
