@@ -6,7 +6,7 @@ export interface OnchainMarketState {
   id: string;
   /** Current parameters as stored on-chain (bps for ratios, 18-decimal USD for caps). */
   params: Record<string, bigint>;
-  oracle: { address: string; answer: bigint; decimals: number; updatedAt: bigint };
+  oracle: { address: string; answer: bigint; decimals: number; updatedAt: bigint; /** Max age the protocol accepts, seconds. */ heartbeat?: bigint };
 }
 
 /** Per market and parameter, what the steward allows (read from the steward on-chain). */

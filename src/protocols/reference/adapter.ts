@@ -1,0 +1,279 @@
+import { Interface, type Provider, type Result } from "ethers";
+import { ArtifactStore } from "../../embedded/artifacts";
+import type { ActionProvenance, ActionRequest } from "../../policy/actions";
+import type { AssetState, MarketState, Position, Snapshot } from "../../risk/snapshot";
+import type { OnchainMarketState, ParamBounds, PopulatedAction, ProtocolAdapter, ProtocolSnapshot, StewardState } from "../adapter";
+import { NoContractError, OracleAnswerError, UnknownMarketError, UnsupportedActionError } from "../errors";
+import { MulticallReader, type TypedCall } from "../multicall";
+import { marketIdToText, textToMarketId, toFloat } from "../units";
+
+export interface ReferenceAdapterOptions {
+  protocolId: string;
+  chainId: bigint;
+  perps: string;
+  steward: string;
+  multicall: string;
+  /** Market name ("ETH-USD") → ConstantProductPool read as that asset's liquidity depth. */
+  pools?: Record<string, string>;
+  /** Haircut applied to the stablecoin collateral (0 for a fully trusted stablecoin). */
+  collateralHaircut?: number;
+  /** Positions per getPositions call; each costs ~15k gas of cold reads per position. */
+  positionsPerCall?: number;
+}
+
+const PARAMS = ["IMR", "MMR", "LONG_CAP", "SHORT_CAP"] as const;
+const POSITION_PAGE = 250;
+
+interface RawMarket {
+  id: string;
+  name: string;
+  feed: string;
+  feedDecimals: number;
+  heartbeat: bigint;
+  imrBps: bigint;
+  mmrBps: bigint;
+  liqFeeBps: bigint;
+  longCap: bigint;
+  shortCap: bigint;
+}
+
+/**
+ * Reads the reference perpetuals protocol, its steward, oracles and pools at one pinned block in
+ * two rounds of Multicall3 reads (state and markets, then everything that depends on them), and
+ * addresses actions to its RiskSteward.
+ */
+export class ReferencePerpsAdapter implements ProtocolAdapter {
+  readonly protocolId: string;
+  readonly chainId: bigint;
+  private readonly perps: Interface;
+  private readonly steward: Interface;
+  private readonly feed: Interface;
+  private readonly pool: Interface;
+  private readonly reader: MulticallReader;
+  private readonly pageLimit: number;
+
+  constructor(
+    private readonly provider: Provider,
+    private readonly opts: ReferenceAdapterOptions,
+    artifacts = new ArtifactStore(),
+  ) {
+    this.protocolId = opts.protocolId;
+    this.chainId = opts.chainId;
+    this.perps = artifacts.iface("ReferencePerps");
+    this.steward = artifacts.iface("RiskSteward");
+    this.feed = artifacts.iface("MockV3Aggregator");
+    this.pool = artifacts.iface("ConstantProductPool");
+    this.pageLimit = opts.positionsPerCall ?? POSITION_PAGE;
+    // getPositions pages are heavy: few per eth_call keeps each under the node's gas cap.
+    this.reader = new MulticallReader(provider, opts.multicall, { pageSize: Math.max(1, Math.floor(24 / Math.ceil(this.pageLimit / 100))) });
+  }
+
+  /** Checks that every configured address holds code; call once at start. */
+  async verifyDeployment(): Promise<void> {
+    const roles: [string, string][] = [
+      ["protocol", this.opts.perps],
+      ["steward", this.opts.steward],
+      ["multicall", this.opts.multicall],
+      ...Object.entries(this.opts.pools ?? {}).map(([m, a]) => [`pool of ${m}`, a] as [string, string]),
+    ];
+    const codes = await Promise.all(roles.map(([, a]) => this.provider.getCode(a)));
+    codes.forEach((code, i) => {
+      if (code === "0x") throw new NoContractError(roles[i][0], roles[i][1], this.chainId);
+    });
+  }
+
+  async readSnapshot(blockNumber: number): Promise<ProtocolSnapshot> {
+    const call = <T>(target: string, iface: Interface, method: string, args: readonly unknown[], decode: (r: Result) => T): TypedCall<T> => ({
+      target,
+      iface,
+      method,
+      args,
+      decode,
+    });
+    const [header, first] = await Promise.all([
+      this.provider.getBlock(blockNumber),
+      this.reader.read<unknown>(
+        [
+          call(this.opts.perps, this.perps, "getProtocolState", [], (r) => r[0]),
+          call(this.opts.perps, this.perps, "getMarkets", [], (r) => r[0]),
+          call(this.opts.steward, this.steward, "frozen", [], (r) => r[0]),
+          call(this.opts.steward, this.steward, "maxDeleverageNotional", [], (r) => r[0]),
+        ],
+        blockNumber,
+      ),
+    ]);
+    if (!header) throw new Error(`block ${blockNumber} not found`);
+    const state = first[0] as Result;
+    const markets: RawMarket[] = (first[1] as Result[]).map((m) => ({
+      id: m.id as string,
+      name: marketIdToText(m.id as string),
+      feed: m.feed as string,
+      feedDecimals: Number(m.feedDecimals),
+      heartbeat: BigInt(m.heartbeat),
+      imrBps: BigInt(m.imrBps),
+      mmrBps: BigInt(m.mmrBps),
+      liqFeeBps: BigInt(m.liqFeeBps),
+      longCap: BigInt(m.longCap),
+      shortCap: BigInt(m.shortCap),
+    }));
+    const collateralDecimals = Number(state.collateralDecimals);
+    const positionCount = Number(state.positionCount);
+
+    const pools = this.opts.pools ?? {};
+    const second: TypedCall<unknown>[] = [];
+    for (const m of markets) second.push(call(m.feed, this.feed, "latestRoundData", [], (r) => ({ answer: r[1] as bigint, updatedAt: r[3] as bigint })));
+    for (const m of markets) {
+      const pool = pools[m.name];
+      if (pool) second.push(call(pool, this.pool, "getReserves", [], (r) => [r[0] as bigint, r[1] as bigint]));
+    }
+    const marketIds = markets.flatMap((m) => PARAMS.map(() => m.id));
+    const paramIds = markets.flatMap(() => PARAMS.map((p) => textToMarketId(p)));
+    second.push(call(this.opts.steward, this.steward, "getBoundsBatch", [marketIds, paramIds], (r) => r));
+    const pageCount = Math.ceil(positionCount / this.pageLimit);
+    for (let i = 0; i < pageCount; i++) second.push(call(this.opts.perps, this.perps, "getPositions", [i * this.pageLimit, this.pageLimit], (r) => r[0]));
+    const results = await this.reader.read(second, blockNumber);
+
+    let k = 0;
+    const oracles = markets.map(() => results[k++] as { answer: bigint; updatedAt: bigint });
+    const reserves = new Map<string, [bigint, bigint]>();
+    for (const m of markets) if (pools[m.name]) reserves.set(m.name, results[k++] as [bigint, bigint]);
+    const boundsResult = results[k++] as Result;
+    const pages = results.slice(k) as Result[][];
+
+    const onchainMarkets: OnchainMarketState[] = markets.map((m, i) => {
+      if (oracles[i].answer <= 0n) throw new OracleAnswerError(m.name, m.feed, oracles[i].answer);
+      return {
+        id: m.name,
+        params: { IMR: m.imrBps, MMR: m.mmrBps, LONG_CAP: m.longCap, SHORT_CAP: m.shortCap, LIQ_FEE: m.liqFeeBps },
+        oracle: { address: m.feed, answer: oracles[i].answer, decimals: m.feedDecimals, updatedAt: oracles[i].updatedAt, heartbeat: m.heartbeat },
+      };
+    });
+
+    const riskMarkets: MarketState[] = markets.map((m, i) => ({
+      id: m.name,
+      asset: baseOf(m.name),
+      mark: toFloat(oracles[i].answer, m.feedDecimals),
+      imr: Number(m.imrBps) / 10_000,
+      mmr: Number(m.mmrBps) / 10_000,
+      liquidationFee: Number(m.liqFeeBps) / 10_000,
+      oiCapLong: toFloat(m.longCap, 18),
+      oiCapShort: toFloat(m.shortCap, 18),
+    }));
+    const locked = BigInt(state.totalTraderCollateral) + BigInt(state.poolBalance) + BigInt(state.insuranceFund);
+    const assets: AssetState[] = [
+      { id: "USD", price: 1, amount: toFloat(locked, collateralDecimals), haircut: this.opts.collateralHaircut ?? 0, liquidity: { kind: "none" } },
+      ...markets.map((m, i): AssetState => {
+        const r = reserves.get(m.name);
+        return {
+          id: baseOf(m.name),
+          price: toFloat(oracles[i].answer, m.feedDecimals),
+          amount: 0,
+          haircut: 0,
+          liquidity: r ? { kind: "constantProduct", baseReserve: toFloat(r[0], 18), quoteReserve: toFloat(r[1], collateralDecimals) } : { kind: "none" },
+          priceUpdatedAt: Number(oracles[i].updatedAt),
+        };
+      }),
+    ];
+    const nameById = new Map(markets.map((m) => [m.id, m.name]));
+    const positions: Position[] = [];
+    for (const page of pages) {
+      for (const p of page) {
+        positions.push({
+          id: String(p.id),
+          account: p.account as string,
+          market: nameById.get(p.market as string) ?? marketIdToText(p.market as string),
+          side: p.isLong ? 1 : -1,
+          size: toFloat(BigInt(p.size), 18),
+          entryPrice: toFloat(BigInt(p.entryPrice), 18),
+          collateral: toFloat(BigInt(p.collateral), collateralDecimals),
+        });
+      }
+    }
+    const risk: Snapshot = {
+      protocol: this.protocolId,
+      block: blockNumber,
+      timestamp: header.timestamp,
+      assets,
+      markets: riskMarkets,
+      positions,
+      insuranceFund: toFloat(BigInt(state.insuranceFund), collateralDecimals),
+    };
+    return {
+      risk,
+      block: { number: blockNumber, hash: header.hash ?? "", timestamp: header.timestamp },
+      markets: onchainMarkets,
+      steward: this.stewardState(first[2] as boolean, first[3] as bigint, markets, boundsResult),
+    };
+  }
+
+  buildAction(action: ActionRequest, provenance: ActionProvenance): PopulatedAction {
+    const { idempotencyKey: key, evidenceHash: evidence } = provenance;
+    const market = textToMarketId(action.market);
+    let data: string;
+    switch (action.kind) {
+      case "setMarginRatios":
+        data = this.steward.encodeFunctionData("updateMarginRatios", [market, action.imrBps, action.mmrBps, key, evidence]);
+        break;
+      case "setOpenInterestCaps":
+        data = this.steward.encodeFunctionData("updateOpenInterestCaps", [market, action.longCap, action.shortCap, key, evidence]);
+        break;
+      case "deleverage":
+        data = this.steward.encodeFunctionData("deleverage", [
+          market,
+          action.reductions.map((r) => r.positionId),
+          action.reductions.map((r) => r.sizeDelta),
+          key,
+          evidence,
+        ]);
+        break;
+      default:
+        throw new UnsupportedActionError("reference", action.kind);
+    }
+    return { to: this.opts.steward, data, value: 0n };
+  }
+
+  async readParams(market: string, blockNumber: number): Promise<Record<string, bigint>> {
+    const id = textToMarketId(market);
+    const [[imr, mmr], [longCap, shortCap]] = await this.reader.read<bigint[]>(
+      [
+        { target: this.opts.perps, iface: this.perps, method: "marginRatios", args: [id], decode: (r) => [BigInt(r[0]), BigInt(r[1])] },
+        { target: this.opts.perps, iface: this.perps, method: "openInterestCaps", args: [id], decode: (r) => [BigInt(r[0]), BigInt(r[1])] },
+      ],
+      blockNumber,
+    ).catch((e: unknown) => {
+      throw (e as Error).message.includes("UnknownMarket") ? new UnknownMarketError(this.protocolId, market) : e;
+    });
+    return { IMR: imr, MMR: mmr, LONG_CAP: longCap, SHORT_CAP: shortCap };
+  }
+
+  private stewardState(frozen: boolean, maxDeleverageNotional: bigint, markets: RawMarket[], r: Result): StewardState {
+    const [bounds, lastUpdates, configured] = [r[0] as Result[], r[1] as bigint[], r[2] as boolean[]];
+    const out: StewardState["bounds"] = {};
+    let i = 0;
+    for (const m of markets) {
+      out[m.name] = {};
+      for (const p of PARAMS) {
+        const b = bounds[i];
+        if (configured[i]) {
+          const pb: ParamBounds = {
+            min: BigInt(b.min),
+            max: BigInt(b.max),
+            maxTightenBps: BigInt(b.maxTightenBps),
+            maxLoosenBps: BigInt(b.maxLoosenBps),
+            tightenDelay: BigInt(b.tightenDelay),
+            loosenDelay: BigInt(b.loosenDelay),
+            lastUpdate: BigInt(lastUpdates[i]),
+          };
+          out[m.name][p] = pb;
+        }
+        i++;
+      }
+    }
+    return { address: this.opts.steward, frozen, bounds: out, maxDeleverageNotional };
+  }
+}
+
+/** "ETH-USD" → "ETH": the traded asset a market's mark follows. */
+export function baseOf(marketName: string): string {
+  return marketName.split("-")[0];
+}
