@@ -1,14 +1,13 @@
+import { formatUnits } from "ethers";
+
 /**
  * Conversions at the adapter boundary: on-chain integers become floats for the risk engine,
  * and nothing float ever travels the other way without explicit rounding (see policy).
  */
 
-/** bigint with `decimals` → float, exact to float64 precision (splits to avoid losing the integer part). */
+/** bigint with `decimals` → the float nearest to its exact decimal value (parsed from the decimal string). */
 export function toFloat(value: bigint, decimals: number): number {
-  const scale = 10n ** BigInt(decimals);
-  const whole = value / scale;
-  const frac = value % scale;
-  return Number(whole) + Number(frac) / Number(scale);
+  return Number(formatUnits(value, decimals));
 }
 
 export const WAD = 10n ** 18n;
