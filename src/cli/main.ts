@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
+import { registerDemo } from "./commands/demo";
 import { registerStatus } from "./commands/status";
 
 /** svr-keeper's command line: one sub-command a job an operator does. */
@@ -10,6 +11,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addOption(new Option("--log-level <level>", "log level for stderr JSON logs").choices(["error", "warn", "info", "debug"]).default("warn"));
   registerStatus(program);
+  registerDemo(program);
   return program;
 }
 

@@ -16,8 +16,9 @@
  * 4. the trade moves the price; marks follow it (mark = price × basis) and the next round starts.
  *
  * Deficits are paid by the protocol's insurance fund; what is left is the shortfall (bad debt).
- * A pool that runs out (a depth table's edge, or buying a pool empty) leaves base unfilled: unfilled
- * sales recover nothing, unfilled purchases cost twice the final price.
+ * A pool that runs out (a depth table's edge, or buying more than half a constant-product pool's
+ * base in one round) leaves base unfilled: unfilled sales recover nothing, unfilled purchases cost
+ * the final (already pushed-up) price. Both err toward safety; neither forecasts a real fill.
  *
  * Cost: positions are sorted once by liquidation price (compileBook); each round advances a pointer
  * per market and side, so a scenario touches each position at most once: O(N), and the post-cascade
@@ -150,7 +151,7 @@ function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): Sc
       const u = unfilledShare[a];
       const exec = avg[a] * mk.basis;
       const longExec = netSold[a] > 0 ? exec * (1 - u) : exec;
-      const shortExec = netSold[a] < 0 ? exec * (1 - u) + 2 * prices[a] * mk.basis * u : exec;
+      const shortExec = netSold[a] < 0 ? exec * (1 - u) + prices[a] * mk.basis * u : exec;
       let def = 0;
       let liqSize = 0;
       for (let j = roundStartL[m]; j < lp[m]; j++) {

@@ -40,6 +40,9 @@ class InfiniteVenue implements Venue {
   }
 }
 
+/** Share of a constant-product pool's base reserve one round may buy. */
+export const MAX_BUY_SHARE = 0.5;
+
 /** x·y = k, centred at the current price: x = √(k/P), y = √(kP). */
 class ConstantProductVenue implements Venue {
   private x: number;
@@ -67,9 +70,10 @@ class ConstantProductVenue implements Venue {
       this.y = y1;
       return { avgPrice, newPrice: y1 / x1, unfilled: 0 };
     }
-    // Buying base: a pool can never be emptied; what it cannot supply is unfilled.
+    // Buying base: the pool is not drained past half its base reserve (the price at most quadruples
+    // in one round); what it cannot supply is unfilled and costed by the cascade's penalty rule.
     const want = -netBaseSold;
-    const maxFill = this.x * (1 - 1e-9);
+    const maxFill = this.x * MAX_BUY_SHARE;
     const filled = Math.min(want, maxFill);
     const x1 = this.x - filled;
     const y1 = this.k / x1;

@@ -54,7 +54,7 @@ export function naiveScenario(s: Snapshot, shocks: ShockVector): NaiveResult {
       const f = fills.get(m.asset)!;
       let exec = f.avg * m.basis;
       if (p.side === 1 && f.net > 0) exec = exec * (1 - f.u);
-      if (p.side === -1 && f.net < 0) exec = exec * (1 - f.u) + 2 * f.after * m.basis * f.u;
+      if (p.side === -1 && f.net < 0) exec = exec * (1 - f.u) + f.after * m.basis * f.u;
       const equity = p.collateral + p.side * p.size * (exec - p.entryPrice);
       deficit += Math.max(0, m.liquidationFee * p.size * exec - equity);
     }

@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import { assess, type Assessment } from "../../keeper/assess";
+import { createAdapter } from "../../protocols/factory";
+import { openContext } from "../context";
+import { duration, percent, ratio, renderTable, toJson, usd, type Column } from "../format";
+import type { MarketAssessment } from "../../keeper/assess";
+
+export function registerStatus(program: Command): void {
+  program
+    .command("status")
+    .description("metrics table per market: collateral, open interest, svr, buffer, breaking shocks, oracle age")
+    .requiredOption("-c, --config <file>", "keeper config (YAML or JSON)")
+    .option("--block <number>", "read at this block instead of the latest", (v) => Number.parseInt(v, 10))
+    .option("--protocol <id>", "only this protocol")
+    .option("--json", "machine-readable output")
+    .action(async (opts: { config: string; block?: number; protocol?: string; json?: boolean }, cmd: Command) => {
+      const ctx = await openContext({ configPath: opts.config, needSigner: false, logLevel: cmd.optsWithGlobals().logLevel });
+      try {
+        const block = opts.block ?? (await ctx.provider.getBlockNumber());
+        const reports: Assessment[] = [];
+        for (const p of ctx.config.protocols.filter((x) => !opts.protocol || x.id === opts.protocol)) {
+          const adapter = await createAdapter(p, ctx.provider, BigInt(ctx.config.chain.chainId));
+          reports.push(assess(await adapter.readSnapshot(block)));
+        }
+        process.stdout.write(opts.json ? `${toJson(reports)}\n` : `${reports.map(renderAssessment).join("\n\n")}\n`);
+        const stale = reports.flatMap((r) => r.staleOracles.map((m) => `${r.protocol}/${m}`));
+        if (stale.length) {
+          process.stderr.write(`svr-keeper: stale oracle${stale.length > 1 ? "s" : ""}: ${stale.join(", ")} (older than the protocol's heartbeat)\n`);
+          process.exitCode = 2;
+        }
+      } finally {
+        await ctx.close();
+      }
+    });
+}
+
+type Row = { name: string; m: MarketAssessment["metrics"]; bs: MarketAssessment["breakingShock"]; age: number | null; stale: boolean };
+
+const COLUMNS: Column<Row>[] = [
+  { header: "market", value: (r) => r.name, align: "left" },
+  { header: "collateral", value: (r) => usd(r.m.collateralValue) },
+  { header: "notional OI", value: (r) => usd(r.m.notionalOpenInterest) },
+  { header: "svr", value: (r) => ratio(r.m.svr) },
+  { header: "adj svr", value: (r) => ratio(r.m.adjustedSvr) },
+  { header: "buffer", value: (r) => usd(r.m.systemicBuffer) },
+  { header: "buffer/OI", value: (r) => percent(r.m.bufferRatio) },
+  { header: "breaks ↓", value: (r) => (r.bs.down === null ? "none" : `-${percent(r.bs.down)}`) },
+  { header: "breaks ↑", value: (r) => (r.bs.up === null ? "none" : `+${percent(r.bs.up)}`) },
+  { header: "oracle age", value: (r) => (r.age === null ? "—" : `${duration(r.age)}${r.stale ? " STALE" : ""}`) },
+];
+
+export function renderAssessment(a: Assessment): string {
+  const rows: Row[] = a.markets.map((m) => ({ name: m.market, m: m.metrics, bs: m.breakingShock, age: m.oracleAgeSeconds, stale: m.oracleStale }));
+  rows.push({ name: "protocol", m: a.metrics, bs: a.breakingShock, age: null, stale: false });
+  return `${a.protocol} at block ${a.block} (${new Date(a.timestamp * 1000).toISOString()}), ${a.metrics.positions} positions\n${renderTable(rows, COLUMNS)}`;
+}

@@ -1,0 +1,58 @@
+import type { ProtocolSnapshot } from "../protocols/adapter";
+import { breakingShock, computeMetrics, type BreakingShock, type Metrics, type Snapshot } from "../risk";
+
+/** What the keeper knows about one market after reading a snapshot: metrics, stress and oracle health. */
+export interface MarketAssessment {
+  market: string;
+  metrics: Metrics;
+  breakingShock: BreakingShock;
+  oracleAgeSeconds: number | null;
+  oracleStale: boolean;
+}
+
+export interface Assessment {
+  protocol: string;
+  block: number;
+  timestamp: number;
+  metrics: Metrics;
+  breakingShock: BreakingShock;
+  markets: MarketAssessment[];
+  staleOracles: string[];
+}
+
+/**
+ * Metrics and breaking shocks, protocol-wide (every traded asset moves together) and per market
+ * (only that market's book, only its asset moves), with the age of each oracle at the block.
+ */
+export function assess(snap: ProtocolSnapshot): Assessment {
+  const risk = snap.risk;
+  const metrics = computeMetrics(risk);
+  const markets = risk.markets.map((m): MarketAssessment => {
+    const onchain = snap.markets.find((x) => x.id === m.id);
+    const age = onchain ? risk.timestamp - Number(onchain.oracle.updatedAt) : null;
+    const heartbeat = onchain?.oracle.heartbeat;
+    return {
+      market: m.id,
+      metrics: metrics.markets[m.id],
+      breakingShock: breakingShock(marketSlice(risk, m.id)),
+      oracleAgeSeconds: age,
+      oracleStale: age !== null && heartbeat !== undefined && BigInt(age) > heartbeat,
+    };
+  });
+  return {
+    protocol: risk.protocol,
+    block: risk.block,
+    timestamp: risk.timestamp,
+    metrics: metrics.protocol,
+    breakingShock: breakingShock(risk),
+    markets,
+    staleOracles: markets.filter((m) => m.oracleStale).map((m) => m.market),
+  };
+}
+
+/** One market's book against the protocol's collateral and insurance: what that market alone can break. */
+export function marketSlice(s: Snapshot, marketId: string): Snapshot {
+  const market = s.markets.find((m) => m.id === marketId);
+  if (!market) return s;
+  return { ...s, markets: [market], positions: s.positions.filter((p) => p.market === marketId), assets: s.assets.filter((a) => a.amount > 0 || a.id === market.asset) };
+}
