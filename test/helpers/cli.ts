@@ -1,0 +1,35 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ROOT = join(__dirname, "..", "..");
+
+/** Runs the real CLI in a child process, as an operator would. */
+export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), ...args],
+      { cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env }, timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Writes a config file into a fresh temporary directory and returns its path. */
+export function writeConfig(config: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), "svr-keeper-"));
+  const path = join(dir, "config.json");
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}

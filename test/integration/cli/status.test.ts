@@ -1,0 +1,89 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { time } from "@nomicfoundation/hardhat-network-helpers";
+import { openBook, syntheticIntents } from "../../../src/embedded/book";
+import { startEmbeddedNode, type EmbeddedNode } from "../../../src/embedded/hardhat-node";
+import { referenceFixture, type ReferenceFixture } from "../../contracts/fixtures";
+import { runCli, writeConfig } from "../../helpers/cli";
+
+describe("svr-keeper status (the real CLI against a served chain)", function () {
+  this.timeout(180_000);
+  let node: EmbeddedNode;
+  let f: ReferenceFixture;
+  let config: Record<string, unknown>;
+
+  before(async () => {
+    f = await referenceFixture();
+    await openBook(f, f.traders, syntheticIntents(f, 30, 3));
+    node = await startEmbeddedNode();
+    const pools: Record<string, string> = {};
+    for (const m of f.markets) pools[m.name] = await m.pool.getAddress();
+    config = {
+      chain: { chainId: 31337, rpcUrl: node.url },
+      protocols: [
+        {
+          id: "ref-perps",
+          adapter: "reference",
+          protocol: await f.perps.getAddress(),
+          steward: await f.steward.getAddress(),
+          multicall: await f.multicall.getAddress(),
+          pools,
+        },
+      ],
+    };
+  });
+
+  after(async () => node?.close());
+
+  it("prints a table per market with svr, buffer, breaking shocks and oracle age", async () => {
+    const r = await runCli(["status", "--config", writeConfig(config)]);
+    expect(r.code, r.stderr).to.equal(0);
+    for (const header of ["collateral", "notional OI", "svr", "adj svr", "buffer", "breaks ↓", "breaks ↑", "oracle age"]) expect(r.stdout).to.include(header);
+    for (const m of ["ETH-USD", "BTC-USD", "SOL-USD", "protocol"]) expect(r.stdout).to.match(new RegExp(`^${m}\\s`, "m"));
+    expect(r.stdout).to.include("30 positions");
+  });
+
+  it("prints the same figures as JSON for machines", async () => {
+    const r = await runCli(["status", "--config", writeConfig(config), "--json"]);
+    expect(r.code, r.stderr).to.equal(0);
+    const [report] = JSON.parse(r.stdout);
+    expect(report.protocol).to.equal("ref-perps");
+    expect(report.markets).to.have.length(3);
+    expect(report.metrics.positions).to.equal(30);
+    expect(report.metrics.svr).to.be.a("number");
+  });
+
+  it("names an unreachable RPC without printing the secret part of its URL", async () => {
+    const secretUrl = "http://127.0.0.1:9/v2/SECRETapiKEY0123456789";
+    const cfg = { ...config, chain: { chainId: 31337, rpcUrlEnv: "TEST_RPC_URL" } };
+    const r = await runCli(["status", "--config", writeConfig(cfg)], { TEST_RPC_URL: secretUrl });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.include("cannot reach the RPC at http://127.0.0.1:9/[REDACTED]");
+    expect(r.stderr + r.stdout).not.to.include("SECRETapiKEY");
+  });
+
+  it("names a wrong chain id and a missing contract", async () => {
+    const wrongChain = await runCli(["status", "--config", writeConfig({ ...config, chain: { chainId: 1, rpcUrl: node.url } })]);
+    expect(wrongChain.code).to.equal(1);
+    expect(wrongChain.stderr).to.include("serves chain id 31337, but the config says chain.chainId = 1");
+    const protocols = [{ ...(config.protocols as Record<string, unknown>[])[0], steward: "0x000000000000000000000000000000000000bEEF" }];
+    const missing = await runCli(["status", "--config", writeConfig({ ...config, protocols })]);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.include("no contract at 0x000000000000000000000000000000000000bEEF (steward)");
+  });
+
+  it("refuses a config with a bad field, naming it", async () => {
+    const bad = await runCli(["status", "--config", writeConfig({ ...config, chain: { chainId: "x", rpcUrl: node.url } })]);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.include("chain.chainId");
+  });
+
+  it("flags a stale oracle and exits non-zero", async () => {
+    await time.increase(3601); // past the one-hour heartbeat, with no new price
+    await ethers.provider.send("evm_mine", []);
+    const r = await runCli(["status", "--config", writeConfig(config)]);
+    expect(r.code).to.equal(2);
+    expect(r.stdout).to.include("STALE");
+    expect(r.stderr).to.include("stale oracles: ref-perps/ETH-USD, ref-perps/BTC-USD, ref-perps/SOL-USD");
+  });
+});
