@@ -3,11 +3,13 @@
  * object with every figure on the last line; `--only <section>` runs one section.
  */
 import { benchRisk } from "./bench/risk";
+import { benchSnapshot } from "./bench/snapshot";
 
 type Section = () => Promise<Record<string, number | string>>;
 
 const sections: Record<string, Section> = {
   risk: benchRisk,
+  snapshot: benchSnapshot,
 };
 
 async function main(): Promise<void> {

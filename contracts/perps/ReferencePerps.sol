@@ -40,6 +40,17 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
         uint256 shortSize; // base, 18 dec
     }
 
+    /// @dev Storage form of a position: three slots, so that reading a page of the book is cheap.
+    struct PackedPosition {
+        address account;
+        uint64 id;
+        uint16 marketIndex;
+        bool isLong;
+        uint128 size;
+        uint128 entryPrice;
+        uint256 collateral;
+    }
+
     struct Position {
         uint256 id;
         address account;
@@ -93,7 +104,8 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
     mapping(address => uint256) public liquidityShares;
     uint256 public totalLiquidityShares;
 
-    Position[] private positions;
+    PackedPosition[] private positions;
+    mapping(bytes32 => uint16) private marketIndexOf;
     mapping(uint256 => uint256) private positionIndexPlusOne;
 
     event MarketAdded(bytes32 indexed market, address feed, uint16 imrBps, uint16 mmrBps, uint16 liqFeeBps, uint256 longCap, uint256 shortCap);
@@ -155,6 +167,7 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
             longSize: 0,
             shortSize: 0
         });
+        marketIndexOf[id] = uint16(marketIds.length);
         marketIds.push(id);
         emit MarketAdded(id, feed, imrBps, mmrBps, liqFeeBps, longCap, shortCap);
     }
@@ -240,7 +253,7 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
         uint256 price = _admitOpen(market, isLong, size, collateral);
         freeBalance[msg.sender] = free - collateral;
         id = nextPositionId++;
-        positions.push(Position(id, msg.sender, market, isLong, size, price, collateral));
+        positions.push(PackedPosition(msg.sender, id.toUint64(), marketIndexOf[market], isLong, size.toUint128(), price.toUint128(), collateral));
         positionIndexPlusOne[id] = positions.length;
         emit PositionOpened(id, msg.sender, market, isLong, size, price, collateral);
     }
@@ -260,7 +273,7 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
     }
 
     function addCollateral(uint256 id, uint256 amount) external nonReentrant {
-        Position storage p = _ownedPosition(id);
+        PackedPosition storage p = positions[_ownedIndex(id)];
         if (amount == 0) revert Errors.ZeroAmount();
         uint256 free = freeBalance[msg.sender];
         if (free < amount) revert Errors.InsufficientBalance(msg.sender, free, amount);
@@ -271,7 +284,8 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
 
     /// @notice Moves collateral back to the free balance while the position keeps its initial margin.
     function removeCollateral(uint256 id, uint256 amount) external nonReentrant {
-        Position storage p = _ownedPosition(id);
+        uint256 ix = _ownedIndex(id);
+        Position memory p = _load(ix);
         if (amount == 0 || amount > p.collateral) revert Errors.InsufficientBalance(msg.sender, p.collateral, amount);
         Market storage m = markets[p.market];
         uint256 price = _price(m);
@@ -280,13 +294,13 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
         if (equityAfter < required.toInt256()) {
             revert Errors.InsufficientInitialMargin(equityAfter < 0 ? 0 : uint256(equityAfter), required);
         }
-        p.collateral -= amount;
+        positions[ix].collateral = p.collateral - amount;
         freeBalance[msg.sender] += amount;
-        emit CollateralChanged(id, -amount.toInt256(), p.collateral);
+        emit CollateralChanged(id, -amount.toInt256(), p.collateral - amount);
     }
 
     function closePosition(uint256 id) external nonReentrant {
-        Position memory p = _ownedPosition(id);
+        Position memory p = _load(_ownedIndex(id));
         uint256 price = _price(markets[p.market]);
         int256 pnl = _pnlUsd(p, price);
         int256 equity = (p.collateral * toUsdScale).toInt256() + pnl;
@@ -302,7 +316,7 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
     /// @dev The liquidator's fee comes out of the position's equity; the trader keeps what is left.
     /// A loss beyond the collateral is paid to the pool by the insurance fund, then recorded as bad debt.
     function liquidate(uint256 id) external nonReentrant {
-        Position memory p = _position(id);
+        Position memory p = _load(_indexOf(id));
         Market storage m = markets[p.market];
         uint256 price = _price(m);
         uint256 notional = (p.size * price) / WAD;
@@ -340,7 +354,8 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
 
     /// @notice Automated deleveraging: closes part of a profitable position at the mark, against the pool.
     function deleverage(uint256 id, uint256 sizeDelta) external nonReentrant onlyRiskAdmin returns (int256 realisedPnl) {
-        Position storage p = _position(id);
+        uint256 ix = _indexOf(id);
+        Position memory p = _load(ix);
         if (sizeDelta == 0) revert Errors.ZeroAmount();
         if (sizeDelta > p.size) revert Errors.DeleverageTooLarge(id, p.size, sizeDelta);
         Market storage m = markets[p.market];
@@ -354,17 +369,16 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
         if (p.isLong) m.longSize -= sizeDelta;
         else m.shortSize -= sizeDelta;
 
-        address account = p.account;
-        bytes32 market = p.market;
-        freeBalance[account] += payout;
+        freeBalance[p.account] += payout;
         totalTraderCollateral = totalTraderCollateral - released + payout;
         if (sizeDelta == p.size) {
-            _removePositionAt(positionIndexPlusOne[id] - 1, id);
+            _removePositionAt(ix, id);
         } else {
-            p.size -= sizeDelta;
-            p.collateral -= released;
+            PackedPosition storage stored = positions[ix];
+            stored.size = (p.size - sizeDelta).toUint128();
+            stored.collateral = p.collateral - released;
         }
-        emit PositionDeleveraged(id, account, market, sizeDelta, price, realisedPnl);
+        emit PositionDeleveraged(id, p.account, p.market, sizeDelta, price, realisedPnl);
     }
 
     // ───────────────────────────── views ─────────────────────────────
@@ -399,11 +413,28 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
         if (offset >= n) return new Position[](0);
         uint256 end = offset + limit > n ? n : offset + limit;
         page = new Position[](end - offset);
-        for (uint256 i = offset; i < end; ++i) page[i - offset] = positions[i];
+        for (uint256 i = offset; i < end; ++i) page[i - offset] = _load(i);
+    }
+
+    /// @notice The same page as three words a position, for bulk readers: w0 = account | id << 160 |
+    /// marketIndex << 224 | isLong << 240 (market index into getMarkets()); w1 = size | entryPrice << 128;
+    /// w2 = collateral. No struct copying and no market lookups: a fraction of getPositions' gas.
+    function getPositionsPacked(uint256 offset, uint256 limit) external view returns (uint256[] memory words) {
+        uint256 n = positions.length;
+        if (offset >= n) return new uint256[](0);
+        uint256 end = offset + limit > n ? n : offset + limit;
+        words = new uint256[]((end - offset) * 3);
+        uint256 w;
+        for (uint256 i = offset; i < end; ++i) {
+            PackedPosition storage p = positions[i];
+            words[w++] = uint256(uint160(p.account)) | (uint256(p.id) << 160) | (uint256(p.marketIndex) << 224) | (p.isLong ? (uint256(1) << 240) : 0);
+            words[w++] = uint256(p.size) | (uint256(p.entryPrice) << 128);
+            words[w++] = p.collateral;
+        }
     }
 
     function positionOf(uint256 id) external view returns (Position memory) {
-        return _position(id);
+        return _load(_indexOf(id));
     }
 
     /// @notice The oracle price of a market, 18 decimals; reverts when the feed is stale or non-positive.
@@ -423,7 +454,7 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
 
     /// @notice Equity in usd (collateral plus PnL at the mark) and the maintenance requirement.
     function positionHealth(uint256 id) external view returns (int256 equityUsd, uint256 maintenanceUsd) {
-        Position storage p = _position(id);
+        Position memory p = _load(_indexOf(id));
         Market storage m = markets[p.market];
         uint256 price = _price(m);
         return (_equityUsd(p, price), _mulBpsUp((p.size * price) / WAD, m.mmrBps));
@@ -471,7 +502,7 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
     function _removePositionAt(uint256 index, uint256 id) internal {
         uint256 last = positions.length - 1;
         if (index != last) {
-            Position storage moved = positions[last];
+            PackedPosition storage moved = positions[last];
             positions[index] = moved;
             positionIndexPlusOne[moved.id] = index + 1;
         }
@@ -484,15 +515,20 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
         if (!m.listed) revert Errors.UnknownMarket(id);
     }
 
-    function _position(uint256 id) internal view returns (Position storage) {
+    function _indexOf(uint256 id) internal view returns (uint256) {
         uint256 ix = positionIndexPlusOne[id];
         if (ix == 0) revert Errors.UnknownPosition(id);
-        return positions[ix - 1];
+        return ix - 1;
     }
 
-    function _ownedPosition(uint256 id) internal view returns (Position storage p) {
-        p = _position(id);
-        if (p.account != msg.sender) revert Errors.NotPositionOwner(id, msg.sender);
+    function _ownedIndex(uint256 id) internal view returns (uint256 ix) {
+        ix = _indexOf(id);
+        if (positions[ix].account != msg.sender) revert Errors.NotPositionOwner(id, msg.sender);
+    }
+
+    function _load(uint256 ix) internal view returns (Position memory) {
+        PackedPosition storage p = positions[ix];
+        return Position(p.id, p.account, marketIds[p.marketIndex], p.isLong, p.size, p.entryPrice, p.collateral);
     }
 
     function _checkMargins(uint256 imrBps, uint256 mmrBps) internal pure {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from "commander";
+import { Redactor } from "../log/redact";
 import { registerDemo } from "./commands/demo";
 import { registerStatus } from "./commands/status";
 
@@ -21,7 +22,9 @@ if (require.main === module) {
     .catch((e: unknown) => {
       // Typed errors carry a message written for the operator; anything else is a bug worth its stack.
       const err = e as Error;
-      process.stderr.write(`svr-keeper: ${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}\n`);
+      // Last line of defence: whatever the error carries, key-shaped strings and URL paths are masked.
+      const message = new Redactor().redact(`${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}`);
+      process.stderr.write(`svr-keeper: ${message}\n`);
       process.exitCode = 1;
     });
 }

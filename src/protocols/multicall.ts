@@ -117,6 +117,9 @@ export class MulticallReader {
 }
 
 function errorText(e: unknown): string {
-  if (e instanceof Error) return e.message.split("\n")[0];
-  return String(e);
+  // The node's own words (e.g. a gas cap) hide in ethers' `info`; they say more than "missing revert data".
+  const nodeMessage = (e as { info?: { error?: { message?: string } } }).info?.error?.message;
+  const text = nodeMessage ?? (e instanceof Error ? e.message.split("\n")[0] : String(e));
+  // ethers appends the whole request (calldata included) to its messages: keep the reason.
+  return text.length > 240 ? `${text.slice(0, 240)}…` : text;
 }

@@ -22,7 +22,10 @@ export interface ReferenceAdapterOptions {
 }
 
 const PARAMS = ["IMR", "MMR", "LONG_CAP", "SHORT_CAP"] as const;
-const POSITION_PAGE = 250;
+const POSITION_PAGE = 500;
+const GAS_PER_POSITION = 8_000; // getPositionsPacked: three cold slots a position, ~7.5k gas
+// Nodes cap a call's gas (EIP-7825: 2^24 ≈ 16.8M on Hardhat and post-Osaka chains).
+const ETH_CALL_GAS_BUDGET = 12_000_000;
 
 interface RawMarket {
   id: string;
@@ -64,8 +67,11 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
     this.feed = artifacts.iface("MockV3Aggregator");
     this.pool = artifacts.iface("ConstantProductPool");
     this.pageLimit = opts.positionsPerCall ?? POSITION_PAGE;
-    // getPositions pages are heavy: few per eth_call keeps each under the node's gas cap.
-    this.reader = new MulticallReader(provider, opts.multicall, { pageSize: Math.max(1, Math.floor(24 / Math.ceil(this.pageLimit / 100))) });
+    // getPositions pages are heavy (~16k gas of cold reads a position): size each eth_call's batch
+    // to stay well under nodes' eth_call gas cap.
+    this.reader = new MulticallReader(provider, opts.multicall, {
+      pageSize: Math.max(1, Math.floor(ETH_CALL_GAS_BUDGET / (this.pageLimit * GAS_PER_POSITION))),
+    });
   }
 
   /** Checks that every configured address holds code; call once at start. */
@@ -130,15 +136,17 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
     const paramIds = markets.flatMap(() => PARAMS.map((p) => textToMarketId(p)));
     second.push(call(this.opts.steward, this.steward, "getBoundsBatch", [marketIds, paramIds], (r) => r));
     const pageCount = Math.ceil(positionCount / this.pageLimit);
-    for (let i = 0; i < pageCount; i++) second.push(call(this.opts.perps, this.perps, "getPositions", [i * this.pageLimit, this.pageLimit], (r) => r[0]));
-    const results = await this.reader.read(second, blockNumber);
+    const pageCalls = Array.from({ length: pageCount }, (_, i) => ({
+      target: this.opts.perps,
+      callData: this.perps.encodeFunctionData("getPositionsPacked", [i * this.pageLimit, this.pageLimit]),
+    }));
+    const [results, rawPages] = await Promise.all([this.reader.read(second, blockNumber), this.reader.aggregate(pageCalls, blockNumber)]);
 
     let k = 0;
     const oracles = markets.map(() => results[k++] as { answer: bigint; updatedAt: bigint });
     const reserves = new Map<string, [bigint, bigint]>();
     for (const m of markets) if (pools[m.name]) reserves.set(m.name, results[k++] as [bigint, bigint]);
     const boundsResult = results[k++] as Result;
-    const pages = results.slice(k) as Result[][];
 
     const onchainMarkets: OnchainMarketState[] = markets.map((m, i) => {
       if (oracles[i].answer <= 0n) throw new OracleAnswerError(m.name, m.feed, oracles[i].answer);
@@ -174,21 +182,10 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
         };
       }),
     ];
-    const nameById = new Map(markets.map((m) => [m.id, m.name]));
+    const marketNames = markets.map((m) => m.name);
     const positions: Position[] = [];
-    for (const page of pages) {
-      for (const p of page) {
-        positions.push({
-          id: String(p.id),
-          account: p.account as string,
-          market: nameById.get(p.market as string) ?? marketIdToText(p.market as string),
-          side: p.isLong ? 1 : -1,
-          size: toFloat(BigInt(p.size), 18),
-          entryPrice: toFloat(BigInt(p.entryPrice), 18),
-          collateral: toFloat(BigInt(p.collateral), collateralDecimals),
-        });
-      }
-    }
+    for (const page of rawPages) decodePackedPositions(page.returnData, marketNames, collateralDecimals, positions);
+    if (positions.length !== positionCount) throw new Error(`read ${positions.length} positions at block ${blockNumber}, the protocol reports ${positionCount}`);
     const risk: Snapshot = {
       protocol: this.protocolId,
       block: blockNumber,
@@ -276,4 +273,34 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
 /** "ETH-USD" → "ETH": the traded asset a market's mark follows. */
 export function baseOf(marketName: string): string {
   return marketName.split("-")[0];
+}
+
+const MASK_64 = (1n << 64n) - 1n;
+const MASK_128 = (1n << 128n) - 1n;
+
+/**
+ * Decodes getPositionsPacked's uint256[] (three words a position) straight from the hex: a
+ * generic ABI decoder spends more time on a 10,000-position book than the node does reading it.
+ */
+export function decodePackedPositions(hex: string, marketNames: string[], collateralDecimals: number, out: Position[]): void {
+  const body = hex.startsWith("0x") ? hex.slice(2) : hex;
+  const word = (i: number) => BigInt(`0x${body.slice(i * 64, i * 64 + 64)}`);
+  const length = Number(word(1));
+  if (length % 3 !== 0 || body.length < (2 + length) * 64) throw new Error(`malformed getPositionsPacked result (${length} words)`);
+  for (let w = 2; w < 2 + length; w += 3) {
+    const w0 = word(w);
+    const w1 = word(w + 1);
+    const marketIndex = Number((w0 >> 224n) & 0xffffn);
+    const market = marketNames[marketIndex];
+    if (market === undefined) throw new Error(`position references market index ${marketIndex}, the protocol lists ${marketNames.length}`);
+    out.push({
+      id: String((w0 >> 160n) & MASK_64),
+      account: `0x${body.slice(w * 64 + 24, w * 64 + 64)}`,
+      market,
+      side: (w0 >> 240n) & 1n ? 1 : -1,
+      size: toFloat(w1 & MASK_128, 18),
+      entryPrice: toFloat(w1 >> 128n, 18),
+      collateral: toFloat(word(w + 2), collateralDecimals),
+    });
+  }
 }
