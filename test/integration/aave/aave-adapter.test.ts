@@ -1,0 +1,129 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { Contract } from "ethers";
+import { AaveV3Adapter, marketKey } from "../../../src/protocols/aave/adapter";
+import { computeMetrics, liquidationPrice } from "../../../src/risk";
+import { textToMarketId } from "../../../src/protocols/units";
+import { aaveFixture, type AaveFixture } from "./fixtures";
+
+async function adapterFor(f: AaveFixture): Promise<AaveV3Adapter> {
+  return new AaveV3Adapter(ethers.provider, {
+    protocolId: "aave",
+    chainId: 31337n,
+    addressesProvider: await f.addressesProvider.getAddress(),
+    dataProvider: await f.dataProvider.getAddress(),
+    steward: await f.steward.getAddress(),
+    multicall: await f.multicall.getAddress(),
+    accounts: f.borrowers,
+  });
+}
+
+const bits = (word: bigint, from: number, to: number) => (word >> BigInt(from)) & ((1n << BigInt(to - from)) - 1n);
+
+describe("Aave V3 adapter, against the real protocol deployed from its artifacts", () => {
+  it("reports per-reserve collateral and debt equal to Aave's own data provider and token supplies, to the wei", async () => {
+    const f = await loadFixture(aaveFixture);
+    const snap = await (await adapterFor(f)).readSnapshot(await ethers.provider.getBlockNumber());
+    expect(snap.markets.map((m) => m.id)).to.deep.equal(["WETH", "WBTC", "USDC", "DAI"]);
+    for (const r of f.reserves) {
+      const asset = await r.token.getAddress();
+      const data = await f.dataProvider.getReserveData(asset);
+      const aToken = new ethers.Contract(r.aToken, ["function totalSupply() view returns (uint256)"], ethers.provider);
+      const vDebt = new ethers.Contract(r.variableDebtToken, ["function totalSupply() view returns (uint256)"], ethers.provider);
+      const m = snap.markets.find((x) => x.id === r.symbol)!;
+      expect(m.params.SUPPLIED).to.equal(data.totalAToken);
+      expect(m.params.SUPPLIED).to.equal(await aToken.totalSupply());
+      expect(m.params.DEBT).to.equal(data.totalVariableDebt + data.totalStableDebt);
+      expect(m.params.DEBT).to.equal(await vDebt.totalSupply());
+      expect(snap.risk.assets.find((a) => a.id === r.symbol)!.amount).to.equal(Number(ethers.formatUnits(data.totalAToken, r.decimals)));
+      expect(m.params.LIQ_THRESHOLD).to.equal(BigInt(r.liquidationThresholdBps));
+    }
+    // Exposure is borrowed value; collateral is supplied value; svr is their ratio.
+    const metrics = computeMetrics(snap.risk);
+    const debtUsd = (1_100_000 + 400_000 + 800_000) * 1 + 450 * 3000 + 10 * 60_000;
+    expect(metrics.protocol.notionalOpenInterest).to.be.closeTo(debtUsd, 1);
+    expect(metrics.protocol.svr!).to.be.closeTo(metrics.protocol.collateralValue / metrics.protocol.notionalOpenInterest, 1e-12);
+  });
+
+  it("liquidates exactly the borrowers whose health factor falls below one", async () => {
+    const f = await loadFixture(aaveFixture);
+    const adapter = await adapterFor(f);
+    // WETH +20 %: the WETH borrower (user 4: 2M USDC supplied at LT 80 %, 450 WETH borrowed) falls under 1.
+    const weth = f.reserves[0];
+    await (await weth.feed.updateAnswer(ethers.parseUnits("3600", 8))).wait();
+    const snap = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
+    for (const p of snap.risk.positions) {
+      const market = snap.risk.markets.find((m) => m.id === p.market)!;
+      const underWater = market.mark > liquidationPrice(p.side, p.size, p.entryPrice, p.collateral, market.mmr);
+      const hf = (await f.pool.getUserAccountData(p.account)).healthFactor;
+      expect(underWater, `${p.account} in ${p.market}`).to.equal(hf < ethers.parseUnits("1", 18));
+    }
+    expect(snap.risk.positions.filter((p) => p.market === "WETH")).to.have.length(1);
+  });
+
+  it("sends an adapter-built action through the steward and changes exactly the intended configuration bits", async () => {
+    const f = await loadFixture(aaveFixture);
+    const adapter = await adapterFor(f);
+    const weth = await f.reserves[0].token.getAddress();
+    const before = (await f.pool.getConfiguration(weth)).data as bigint;
+    const provenance = { idempotencyKey: ethers.id("aave-weth-risk"), evidenceHash: ethers.id("evidence") };
+    // Tighten WETH: LTV 80 % → 75 %, threshold 82.5 % → 80 %, bonus 5 % → 6 %.
+    const tx = adapter.buildAction({ kind: "setReserveRisk", market: weth, ltvBps: 7500n, liquidationThresholdBps: 8000n, liquidationBonusBps: 10600n }, provenance);
+    await expect(f.keeper.sendTransaction(tx))
+      .to.emit(f.steward, "ParameterUpdated")
+      .withArgs(marketKey(weth), textToMarketId("LTV"), 8000, 7500, await f.keeper.getAddress(), provenance.idempotencyKey, provenance.evidenceHash);
+    const after = (await f.pool.getConfiguration(weth)).data as bigint;
+    expect(bits(after, 0, 16)).to.equal(7500n);
+    expect(bits(after, 16, 32)).to.equal(8000n);
+    expect(bits(after, 32, 48)).to.equal(10600n);
+    expect(after >> 48n, "no bit above the bonus changed").to.equal(before >> 48n);
+    const conf = await f.dataProvider.getReserveConfigurationData(weth);
+    expect([conf.ltv, conf.liquidationThreshold, conf.liquidationBonus]).to.deep.equal([7500n, 8000n, 10600n]);
+    expect(await adapter.readParams(weth, await ethers.provider.getBlockNumber())).to.deep.include({ LTV: 7500n, LIQ_THRESHOLD: 8000n, LIQ_BONUS: 10600n });
+
+    // Caps: borrow cap bits 80–115, supply cap 116–151; nothing else moves.
+    await time.increase(60);
+    const capsTx = adapter.buildAction({ kind: "setReserveCaps", market: weth, supplyCap: 90_000n, borrowCap: 70_000n }, { idempotencyKey: ethers.id("caps"), evidenceHash: ethers.ZeroHash });
+    await (await f.keeper.sendTransaction(capsTx)).wait();
+    const capped = (await f.pool.getConfiguration(weth)).data as bigint;
+    expect(bits(capped, 80, 116)).to.equal(70_000n);
+    expect(bits(capped, 116, 152)).to.equal(90_000n);
+    expect(bits(capped, 0, 80)).to.equal(bits(after, 0, 80));
+    expect(capped >> 152n).to.equal(after >> 152n);
+  });
+
+  it("holds the steward's bounds, delays, allowlist, freeze and idempotency on Aave", async () => {
+    const f = await loadFixture(aaveFixture);
+    const weth = await f.reserves[0].token.getAddress();
+    const steward = f.steward.connect(f.keeper) as Contract;
+    const key = (s: string) => ethers.id(s);
+    // LTV can tighten 15 % a step: 8000 → 6799 is too far; loosening above the launch value is out of bounds.
+    await expect(steward.updateReserveRisk(weth, 6799, 8250, 10500, key("a"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "StepTooLarge");
+    await expect(steward.updateReserveRisk(weth, 8100, 8250, 10500, key("b"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "OutOfBounds");
+    await (await steward.updateReserveRisk(weth, 7000, 8250, 10500, key("c"), ethers.ZeroHash)).wait();
+    await expect(steward.updateReserveRisk(weth, 6500, 8250, 10500, key("d"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "UpdateTooSoon");
+    await expect(steward.updateReserveRisk(weth, 6900, 8250, 10500, key("c"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "KeyAlreadyExecuted");
+    await expect((f.steward.connect(f.stranger) as Contract).updateReserveCaps(weth, 1, 1, key("e"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "NotKeeper");
+    await (await f.steward.freeze()).wait();
+    await expect(steward.updateReserveCaps(weth, 90_000, 70_000, key("f"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+    // The steward really holds Aave's RISK_ADMIN role, and only that.
+    expect(await f.acl.isRiskAdmin(await f.steward.getAddress())).to.equal(true);
+    expect(await f.acl.isPoolAdmin(await f.steward.getAddress())).to.equal(false);
+  });
+
+  it("pins every read to one block", async () => {
+    const f = await loadFixture(aaveFixture);
+    const adapter = await adapterFor(f);
+    const pinned = await ethers.provider.getBlockNumber();
+    const usdc = f.reserves[2];
+    await (await (usdc.token.connect(f.users[0]) as Contract)["mint(address,uint256)"](f.borrowers[0], 10n ** 12n)).wait();
+    await (await (usdc.token.connect(f.users[0]) as Contract).approve(await f.pool.getAddress(), 10n ** 12n)).wait();
+    await (await (f.pool.connect(f.users[0]) as Contract).supply(await usdc.token.getAddress(), 10n ** 12n, f.borrowers[0], 0)).wait();
+    const then = await adapter.readSnapshot(pinned);
+    const now = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
+    const supplied = (s: typeof then) => s.markets.find((m) => m.id === "USDC")!.params.SUPPLIED;
+    expect(supplied(now) - supplied(then)).to.be.closeTo(10n ** 12n, 10n ** 6n); // interest accrues a little too
+    expect(then.block.number).to.equal(pinned);
+  });
+});
