@@ -21,9 +21,11 @@ if (require.main === module) {
     .parseAsync(process.argv)
     .catch((e: unknown) => {
       // Typed errors carry a message written for the operator; anything else is a bug worth its stack.
-      const err = e as Error;
+      const err = e as Error & { shortMessage?: string };
+      // ethers' messages embed whole requests; its shortMessage is the part an operator needs.
+      const text = err.shortMessage ?? err.message;
       // Last line of defence: whatever the error carries, key-shaped strings and URL paths are masked.
-      const message = new Redactor().redact(`${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${err.message}`);
+      const message = new Redactor().redact(`${err.name && err.name !== "Error" ? `${err.name}: ` : ""}${text}`);
       process.stderr.write(`svr-keeper: ${message}\n`);
       process.exitCode = 1;
     });

@@ -5,6 +5,8 @@ import { openBook, syntheticIntents } from "../../embedded/book";
 import { startEmbeddedNode } from "../../embedded/hardhat-node";
 import { deployReferenceSystem } from "../../embedded/reference-system";
 import { assess } from "../../keeper/assess";
+import { AaveV3Adapter } from "../../protocols/aave/adapter";
+import { deployAaveMarket, DEMO_LOANS, openAaveBook } from "../../protocols/aave/deploy";
 import { ReferencePerpsAdapter } from "../../protocols/reference/adapter";
 import { stressGrid } from "../../risk";
 import { percent, ratio, renderTable, usd } from "../format";
@@ -12,7 +14,8 @@ import { renderAssessment } from "./status";
 
 /**
  * The embedded demo: an in-process Hardhat chain, the reference protocol and its steward deployed,
- * a realistic book opened by twelve traders, then the metrics table and a stress summary.
+ * a realistic book opened by twelve traders, a real Aave V3 market with lenders and borrowers, then
+ * the metrics tables and a stress summary.
  */
 export function registerDemo(program: Command): void {
   program
@@ -49,9 +52,22 @@ export function registerDemo(program: Command): void {
         });
         const snap = await adapter.readSnapshot(await provider.getBlockNumber());
         process.stdout.write(`\n${renderAssessment(assess(snap))}\n\n`);
+        const aave = await deployAaveMarket(governance, { keepers: [await keeper.getAddress()], multicall: system.multicall });
+        await openAaveBook(aave, traders, DEMO_LOANS);
+        const aaveAdapter = new AaveV3Adapter(provider, {
+          protocolId: "aave-v3",
+          chainId: 31337n,
+          addressesProvider: await aave.addressesProvider.getAddress(),
+          dataProvider: await aave.dataProvider.getAddress(),
+          steward: await aave.steward.getAddress(),
+          multicall: await system.multicall.getAddress(),
+          accounts: await Promise.all(traders.slice(0, 6).map((t) => t.getAddress())),
+        });
+        const aaveSnap = await aaveAdapter.readSnapshot(await provider.getBlockNumber());
+        process.stdout.write(`${renderAssessment(assess(aaveSnap))}\n\n`);
         const grid = stressGrid(snap.risk).filter((g) => Math.round(g.delta * 100) % 10 === 0);
         process.stdout.write(
-          `stress: every traded asset moves together, liquidations cascade through the pools\n${renderTable(grid, [
+          `${snap.risk.protocol} stress: every traded asset moves together, liquidations cascade through the pools\n${renderTable(grid, [
             { header: "move", value: (g) => percent(g.delta, 0) },
             { header: "svr after", value: (g) => ratio(g.svr) },
             { header: "liquidated", value: (g) => usd(g.liquidatedNotional) },

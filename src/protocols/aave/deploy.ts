@@ -126,10 +126,11 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
   const variableImpl = await deployAave("VariableDebtToken", [poolAddress]);
   const stableImpl = await deployAave("StableDebtToken", [poolAddress]);
   const strategy = await deployAave("DefaultReserveInterestRateStrategy", [providerAddress, ray(0.8), 0n, ray(0.04), ray(0.75), 0n, 0n, 0n, 0n, ray(0.2)]);
-  await send(
-    configurator.initReserves(
-      await Promise.all(
-        specs.map(async (r, i) => ({
+  // One reserve a transaction: listing all of them at once exceeds the per-transaction gas cap (EIP-7825).
+  for (const [i, r] of specs.entries()) {
+    await send(
+      configurator.initReserves([
+        {
           aTokenImpl: await aTokenImpl.getAddress(),
           stableDebtTokenImpl: await stableImpl.getAddress(),
           variableDebtTokenImpl: await variableImpl.getAddress(),
@@ -145,10 +146,10 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
           stableDebtTokenName: `Aave stable debt ${r.symbol}`,
           stableDebtTokenSymbol: `stableDebt${r.symbol}`,
           params: "0x",
-        })),
-      ),
-    ),
-  );
+        },
+      ]),
+    );
+  }
 
   const steward = await deployOurs("AaveRiskSteward", await configurator.getAddress(), await dataProvider.getAddress(), gov);
   await send(acl.addRiskAdmin(await steward.getAddress()));
