@@ -424,12 +424,20 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
         if (offset >= n) return new uint256[](0);
         uint256 end = offset + limit > n ? n : offset + limit;
         words = new uint256[]((end - offset) * 3);
-        uint256 w;
-        for (uint256 i = offset; i < end; ++i) {
-            PackedPosition storage p = positions[i];
-            words[w++] = uint256(uint160(p.account)) | (uint256(p.id) << 160) | (uint256(p.marketIndex) << 224) | (p.isLong ? (uint256(1) << 240) : 0);
-            words[w++] = uint256(p.size) | (uint256(p.entryPrice) << 128);
-            words[w++] = p.collateral;
+        // The storage layout of PackedPosition is exactly these three words: copy the slots as they are.
+        PackedPosition[] storage book = positions;
+        assembly ("memory-safe") {
+            mstore(0, book.slot)
+            let slot := add(keccak256(0, 32), mul(offset, 3))
+            let out := add(words, 32)
+            let last := add(out, mul(sub(end, offset), 96))
+            for {} lt(out, last) {} {
+                mstore(out, sload(slot))
+                mstore(add(out, 32), sload(add(slot, 1)))
+                mstore(add(out, 64), sload(add(slot, 2)))
+                out := add(out, 96)
+                slot := add(slot, 3)
+            }
         }
     }
 
