@@ -1,5 +1,5 @@
 import type { ProtocolSnapshot } from "../protocols/adapter";
-import { breakingShock, computeMetrics, type BreakingShock, type Metrics, type Snapshot } from "../risk";
+import { breakingShock, computeMetrics, marketSlice, type BreakingShock, type Metrics } from "../risk";
 
 /** What the keeper knows about one market after reading a snapshot: metrics, stress and oracle health. */
 export interface MarketAssessment {
@@ -48,11 +48,4 @@ export function assess(snap: ProtocolSnapshot): Assessment {
     markets,
     staleOracles: markets.filter((m) => m.oracleStale).map((m) => m.market),
   };
-}
-
-/** One market's book against the protocol's collateral and insurance: what that market alone can break. */
-export function marketSlice(s: Snapshot, marketId: string): Snapshot {
-  const market = s.markets.find((m) => m.id === marketId);
-  if (!market) return s;
-  return { ...s, markets: [market], positions: s.positions.filter((p) => p.market === marketId), assets: s.assets.filter((a) => a.amount > 0 || a.id === market.asset) };
 }

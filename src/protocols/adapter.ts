@@ -38,6 +38,8 @@ export interface ProtocolSnapshot {
   block: { number: number; hash: string; timestamp: number };
   markets: OnchainMarketState[];
   steward: StewardState;
+  /** Exact on-chain size (18 decimals) by position id, where the protocol has positions to deleverage. */
+  positionSizes?: Record<string, bigint>;
 }
 
 /** A populated, unsigned call to the steward. */

@@ -184,7 +184,8 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
     ];
     const marketNames = markets.map((m) => m.name);
     const positions: Position[] = [];
-    for (const page of rawPages) decodePackedPositions(page.returnData, marketNames, collateralDecimals, positions);
+    const positionSizes: Record<string, bigint> = {};
+    for (const page of rawPages) decodePackedPositions(page.returnData, marketNames, collateralDecimals, positions, positionSizes);
     if (positions.length !== positionCount) throw new Error(`read ${positions.length} positions at block ${blockNumber}, the protocol reports ${positionCount}`);
     const risk: Snapshot = {
       protocol: this.protocolId,
@@ -200,6 +201,7 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
       block: { number: blockNumber, hash: header.hash ?? "", timestamp: header.timestamp },
       markets: onchainMarkets,
       steward: this.stewardState(first[2] as boolean, first[3] as bigint, markets, boundsResult),
+      positionSizes,
     };
   }
 
@@ -282,7 +284,7 @@ const MASK_128 = (1n << 128n) - 1n;
  * Decodes getPositionsPacked's uint256[] (three words a position) straight from the hex: a
  * generic ABI decoder spends more time on a 10,000-position book than the node does reading it.
  */
-export function decodePackedPositions(hex: string, marketNames: string[], collateralDecimals: number, out: Position[]): void {
+export function decodePackedPositions(hex: string, marketNames: string[], collateralDecimals: number, out: Position[], sizes?: Record<string, bigint>): void {
   const body = hex.startsWith("0x") ? hex.slice(2) : hex;
   const word = (i: number) => BigInt(`0x${body.slice(i * 64, i * 64 + 64)}`);
   const length = Number(word(1));
@@ -293,8 +295,10 @@ export function decodePackedPositions(hex: string, marketNames: string[], collat
     const marketIndex = Number((w0 >> 224n) & 0xffffn);
     const market = marketNames[marketIndex];
     if (market === undefined) throw new Error(`position references market index ${marketIndex}, the protocol lists ${marketNames.length}`);
+    const id = String((w0 >> 160n) & MASK_64);
+    if (sizes) sizes[id] = w1 & MASK_128;
     out.push({
-      id: String((w0 >> 160n) & MASK_64),
+      id,
       account: `0x${body.slice(w * 64 + 24, w * 64 + 64)}`,
       market,
       side: (w0 >> 240n) & 1n ? 1 : -1,

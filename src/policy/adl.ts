@@ -1,0 +1,100 @@
+import type { MarketState, Position } from "../risk";
+
+export interface AdlPick {
+  position: Position;
+  /** Base units to close, 18 decimals, rounded up (closing a hair more lifts svr a hair more). */
+  sizeDelta: bigint;
+  notional: number;
+  score: number;
+}
+
+export type AdlDecision =
+  | { status: "change"; picks: AdlPick[]; svrBefore: number; svrAfter: number; note: string }
+  | { status: "defer"; reason: string }
+  | { status: "none" };
+
+/**
+ * Automated deleveraging of one market. Profitable positions are ranked by the rule exchanges
+ * publish, (unrealised PnL ÷ collateral) × leverage; they are taken in that order, whole, until the
+ * next one would carry the market past its target, and that last one is cut to the exact size that
+ * lands svr on the target: with collateral C, open interest V, and a position of notional n and
+ * collateral c reduced by a fraction f (its collateral leaves pro rata),
+ * (C − f·c) / (V − f·n) = T  ⇔  f = (T·V − C) / (T·n − c).
+ * Taking a whole position may overshoot; the pick stops before the upper bound.
+ */
+export function planAdl(market: MarketState, positions: Position[], target: number, upper: number, exactSizes: Record<string, bigint> = {}): AdlDecision {
+  let C = 0;
+  let V = 0;
+  for (const p of positions) {
+    C += p.collateral;
+    V += p.size * market.mark;
+  }
+  if (V === 0) return { status: "none" };
+  const svrBefore = C / V;
+  if (svrBefore >= target) return { status: "none" };
+  const ranked = positions
+    .map((p) => {
+      const pnl = p.side * p.size * (market.mark - p.entryPrice);
+      const notional = p.size * market.mark;
+      const score = p.collateral > 0 ? (pnl / p.collateral) * (notional / p.collateral) : Number.POSITIVE_INFINITY;
+      return { p, pnl, notional, score };
+    })
+    .filter((x) => x.pnl > 0 && x.p.collateral < target * x.notional) // only profitable ones whose removal lifts svr
+    .sort((a, b) => b.score - a.score || (a.p.id ?? "").localeCompare(b.p.id ?? ""));
+  const picks: AdlPick[] = [];
+  for (const x of ranked) {
+    const whole = (C - x.p.collateral) / (V - x.notional);
+    if (V - x.notional > 0 && whole < target) {
+      picks.push({ position: x.p, sizeDelta: exactSizes[x.p.id ?? ""] ?? toWadCeil(x.p.size, x.p.size), notional: x.notional, score: x.score });
+      C -= x.p.collateral;
+      V -= x.notional;
+      continue;
+    }
+    const f = Math.min(1, (target * V - C) / (target * x.notional - x.p.collateral));
+    const exact = exactSizes[x.p.id ?? ""];
+    let sizeDelta = toWadCeil(f * x.p.size, x.p.size);
+    if (exact !== undefined && sizeDelta > exact) sizeDelta = exact;
+    const took = Number(sizeDelta) / 1e18 / x.p.size;
+    const after = (C - took * x.p.collateral) / (V - took * x.notional);
+    if (after > upper) return { status: "defer", reason: `reaching svr ${target} would overshoot the upper bound ${upper}` };
+    picks.push({ position: x.p, sizeDelta, notional: took * x.notional, score: x.score });
+    C -= took * x.p.collateral;
+    V -= took * x.notional;
+    return { status: "change", picks, svrBefore, svrAfter: C / V, note: `fewest positions by ADL rank, last one cut to land svr on ${target}` };
+  }
+  return picks.length
+    ? { status: "change", picks, svrBefore, svrAfter: V > 0 ? C / V : Number.POSITIVE_INFINITY, note: "every eligible position taken; the target is not reached" }
+    : { status: "defer", reason: "no profitable position whose deleveraging lifts svr" };
+}
+
+/** Base units (float) → 18-decimal bigint, rounded up; without the exact on-chain size, kept a hair under the float one. */
+function toWadCeil(units: number, max: number): bigint {
+  const wad = BigInt(Math.ceil(units * 1e18));
+  const cap = BigInt(Math.floor(max * 1e18 * (1 - 1e-12)));
+  return wad > cap ? cap : wad;
+}
+
+/** Splits picks into calls whose notional stays within the steward's per-call cap (USD, 18 decimals). */
+export function chunkByNotional(picks: AdlPick[], capUsd18: bigint, mark: number): { positionId: bigint; sizeDelta: bigint }[][] {
+  const capBase = (Number(capUsd18) / 1e18 / mark) * 0.999; // a margin against the steward's own rounding
+  const capWad = BigInt(Math.floor(capBase * 1e18));
+  const calls: { positionId: bigint; sizeDelta: bigint }[][] = [];
+  let current: { positionId: bigint; sizeDelta: bigint }[] = [];
+  let room = capWad;
+  for (const p of picks) {
+    let left = p.sizeDelta;
+    while (left > 0n) {
+      if (room === 0n) {
+        calls.push(current);
+        current = [];
+        room = capWad;
+      }
+      const take = left < room ? left : room;
+      current.push({ positionId: BigInt(p.position.id ?? "0"), sizeDelta: take });
+      left -= take;
+      room -= take;
+    }
+  }
+  if (current.length) calls.push(current);
+  return calls;
+}

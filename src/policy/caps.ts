@@ -1,0 +1,30 @@
+import type { ParamBounds } from "../protocols/adapter";
+import { cooldownLeft, tightenLimit } from "./units";
+
+export type CapDecision = { status: "change"; longCap: bigint; shortCap: bigint; note: string } | { status: "defer"; reason: string } | { status: "none" };
+
+/**
+ * Stops open interest from growing: each side's cap comes down to that side's current open interest
+ * (18-decimal USD, rounded down), no further than the steward's tightening step and min allow.
+ */
+export function planCapCut(
+  current: { longCap: bigint; shortCap: bigint },
+  openInterest: { long: bigint; short: bigint },
+  bounds: Record<string, ParamBounds>,
+  now: number,
+): CapDecision {
+  const lb = bounds.LONG_CAP;
+  const sb = bounds.SHORT_CAP;
+  if (!lb || !sb) return { status: "defer", reason: "the steward has no bounds for the open-interest caps" };
+  const wait = Math.max(cooldownLeft(lb, true, now), cooldownLeft(sb, true, now));
+  if (wait > 0) return { status: "defer", reason: `the steward's tightening delay for caps has ${wait}s left` };
+  const cut = (cap: bigint, oi: bigint, b: ParamBounds) => {
+    if (oi >= cap) return cap;
+    const limit = tightenLimit(cap, b, false);
+    return oi > limit ? oi : limit;
+  };
+  const longCap = cut(current.longCap, openInterest.long, lb);
+  const shortCap = cut(current.shortCap, openInterest.short, sb);
+  if (longCap === current.longCap && shortCap === current.shortCap) return { status: "none" };
+  return { status: "change", longCap, shortCap, note: "caps lowered toward current open interest to stop growth" };
+}
