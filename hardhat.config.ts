@@ -29,10 +29,8 @@ const config: HardhatUserConfig = {
       mining: { auto: true },
     },
   },
-  mocha: {
-    timeout: 120_000,
-    spec: ["test/unit/**/*.test.ts", "test/contracts/**/*.test.ts", "test/integration/**/*.test.ts", "test/fork/**/*.test.ts"],
-  },
+  // `hardhat test` runs every file under test/: unit, contracts, integration (and fork) tiers.
+  mocha: { timeout: 120_000 },
   gasReporter: { enabled: process.env.REPORT_GAS === "1" },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
 };

@@ -28,12 +28,25 @@ export type MarginDecision =
   | { status: "defer"; reason: string }
   | { status: "none" };
 
-/** The market's breaking shock (smaller of down and up) with its MMR set to `mmrBps`. */
-const shockWith = (ctx: MarginContext, mmrBps: bigint) => minShock(breakingShock(withMmr(ctx, mmrBps)));
+/**
+ * The market's breaking shock (smaller of down and up) once its MMR is `mmrBps`. A crash is a gap:
+ * positions are liquidated at the gapped price whatever their maintenance ratio, so a higher MMR
+ * protects the market by forcing out, now, the positions that no longer meet it, while the pool can
+ * still absorb them (the gate below checks that it can). The book is therefore judged without them.
+ */
+const shockWith = (ctx: MarginContext, mmrBps: bigint) => minShock(breakingShock(afterRaise(ctx, mmrBps)));
 
 function withMmr(ctx: MarginContext, mmrBps: bigint): Snapshot {
   const s = marketSlice(ctx.snapshot, ctx.market.id);
   return { ...s, markets: s.markets.map((m) => (m.id === ctx.market.id ? { ...m, mmr: Number(mmrBps) / 10_000 } : m)) };
+}
+
+/** The market's book after the positions under the new maintenance margin are liquidated at today's mark. */
+function afterRaise(ctx: MarginContext, mmrBps: bigint): Snapshot {
+  const s = withMmr(ctx, mmrBps);
+  const mmr = Number(mmrBps) / 10_000;
+  const mark = ctx.market.mark;
+  return { ...s, positions: s.positions.filter((p) => p.collateral + p.side * p.size * (mark - p.entryPrice) >= mmr * p.size * mark) };
 }
 
 /** Does this maintenance margin make the market survive the target move? (null breaking shock: nothing breaks.) */

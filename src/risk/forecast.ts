@@ -1,5 +1,5 @@
 import { RiskInputError } from "./errors";
-import { normalCdf } from "./normal";
+import { logNormalCdf, normalCdf } from "./normal";
 
 /** One observation of the ratio; `t` in seconds (block timestamps). */
 export interface SvrObservation {
@@ -111,8 +111,11 @@ export function fitLogBrownian(points: readonly SvrObservation[]): { drift: numb
 /** P(min over [0, H] of x₀ + μt + σW_t ≤ x₀ − a), for a distance a ≥ 0 to the barrier. */
 export function firstPassageProbability(a: number, mu: number, sigma: number, horizon: number): number {
   if (a <= 0) return 1;
-  if (sigma <= 0) return mu * horizon <= -a ? 1 : 0;
   const s = sigma * Math.sqrt(horizon);
-  const p = normalCdf((-a - mu * horizon) / s) + Math.exp((-2 * mu * a) / (sigma * sigma)) * normalCdf((-a + mu * horizon) / s);
-  return Math.min(1, Math.max(0, p));
+  // A volatility that is noise next to the drift: the path is the drift line.
+  if (!(s > 1e-12 * Math.max(a, Math.abs(mu) * horizon))) return mu * horizon <= -a ? 1 : 0;
+  // The second term multiplies a possibly huge exponential by a tiny tail: add them as logarithms.
+  const second = Math.exp(logNormalCdf((-a + mu * horizon) / s) - (2 * mu * a) / (sigma * sigma));
+  const p = normalCdf((-a - mu * horizon) / s) + second;
+  return Math.min(1, Math.max(0, Number.isFinite(p) ? p : 1));
 }

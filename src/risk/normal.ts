@@ -47,3 +47,11 @@ function erfcContinuedFraction(x: number): number {
   }
   return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
 }
+
+/** ln Φ(z), finite far into the lower tail (where Φ itself underflows to 0). */
+export function logNormalCdf(z: number): number {
+  if (z > -30) return Math.log(normalCdf(z));
+  // Mills ratio: Φ(z) ≈ φ(z)/|z| · (1 − 1/z² + 3/z⁴ − 15/z⁶) for large |z|.
+  const z2 = z * z;
+  return -z2 / 2 - Math.log(-z * Math.sqrt(2 * Math.PI)) + Math.log(1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2));
+}

@@ -178,7 +178,7 @@ describe("RiskSteward", () => {
       // Even allowlisted, the re-entering protocol is stopped by the steward's guard.
       await (await steward.setKeeper(await target.getAddress(), true)).wait();
       await (await target.arm(await steward.getAddress(), 9000, 8000)).wait();
-      await expect((steward.connect(f.keeper) as Contract).updateMarginRatios(market, 1100, 550, key("r"), evidence)).to.be.revertedWithCustomError(
+      await expect((steward.connect(f.keeper) as unknown as Contract).updateMarginRatios(market, 1100, 550, key("r"), evidence)).to.be.revertedWithCustomError(
         steward,
         "ReentrancyGuardReentrantCall",
       );
