@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { Redactor } from "../log/redact";
 import { registerDemo } from "./commands/demo";
+import { registerPlan } from "./commands/plan";
 import { registerStatus } from "./commands/status";
 
 /** svr-keeper's command line: one sub-command a job an operator does. */
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--log-level <level>", "log level for stderr JSON logs").choices(["error", "warn", "info", "debug"]).default("warn"));
   registerStatus(program);
   registerDemo(program);
+  registerPlan(program);
   return program;
 }
 

@@ -1,0 +1,108 @@
+import type { Command } from "commander";
+import { Wallet } from "ethers";
+import { simulate, type SimulationResult } from "../../chain/simulate";
+import { RevertDecoder } from "../../chain/revert";
+import { policyFor } from "../../config/policy";
+import { ArtifactStore } from "../../embedded/artifacts";
+import { planActions, type Plan } from "../../policy";
+import { AaveArtifacts } from "../../protocols/aave/artifacts";
+import { createAdapter } from "../../protocols/factory";
+import { openContext } from "../context";
+import { percent, ratio, renderTable, toJson } from "../format";
+
+interface PlannedOutput {
+  plan: Plan;
+  calls: { to: string; data: string; simulation: SimulationResult }[];
+}
+
+/** `svr-keeper plan`: what the keeper would do now, with calldata and the simulated outcome; sends nothing. */
+export function registerPlan(program: Command): void {
+  program
+    .command("plan")
+    .description("dry run: the actions the policy would take now, their calldata and simulated outcome; changes nothing")
+    .requiredOption("-c, --config <file>", "keeper config (YAML or JSON)")
+    .option("--from <address>", "simulate from this keeper address (default: the address of the configured signing key)")
+    .option("--protocol <id>", "only this protocol")
+    .option("--json", "machine-readable output, with the evidence encoding in full")
+    .action(async (opts: { config: string; from?: string; protocol?: string; json?: boolean }, cmd: Command) => {
+      const ctx = await openContext({ configPath: opts.config, needSigner: false, logLevel: cmd.optsWithGlobals().logLevel });
+      try {
+        const from = opts.from ?? (ctx.secrets.signerKey ? new Wallet(ctx.secrets.signerKey).address : undefined);
+        if (!from) throw new Error(`plan simulates from the keeper's address: pass --from or set ${ctx.config.keeper.signerKeyEnv}`);
+        const decoder = new RevertDecoder([...new ArtifactStore().allInterfaces(), new AaveArtifacts().iface("PoolConfigurator")]);
+        const block = await ctx.provider.getBlockNumber();
+        const outputs: PlannedOutput[] = [];
+        for (const [i, p] of ctx.config.protocols.entries()) {
+          if (opts.protocol && p.id !== opts.protocol) continue;
+          const policy = policyFor(p, i);
+          const adapter = await createAdapter(p, ctx.provider, BigInt(ctx.config.chain.chainId));
+          const snapshot = await adapter.readSnapshot(block);
+          // A dry run has no history: each market is judged on this one observation.
+          const plan = planActions({ snapshot, history: {}, state: { markets: {} }, config: { ...policy, defaults: { ...policy.defaults, confirmations: 1 } } });
+          const calls = [];
+          for (const a of plan.actions) {
+            const tx = adapter.buildAction(a.action, a.provenance);
+            calls.push({ to: tx.to, data: tx.data, simulation: await simulate(ctx.provider, from, tx, decoder) });
+          }
+          outputs.push({ plan, calls });
+        }
+        process.stdout.write(opts.json ? `${toJson(outputs)}\n` : `${outputs.map(renderPlan).join("\n\n")}\n`);
+      } finally {
+        await ctx.close();
+      }
+    });
+}
+
+function renderPlan({ plan, calls }: PlannedOutput): string {
+  const levels = renderTable(plan.markets, [
+    { header: "market", value: (m) => m.market, align: "left" },
+    { header: "level", value: (m) => m.level, align: "left" },
+    { header: "svr", value: (m) => ratio(m.svr) },
+    { header: "breaks ↓", value: (m) => (m.breakingShock.down === null ? "none" : `-${percent(m.breakingShock.down)}`) },
+    { header: "breaks ↑", value: (m) => (m.breakingShock.up === null ? "none" : `+${percent(m.breakingShock.up)}`) },
+    { header: "P(breach act)", value: (m) => (m.forecast ? percent(m.forecast.breachProbability) : "—") },
+  ]);
+  const rows = plan.actions.map((a, i) => ({ a, call: calls[i] }));
+  const actions = rows.length
+    ? renderTable(rows, [
+        { header: "market", value: (r) => r.a.action.market, align: "left" },
+        { header: "action", value: (r) => describeAction(r.a.action), align: "left" },
+        { header: "urgency", value: (r) => r.a.urgency, align: "left" },
+        { header: "because", value: (r) => `${r.a.reason.metric} ${fmt(r.a.reason.observed)} < ${fmt(r.a.reason.threshold)} (${r.a.reason.level})`, align: "left" },
+        { header: "expected", value: (r) => `${r.a.expected.metric} ${fmt(r.a.expected.before)} → ${fmt(r.a.expected.after)}`, align: "left" },
+        { header: "simulation", value: (r) => simText(r.call.simulation), align: "left" },
+      ])
+    : "no action";
+  const deferred = plan.deferred.map((d) => `  ${d.market}: ${d.reason}`).join("\n");
+  return [
+    `${plan.protocol} at block ${plan.block} — evidence ${plan.evidence.hash}`,
+    levels,
+    "",
+    actions,
+    ...(deferred ? ["", "deferred:", deferred] : []),
+    ...calls.map((c, i) => `  call ${i + 1}: to ${c.to} data ${c.data.slice(0, 74)}… key ${plan.actions[i].provenance.idempotencyKey}`),
+  ].join("\n");
+}
+
+function describeAction(a: Plan["actions"][number]["action"]): string {
+  switch (a.kind) {
+    case "setMarginRatios":
+      return `IMR ${a.imrBps} bps, MMR ${a.mmrBps} bps`;
+    case "setOpenInterestCaps":
+      return `caps long $${(Number(a.longCap) / 1e18).toFixed(0)}, short $${(Number(a.shortCap) / 1e18).toFixed(0)}`;
+    case "deleverage":
+      return `deleverage ${a.reductions.length} position(s)`;
+    case "setReserveRisk":
+      return `LTV ${a.ltvBps}, LT ${a.liquidationThresholdBps}, bonus ${a.liquidationBonusBps}`;
+    case "setReserveCaps":
+      return `supply cap ${a.supplyCap}, borrow cap ${a.borrowCap}`;
+  }
+}
+
+const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(4));
+
+function simText(s: SimulationResult): string {
+  if (s.status === "ok") return `ok, ~${s.gasEstimate} gas`;
+  if (s.status === "reverted") return `REVERTS ${s.description}`;
+  return `not simulated: ${s.reason}`;
+}
