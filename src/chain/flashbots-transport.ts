@@ -1,0 +1,106 @@
+import { FlashbotsBundleProvider } from "@flashbots/ethers-provider-bundle";
+import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import { RelayError } from "./errors";
+import { estimateFees } from "./fees";
+import type { NonceManager } from "./nonce";
+import type { SendOutcome, SendRequest } from "./outcome";
+import type { PublicTransport } from "./public-transport";
+
+export interface FlashbotsTransportOptions {
+  relayUrl: string;
+  maxFeePerGas: bigint;
+  /** Blocks to keep re-targeting the bundle before giving up (or falling back). */
+  deadlineBlocks: number;
+  /** Fall back to the public mempool with the same signed transaction — the same nonce — so only one can land. */
+  fallback?: PublicTransport;
+  pollMs?: number;
+}
+
+export type PrivateOutcome = SendOutcome | { status: "rejected"; reason: string };
+
+/**
+ * Sends a transaction as a one-transaction Flashbots bundle: simulated by the relay first, then
+ * targeted at the next block, and re-targeted every block until it is included or the deadline
+ * passes. The relay authenticates with a key of its own, never the signing key.
+ */
+export class FlashbotsTransport {
+  private fb: FlashbotsBundleProvider | undefined;
+
+  constructor(
+    private readonly provider: JsonRpcProvider,
+    private readonly signer: Wallet,
+    private readonly authSigner: Wallet,
+    private readonly nonces: NonceManager,
+    private readonly opts: FlashbotsTransportOptions,
+  ) {}
+
+  async send(req: SendRequest): Promise<PrivateOutcome> {
+    const fb = await this.relay();
+    const { nonce, raw, fees } = await this.nonces.withLock(async () => {
+      const { nonce } = await this.nonces.reserve(req.actionKey, "private");
+      const fees = await estimateFees(this.provider, this.opts.maxFeePerGas, true);
+      const chainId = (await this.provider.getNetwork()).chainId;
+      const raw = await this.signer.signTransaction({ type: 2, chainId, nonce, to: req.to, data: req.data, value: req.value, gasLimit: req.gasLimit, ...fees });
+      await this.nonces.recordHash(nonce, Transaction.from(raw).hash!);
+      return { nonce, raw, fees };
+    });
+    const hash = Transaction.from(raw).hash!;
+
+    const sim = await fb.simulate([raw], "latest");
+    if ("error" in sim) {
+      await this.nonces.release(nonce);
+      return { status: "rejected", reason: `relay simulation failed: ${sim.error.message}` };
+    }
+    if (sim.firstRevert) {
+      await this.nonces.release(nonce);
+      return { status: "rejected", reason: `bundle reverts in simulation: ${JSON.stringify(sim.firstRevert)}` };
+    }
+
+    const first = (await this.head()) + 1;
+    for (let target = first; target < first + this.opts.deadlineBlocks; ) {
+      // A relay fault (an error answer) costs this block, not the action: the next block is tried, then the fallback.
+      await fb.sendRawBundle([raw], target);
+      await this.waitForHead(target);
+      const receipt = await this.receipt(hash);
+      if (receipt) {
+        await this.nonces.release(nonce);
+        return { status: "included", txHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, success: receipt.status === 1, via: "private", hashes: [hash], receipt };
+      }
+      target = Math.max(target + 1, (await this.head()) + 1);
+    }
+    if (this.opts.fallback) {
+      await this.opts.fallback.broadcast(raw);
+      return this.opts.fallback.track({ nonce, actionKey: req.actionKey, hashes: [hash], via: "public", createdAt: Date.now() }, req, fees);
+    }
+    // Not broadcast anywhere but the relay, whose targets have all passed: the nonce is free again.
+    const onChain = Number(await this.provider.send("eth_getTransactionCount", [this.signer.address, "latest"]));
+    const late = await this.receipt(hash);
+    if (late) return { status: "included", txHash: hash, blockNumber: late.blockNumber, gasUsed: late.gasUsed, success: late.status === 1, via: "private", hashes: [hash], receipt: late };
+    if (onChain <= nonce) await this.nonces.release(nonce);
+    return { status: "notIncluded", nonce, hashes: [hash], reason: `no block up to ${first + this.opts.deadlineBlocks - 1} included the bundle` };
+  }
+
+  private async relay(): Promise<FlashbotsBundleProvider> {
+    if (!this.fb) {
+      try {
+        this.fb = await FlashbotsBundleProvider.create(this.provider, this.authSigner, this.opts.relayUrl);
+      } catch (e) {
+        throw new RelayError(`cannot set up the relay client: ${(e as Error).message}`);
+      }
+    }
+    return this.fb;
+  }
+
+  private async head(): Promise<number> {
+    return Number(await this.provider.send("eth_blockNumber", []));
+  }
+
+  private async waitForHead(block: number): Promise<void> {
+    while ((await this.head()) < block) await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 250));
+  }
+
+  private async receipt(hash: string): Promise<TransactionReceipt | null> {
+    const raw = await this.provider.send("eth_getTransactionReceipt", [hash]);
+    return raw ? this.provider.getTransactionReceipt(hash) : null;
+  }
+}
