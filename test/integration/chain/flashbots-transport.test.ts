@@ -30,7 +30,7 @@ describe("Flashbots transport against a local relay (real Hardhat node, real Red
 
   async function setup(opts: { deadlineBlocks?: number; fallback?: boolean } = {}) {
     const wallet = await fundedWallet(chain.provider);
-    const auth = Wallet.createRandom();
+    const auth = new Wallet(Wallet.createRandom().privateKey);
     const nonces = new NonceManager(r.redis, 31337n, wallet.address, () => chain.provider.getTransactionCount(wallet.address, "latest"), { prefix: r.prefix });
     const fallback = opts.fallback ? new PublicTransport(chain.provider, wallet, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks: 3, deadlineBlocks: 10, pollMs: 20 }) : undefined;
     const transport = new FlashbotsTransport(chain.provider, wallet, auth, nonces, { relayUrl, maxFeePerGas: 500n * GWEI, deadlineBlocks: opts.deadlineBlocks ?? 3, fallback, pollMs: 20 });
