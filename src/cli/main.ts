@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { Redactor } from "../log/redact";
 import { registerDemo } from "./commands/demo";
 import { registerPlan } from "./commands/plan";
+import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
 
 /** svr-keeper's command line: one sub-command a job an operator does. */
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerDemo(program);
   registerPlan(program);
+  registerRun(program);
   return program;
 }
 

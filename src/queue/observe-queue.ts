@@ -1,0 +1,25 @@
+import { Queue, Worker, type ConnectionOptions } from "bullmq";
+
+export function observeQueueName(protocol: string): string {
+  return `observe-${protocol}`;
+}
+
+/**
+ * The observe queue of one protocol, fed by a BullMQ Job Scheduler every `everyMs`. Every keeper
+ * process upserts the same scheduler id, so there is one schedule however many processes run, and
+ * global concurrency 1 keeps one observation of a protocol at a time across them.
+ */
+export async function openObserveQueue(protocol: string, everyMs: number, opts: { connection: ConnectionOptions; prefix: string }): Promise<Queue> {
+  const queue = new Queue(observeQueueName(protocol), {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 }, attempts: 1 },
+  });
+  await queue.setGlobalConcurrency(1);
+  await queue.upsertJobScheduler(`tick-${protocol}`, { every: everyMs }, { name: "observe", data: { protocol } });
+  return queue;
+}
+
+export function startObserveWorker(protocol: string, observe: () => Promise<unknown>, opts: { connection: ConnectionOptions; prefix: string }): Worker {
+  return new Worker(observeQueueName(protocol), observe, { connection: opts.connection, prefix: opts.prefix, concurrency: 1, lockDuration: 60_000 });
+}
