@@ -2,6 +2,7 @@ import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "../log/logger";
 import { LEVELS, planActions, type Plan, type PolicyConfig } from "../policy";
 import type { ProtocolAdapter } from "../protocols/adapter";
+import { OracleAnswerError } from "../protocols/errors";
 import type { ObserverMemory } from "../queue/policy-store";
 import { computeMetrics } from "../risk";
 import type { Alert } from "../service/alerts";
@@ -31,7 +32,15 @@ const HISTORY = 120;
 export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult> {
   const protocol = deps.adapter.protocolId;
   const block = Number(await deps.provider.send("eth_blockNumber", []));
-  const snapshot = await deps.adapter.readSnapshot(block);
+  let snapshot;
+  try {
+    snapshot = await deps.adapter.readSnapshot(block);
+  } catch (e) {
+    if (!(e instanceof OracleAnswerError)) throw e; // RPC faults: the job fails and is retried, nothing is planned
+    deps.alert({ kind: "invalidPrice", protocol, market: e.market, message: e.message, block });
+    deps.metrics.skipped.inc({ protocol, reason: "invalidPrice" });
+    return { status: "skipped", block, reason: e.message };
+  }
   const log = deps.logger.child({ protocol, block });
   const memory = await deps.memory.load(protocol);
   if (block <= memory.lastBlock) return { status: "skipped", block, reason: `block ${block} already observed (head not advancing or lagging)` };
