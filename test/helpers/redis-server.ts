@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import Redis from "ioredis";
 
 /** A free TCP port on 127.0.0.1. */
@@ -23,16 +26,20 @@ export class TestRedisServer {
   private constructor(
     readonly port: number,
     private readonly policy: string,
+    /** With a directory, the server keeps an fsync-always append-only file there: it survives kill -9. */
+    private readonly dir: string | undefined,
   ) {}
 
-  static async start(opts: { maxmemoryPolicy?: string } = {}): Promise<TestRedisServer> {
-    const s = new TestRedisServer(await freePort(), opts.maxmemoryPolicy ?? "noeviction");
+  static async start(opts: { maxmemoryPolicy?: string; persistent?: boolean } = {}): Promise<TestRedisServer> {
+    const dir = opts.persistent ? mkdtempSync(join(tmpdir(), "svr-redis-")) : undefined;
+    const s = new TestRedisServer(await freePort(), opts.maxmemoryPolicy ?? "noeviction", dir);
     await s.up();
     return s;
   }
 
   async up(): Promise<void> {
-    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--maxmemory-policy", this.policy], { stdio: "ignore" });
+    const persistence = this.dir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dir] : ["--appendonly", "no"];
+    this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--maxmemory-policy", this.policy], { stdio: "ignore" });
     const probe = new Redis({ port: this.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => undefined); // refused until the server is up: that is what we poll for
     for (let i = 0; i < 100; i++) {
@@ -48,7 +55,7 @@ export class TestRedisServer {
     throw new Error(`redis-server on ${this.port} did not start`);
   }
 
-  /** Stops the server; its data goes with it unless `keepData` (then it is SAVEd to nothing: there is no disk). */
+  /** Kills the server (SIGKILL): without persistence its data goes with it. */
   async down(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;

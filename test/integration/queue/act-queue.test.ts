@@ -20,10 +20,11 @@ function planned(key: string): PlannedAction {
   };
 }
 
+const signer = "0x" + "ab".repeat(20);
+
 describe("act queue on real Redis", function () {
   this.timeout(60_000);
   const prefix = `svrtest${process.pid}${Date.now()}`;
-  const signer = "0x" + "ab".repeat(20);
   const cleanups: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
@@ -141,6 +142,25 @@ describe("Redis preflight and outages (a Redis of the test's own)", function () 
       redis.disconnect();
       await server.down();
     }
+  });
+
+  it("processes every queued action after Redis is killed and comes back", async () => {
+    const server = await TestRedisServer.start({ persistent: true });
+    const conn = { port: server.port, maxRetriesPerRequest: null, retryStrategy: () => 100 };
+    const queue = await openActQueue(31337n, signer, { connection: conn, prefix: "restart" });
+    queue.on("error", () => undefined);
+    for (let i = 0; i < 20; i++) await enqueueAction(queue, { protocol: "ref", signer, planned: planned("0x" + (i + 1).toString(16).padStart(64, "0")) });
+    await server.down(); // kill -9 with 20 actions waiting
+    await server.up();
+    const done = new Set<string>();
+    const worker = startActWorker(actQueueName(31337n, signer), async (data: ActJobData) => void done.add(data.planned.provenance.idempotencyKey), { connection: conn, prefix: "restart" });
+    worker.on("error", () => undefined);
+    const start = Date.now();
+    while (done.size < 20 && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 50));
+    await worker.close();
+    await queue.close();
+    await server.down();
+    expect(done.size).to.equal(20);
   });
 
   it("fails fast when adding a job while Redis is down", async () => {
