@@ -3,6 +3,7 @@
  * object with every figure on the last line; `--only <section>` runs one section.
  */
 import { benchRisk } from "./bench/risk";
+import { benchService } from "./bench/service";
 import { benchSnapshot } from "./bench/snapshot";
 
 type Section = () => Promise<Record<string, number | string>>;
@@ -10,6 +11,7 @@ type Section = () => Promise<Record<string, number | string>>;
 const sections: Record<string, Section> = {
   risk: benchRisk,
   snapshot: benchSnapshot,
+  service: benchService,
 };
 
 async function main(): Promise<void> {

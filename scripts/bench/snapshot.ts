@@ -63,7 +63,7 @@ export async function benchSnapshot(): Promise<Record<string, number>> {
 type Eip1193 = { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
 
 /** Opens the book through the in-process provider with automine off: thousands of txs mined in a few dozen blocks. */
-async function seedPositions(provider: Eip1193, perps: Interface, perpsAddress: string, usdc: Interface, usdcAddress: string, markets: { id: string; price: number }[]): Promise<void> {
+export async function seedPositions(provider: Eip1193, perps: Interface, perpsAddress: string, usdc: Interface, usdcAddress: string, markets: { id: string; price: number }[]): Promise<void> {
   const accounts = (await provider.request({ method: "eth_accounts" })) as string[];
   const traders = accounts.slice(2, 20);
   const rand = mulberry32(99);
