@@ -2,8 +2,9 @@ import { Interface, type Provider, type Result } from "ethers";
 import { ArtifactStore } from "../../embedded/artifacts";
 import type { ActionProvenance, ActionRequest } from "../../policy/actions";
 import type { AssetState, MarketState, Position, Snapshot } from "../../risk/snapshot";
-import type { OnchainMarketState, ParamBounds, PopulatedAction, ProtocolAdapter, ProtocolSnapshot, StewardState } from "../adapter";
+import type { OnchainMarketState, PopulatedAction, ProtocolAdapter, ProtocolSnapshot, StewardState } from "../adapter";
 import { NoContractError, OracleAnswerError, UnsupportedActionError } from "../errors";
+import { decodeBoundsBatch } from "../steward-bounds";
 import { MulticallReader, type TypedCall } from "../multicall";
 import { textToMarketId, toFloat } from "../units";
 import { AaveArtifacts } from "./artifacts";
@@ -261,30 +262,9 @@ export class AaveV3Adapter implements ProtocolAdapter {
   }
 
   private stewardState(frozen: boolean, reserves: Reserve[], r: Result): StewardState {
-    const [bounds, lastUpdates, configured] = [r[0] as Result[], r[1] as bigint[], r[2] as boolean[]];
-    const out: StewardState["bounds"] = {};
-    let i = 0;
-    for (const reserve of reserves) {
-      out[reserve.symbol] = {};
-      for (const p of AAVE_PARAMS) {
-        if (configured[i]) {
-          const b = bounds[i];
-          const pb: ParamBounds = {
-            min: BigInt(b.min),
-            max: BigInt(b.max),
-            maxTightenBps: BigInt(b.maxTightenBps),
-            maxLoosenBps: BigInt(b.maxLoosenBps),
-            tightenDelay: BigInt(b.tightenDelay),
-            loosenDelay: BigInt(b.loosenDelay),
-            lastUpdate: BigInt(lastUpdates[i]),
-          };
-          out[reserve.symbol][p] = pb;
-        }
-        i++;
-      }
-    }
-    return { address: this.opts.steward, frozen, bounds: out, maxDeleverageNotional: 0n };
+    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, reserves.map((x) => x.symbol), AAVE_PARAMS), maxDeleverageNotional: 0n };
   }
+
 }
 
 /** The steward's bounds key of a reserve: its address as bytes32. */

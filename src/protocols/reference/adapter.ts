@@ -2,8 +2,9 @@ import { Interface, type Provider, type Result } from "ethers";
 import { ArtifactStore } from "../../embedded/artifacts";
 import type { ActionProvenance, ActionRequest } from "../../policy/actions";
 import type { AssetState, MarketState, Position, Snapshot } from "../../risk/snapshot";
-import type { OnchainMarketState, ParamBounds, PopulatedAction, ProtocolAdapter, ProtocolSnapshot, StewardState } from "../adapter";
+import type { OnchainMarketState, PopulatedAction, ProtocolAdapter, ProtocolSnapshot, StewardState } from "../adapter";
 import { NoContractError, OracleAnswerError, UnknownMarketError, UnsupportedActionError } from "../errors";
+import { decodeBoundsBatch } from "../steward-bounds";
 import { MulticallReader, type TypedCall } from "../multicall";
 import { marketIdToText, textToMarketId, toFloat } from "../units";
 
@@ -246,30 +247,9 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
   }
 
   private stewardState(frozen: boolean, maxDeleverageNotional: bigint, markets: RawMarket[], r: Result): StewardState {
-    const [bounds, lastUpdates, configured] = [r[0] as Result[], r[1] as bigint[], r[2] as boolean[]];
-    const out: StewardState["bounds"] = {};
-    let i = 0;
-    for (const m of markets) {
-      out[m.name] = {};
-      for (const p of PARAMS) {
-        const b = bounds[i];
-        if (configured[i]) {
-          const pb: ParamBounds = {
-            min: BigInt(b.min),
-            max: BigInt(b.max),
-            maxTightenBps: BigInt(b.maxTightenBps),
-            maxLoosenBps: BigInt(b.maxLoosenBps),
-            tightenDelay: BigInt(b.tightenDelay),
-            loosenDelay: BigInt(b.loosenDelay),
-            lastUpdate: BigInt(lastUpdates[i]),
-          };
-          out[m.name][p] = pb;
-        }
-        i++;
-      }
-    }
-    return { address: this.opts.steward, frozen, bounds: out, maxDeleverageNotional };
+    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, markets.map((m) => m.name), PARAMS), maxDeleverageNotional };
   }
+
 }
 
 /** "ETH-USD" → "ETH": the traded asset a market's mark follows. */

@@ -21,6 +21,11 @@ async function bookFixture() {
   return f;
 }
 
+/** Fresh answers at today's prices: earlier tests may have moved the chain's clock past the heartbeat. */
+async function refreshFeeds(f: Awaited<ReturnType<typeof bookFixture>>): Promise<void> {
+  for (const m of f.markets) await (await (m.feed as Contract).updateAnswer(ethers.parseUnits(String(m.price), 8))).wait();
+}
+
 describe("observation guards: no action on stale, invalid or jumping prices — an alert instead", function () {
   this.timeout(60_000);
   let node: EmbeddedNode;
@@ -52,6 +57,7 @@ describe("observation guards: no action on stale, invalid or jumping prices — 
 
   it("acts on fresh, sane prices", async () => {
     const f = await loadFixture(bookFixture);
+    await refreshFeeds(f);
     const { deps } = await observer(f);
     const r = await observeProtocol(deps);
     expect(r.status).to.equal("planned");
@@ -69,6 +75,7 @@ describe("observation guards: no action on stale, invalid or jumping prices — 
 
   it("refuses a non-positive price: nothing is planned, an alert names the market", async () => {
     const f = await loadFixture(bookFixture);
+    await refreshFeeds(f);
     const { deps, alerts } = await observer(f);
     await (await (f.markets[0].feed as Contract).updateAnswer(0)).wait();
     const r = await observeProtocol(deps);
@@ -78,6 +85,7 @@ describe("observation guards: no action on stale, invalid or jumping prices — 
 
   it("waits for a price that jumped more than the bound in one round to be seen again", async () => {
     const f = await loadFixture(bookFixture);
+    await refreshFeeds(f);
     const { deps, alerts } = await observer(f);
     expect((await observeProtocol(deps)).status).to.equal("planned");
     await (await (f.markets[0].feed as Contract).updateAnswer(ethers.parseUnits("4500", 8))).wait(); // +50 %
