@@ -21,7 +21,6 @@ export interface EmbeddedNodeOptions {
  * Loading `hardhat` reads hardhat.config.ts; call this only from the CLI or tests.
  */
 export async function startEmbeddedNode(opts: EmbeddedNodeOptions = {}): Promise<EmbeddedNode> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const hre = require("hardhat") as typeof import("hardhat");
   const names = await import("hardhat/builtin-tasks/task-names");
   const provider = (await hre.run(names.TASK_NODE_GET_PROVIDER, {
