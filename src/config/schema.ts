@@ -51,8 +51,17 @@ export const configSchema = z
         /** A URL without secrets (a local node); use rpcUrlEnv for one that carries an API key. */
         rpcUrl: z.url().optional(),
         rpcUrlEnv: envName.optional(),
-        /** Blocks an observation may lag the head before the data is called stale. */
+        /**
+         * Blocks the RPC's head may fall behind the newest block the keeper already observed before
+         * the RPC is reported as lagging. A block behind is never acted on, within this or not.
+         */
         maxHeadLagBlocks: z.number().int().nonnegative().default(2),
+        /**
+         * A head block older than this by the keeper's clock is not acted on (a frozen or lagging RPC).
+         * Set it on chains that produce blocks on a clock (a few block times); leave it unset on
+         * chains that mine on demand, whose idle head is old but current.
+         */
+        maxBlockAgeSeconds: z.number().positive().optional(),
       })
       .strict()
       .refine((c) => (c.rpcUrl === undefined) !== (c.rpcUrlEnv === undefined), {

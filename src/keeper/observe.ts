@@ -5,6 +5,7 @@ import type { ProtocolAdapter } from "../protocols/adapter";
 import { OracleAnswerError } from "../protocols/errors";
 import type { ObserverMemory } from "../queue/policy-store";
 import { computeMetrics } from "../risk";
+import { rpcFaultKind, type RpcFaultKind } from "../rpc/connect";
 import type { Alert } from "../service/alerts";
 import type { KeeperMetrics } from "../service/metrics";
 
@@ -18,32 +19,79 @@ export interface ObserverDeps {
   logger: Logger;
   /** A price that moved more than this fraction since the last observation is not acted on until it is seen again. */
   maxPriceJump: number;
+  /**
+   * chain.maxHeadLagBlocks: a head more than this many blocks behind the newest block already
+   * observed is an RPC that lags (a load balancer switched to a node out of sync) and is reported.
+   * A block behind is never acted on, within the tolerance or not. Default 2.
+   */
+  maxHeadLagBlocks?: number;
+  /**
+   * chain.maxBlockAgeSeconds: a head block older than this by the keeper's clock is a frozen or lagging
+   * RPC, the only view that catches one on the first observation after a restart. Unset for chains
+   * that mine on demand (the embedded one), where an idle chain's head is old but current.
+   */
+  maxBlockAgeSeconds?: number;
+  /** The keeper's clock, unix seconds (default: the system clock). */
+  now?: () => number;
+}
+
+/** The observation could not read the chain: nothing was planned; the next tick tries again. */
+export class ObservationReadError extends Error {
+  override readonly name = "ObservationReadError";
+  constructor(
+    readonly protocol: string,
+    readonly block: number | undefined,
+    readonly fault: RpcFaultKind,
+    override readonly cause: unknown,
+  ) {
+    super(`cannot read ${protocol}${block === undefined ? "" : ` at block ${block}`} (${fault}): ${firstLine(cause)}`);
+  }
 }
 
 export type ObserveResult = { status: "skipped"; block: number; reason: string } | { status: "planned"; block: number; plan: Plan };
 
 const HISTORY = 120;
+const DEFAULT_MAX_HEAD_LAG_BLOCKS = 2;
 
 /**
- * One observation of one protocol: read the head's snapshot, refuse data that is stale or jumps,
- * run the policy with the memory of earlier observations, publish metrics and level alerts.
- * Any RPC fault throws before anything is planned: partial data never becomes an action.
+ * One observation of one protocol: read the head's snapshot, refuse data that is stale, lags or
+ * jumps, run the policy with the memory of earlier observations, publish metrics and level alerts.
+ * Any RPC fault throws (an ObservationReadError, counted) before anything is planned: partial data
+ * never becomes an action.
  */
 export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult> {
   const protocol = deps.adapter.protocolId;
-  const block = Number(await deps.provider.send("eth_blockNumber", []));
+  const memory = await deps.memory.load(protocol);
+  let block: number | undefined;
   let snapshot;
   try {
+    block = Number(await deps.provider.send("eth_blockNumber", []));
+    const behind = memory.lastBlock - block;
+    if (behind === 0) return { status: "skipped", block, reason: `block ${block} already observed: no new block` };
+    if (behind > 0) return headBehind(deps, block, behind);
     snapshot = await deps.adapter.readSnapshot(block);
   } catch (e) {
-    if (!(e instanceof OracleAnswerError)) throw e; // RPC faults: the job fails and is retried, nothing is planned
-    deps.alert({ kind: "invalidPrice", protocol, market: e.market, message: e.message, block });
-    deps.metrics.skipped.inc({ protocol, reason: "invalidPrice" });
-    return { status: "skipped", block, reason: e.message };
+    if (e instanceof OracleAnswerError && block !== undefined) {
+      deps.alert({ kind: "invalidPrice", protocol, market: e.market, message: e.message, block });
+      deps.metrics.skipped.inc({ protocol, reason: "invalidPrice" });
+      return { status: "skipped", block, reason: e.message };
+    }
+    const fault = rpcFaultKind(e);
+    deps.metrics.rpcErrors.inc({ kind: `observe_${fault}` });
+    throw new ObservationReadError(protocol, block, fault, e); // the job fails; the next tick reads afresh
   }
   const log = deps.logger.child({ protocol, block });
-  const memory = await deps.memory.load(protocol);
-  if (block <= memory.lastBlock) return { status: "skipped", block, reason: `block ${block} already observed (head not advancing or lagging)` };
+  if (deps.maxBlockAgeSeconds !== undefined) {
+    const age = (deps.now ?? wallClock)() - snapshot.block.timestamp;
+    if (age > deps.maxBlockAgeSeconds) {
+      // Not recorded as observed: a fresh head must still be able to follow.
+      const reason = `head block ${block} is ${Math.round(age)}s old (limit ${deps.maxBlockAgeSeconds}s): the RPC's head is frozen or lagging`;
+      deps.metrics.skipped.inc({ protocol, reason: "staleHead" });
+      deps.metrics.rpcErrors.inc({ kind: "observe_staleHead" });
+      log.warn("observation not acted on", { reasons: [reason] });
+      return { status: "skipped", block, reason };
+    }
+  }
 
   const reasons: string[] = [];
   for (const m of snapshot.markets) {
@@ -90,4 +138,28 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
   await deps.memory.save(protocol, { state: plan.state, history, lastPrices: prices, lastBlock: block });
   log.info("observed", { actions: plan.actions.length, deferred: plan.deferred.length, levels: Object.fromEntries(plan.markets.map((m) => [m.market, m.level])) });
   return { status: "planned", block, plan };
+}
+
+/** The RPC serves a block older than one already observed: never acted on, reported beyond the tolerance. */
+function headBehind(deps: ObserverDeps, block: number, behind: number): ObserveResult {
+  const protocol = deps.adapter.protocolId;
+  const maxLag = deps.maxHeadLagBlocks ?? DEFAULT_MAX_HEAD_LAG_BLOCKS;
+  const reason = `head ${block} is ${behind} block(s) behind block ${block + behind} already observed`;
+  deps.metrics.skipped.inc({ protocol, reason: "headBehind" });
+  if (behind > maxLag) {
+    deps.metrics.rpcErrors.inc({ kind: "observe_laggingHead" });
+    deps.logger.warn("the RPC's head lags: observation not acted on", { protocol, block, behind, maxHeadLagBlocks: maxLag });
+  }
+  return { status: "skipped", block, reason };
+}
+
+function wallClock(): number {
+  return Date.now() / 1000;
+}
+
+function firstLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  // ethers appends the whole request (calldata included) to its messages: keep the reason.
+  const line = text.split("\n")[0];
+  return line.length > 240 ? `${line.slice(0, 240)}…` : line;
 }

@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { redactUrl } from "../log/redact";
 
 /** The RPC could not be used; the URL in the message has its secret parts removed. */
@@ -44,7 +44,15 @@ export interface ConnectOptions {
   pollingIntervalMs?: number;
   /** Max JSON-RPC calls folded into one HTTP request. */
   batchMaxCount?: number;
+  /** An HTTP request that has not answered within this many ms fails with a TIMEOUT. */
+  requestTimeoutMs?: number;
 }
+
+/**
+ * ethers waits 5 minutes by default: an RPC that stops answering would hold an observation (and
+ * its queue's lock) far past the next tick. A snapshot of 10,000 positions reads in ~1.4 s.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /**
  * Connects to `url` and checks that it serves `chainId`. Fails with a typed error whose message
@@ -53,7 +61,9 @@ export interface ConnectOptions {
 export async function connectRpc(url: string, chainId: number | bigint, opts: ConnectOptions = {}): Promise<CountingJsonRpcProvider> {
   const shownUrl = redactUrl(url);
   const expected = BigInt(chainId);
-  const provider = new CountingJsonRpcProvider(url, Network.from(expected), {
+  const request = new FetchRequest(url);
+  request.timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const provider = new CountingJsonRpcProvider(request, Network.from(expected), {
     staticNetwork: true,
     pollingInterval: opts.pollingIntervalMs ?? 1000,
     batchMaxCount: opts.batchMaxCount ?? 100,
@@ -71,6 +81,29 @@ export async function connectRpc(url: string, chainId: number | bigint, opts: Co
   }
   return provider;
 }
+
+/** How an RPC request failed, as a metric label. */
+export type RpcFaultKind = "timeout" | "connection" | "http" | "rpcError" | "badResponse" | "other";
+
+/**
+ * Classifies a failed read by the first recognisable fault along its cause chain (adapters wrap
+ * the provider's error, e.g. MulticallError.details.cause).
+ */
+export function rpcFaultKind(e: unknown): RpcFaultKind {
+  for (let cur: unknown = e, depth = 0; cur !== null && typeof cur === "object" && depth < 8; depth++) {
+    const err = cur as { code?: unknown; message?: unknown; error?: { code?: unknown }; info?: { error?: { code?: unknown } }; cause?: unknown; details?: { cause?: unknown } };
+    if (err.code === "TIMEOUT") return "timeout";
+    if (err.code === "SERVER_ERROR") return "http";
+    if (err.code === "BAD_DATA") return "badResponse"; // e.g. a batch answered without some of its requests
+    if (typeof err.code === "string" && CONNECTION_CODES.has(err.code)) return "connection";
+    // The node answered with a JSON-RPC error object (ethers keeps it as `error` or `info.error`).
+    if (typeof err.error?.code === "number" || typeof err.info?.error?.code === "number") return "rpcError";
+    cur = err.cause ?? err.details?.cause;
+  }
+  return "other";
+}
+
+const CONNECTION_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "UND_ERR_SOCKET"]);
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {

@@ -85,7 +85,7 @@ export class KeeperService {
         startObserveWorker(
           p.id,
           async () => {
-            const result = await observeProtocol({ adapter, provider: this.provider, policy, memory, metrics: this.metrics, alert: (a) => alerter.notify(a), logger, maxPriceJump: 0.25 });
+            const result = await observeProtocol({ adapter, provider: this.provider, policy, memory, metrics: this.metrics, alert: (a) => alerter.notify(a), logger, maxPriceJump: 0.25, maxHeadLagBlocks: config.chain.maxHeadLagBlocks, maxBlockAgeSeconds: config.chain.maxBlockAgeSeconds });
             if (result.status !== "planned") return result.status;
             for (const planned of result.plan.actions) {
               const jobId = await enqueueAction(actQueue, { protocol: p.id, signer: signer.address, planned });
