@@ -1,8 +1,9 @@
 import { FlashbotsBundleProvider } from "@flashbots/ethers-provider-bundle";
 import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import { crashPoint } from "../util/crashpoint";
 import { RelayError } from "./errors";
-import { estimateFees } from "./fees";
-import type { NonceManager } from "./nonce";
+import { estimateFees, type Fees } from "./fees";
+import type { NonceManager, PendingNonce } from "./nonce";
 import type { SendOutcome, SendRequest } from "./outcome";
 import type { PublicTransport } from "./public-transport";
 
@@ -35,15 +36,45 @@ export class FlashbotsTransport {
   ) {}
 
   async send(req: SendRequest): Promise<PrivateOutcome> {
-    const fb = await this.relay();
-    const { nonce, raw, fees } = await this.nonces.withLock(async () => {
-      const { nonce } = await this.nonces.reserve(req.actionKey, "private");
+    await this.relay(); // a relay client that cannot be set up fails before a nonce is taken
+    const { nonce, raw, fees } = await this.nonces.withLock(async (lock) => {
+      const { nonce } = await this.nonces.reserve(req.actionKey, "private", lock);
       const fees = await estimateFees(this.provider, this.opts.maxFeePerGas, true);
       const chainId = (await this.provider.getNetwork()).chainId;
+      crashPoint("beforeSign");
       const raw = await this.signer.signTransaction({ type: 2, chainId, nonce, to: req.to, data: req.data, value: req.value, gasLimit: req.gasLimit, ...fees });
-      await this.nonces.recordHash(nonce, Transaction.from(raw).hash!);
+      await this.nonces.recordHash(nonce, Transaction.from(raw).hash!, raw, lock);
+      crashPoint("afterSign");
       return { nonce, raw, fees };
     });
+    return this.deliver(nonce, raw, fees, req);
+  }
+
+  /**
+   * Takes over a nonce a process signed a bundle for and died: mined already, consumed by another
+   * transaction, or else the same signed bytes are delivered again (never a second signature).
+   */
+  async resume(p: PendingNonce, req: SendRequest): Promise<PrivateOutcome> {
+    for (const h of p.hashes) {
+      const mined = await this.receipt(h);
+      if (mined) {
+        await this.nonces.release(p.nonce);
+        return { status: "included", txHash: h, blockNumber: mined.blockNumber, gasUsed: mined.gasUsed, success: mined.status === 1, via: "private", hashes: p.hashes, receipt: mined };
+      }
+    }
+    const onChain = Number(await this.provider.send("eth_getTransactionCount", [this.signer.address, "latest"]));
+    if (onChain > p.nonce) {
+      await this.nonces.release(p.nonce);
+      return { status: "replacedByOther", nonce: p.nonce, hashes: p.hashes };
+    }
+    if (p.raw) return this.deliver(p.nonce, p.raw, undefined, req);
+    // A record from before signed bytes were kept: only the public fallback can still track it.
+    if (this.opts.fallback) return this.opts.fallback.track({ ...p, via: "public" }, req, undefined);
+    return { status: "notIncluded", nonce: p.nonce, hashes: p.hashes, reason: "resumed a private nonce without its signed bytes" };
+  }
+
+  private async deliver(nonce: number, raw: string, fees: Fees | undefined, req: SendRequest): Promise<PrivateOutcome> {
+    const fb = await this.relay();
     const hash = Transaction.from(raw).hash!;
 
     const sim = await fb.simulate([raw], "latest");
@@ -60,6 +91,7 @@ export class FlashbotsTransport {
     for (let target = first; target < first + this.opts.deadlineBlocks; ) {
       // A relay fault (an error answer) costs this block, not the action: the next block is tried, then the fallback.
       await fb.sendRawBundle([raw], target);
+      crashPoint("afterBroadcast");
       await this.waitForHead(target);
       const receipt = await this.receipt(hash);
       if (receipt) {
@@ -70,7 +102,7 @@ export class FlashbotsTransport {
     }
     if (this.opts.fallback) {
       await this.opts.fallback.broadcast(raw);
-      return this.opts.fallback.track({ nonce, actionKey: req.actionKey, hashes: [hash], via: "public", createdAt: Date.now() }, req, fees);
+      return this.opts.fallback.track({ nonce, actionKey: req.actionKey, hashes: [hash], raw, via: "public", createdAt: Date.now() }, req, fees);
     }
     // Not broadcast anywhere but the relay, whose targets have all passed: the nonce is free again.
     const onChain = Number(await this.provider.send("eth_getTransactionCount", [this.signer.address, "latest"]));

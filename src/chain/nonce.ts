@@ -7,15 +7,49 @@ export interface PendingNonce {
   nonce: number;
   actionKey: string;
   hashes: string[];
+  /**
+   * The newest signed transaction (raw bytes, not a secret): a process that died before or while
+   * broadcasting it is resumed by broadcasting exactly these bytes again, never by signing anew.
+   */
+  raw?: string;
   /** The transport that holds it ("public" | "private"). */
   via: string;
   createdAt: number;
 }
 
+/** Proof of holding a key's lock: writes made with it land only while the lock is still ours. */
+export interface HeldLock {
+  readonly token: string;
+}
+
+/** The lock expired under its holder (a stall longer than its lifetime) and another process may hold it now. */
+export class NonceLockLostError extends Error {
+  override readonly name = "NonceLockLostError";
+  constructor(readonly address: string) {
+    super(`the nonce lock of ${address} was lost before the write: nothing was recorded, the caller must retry`);
+  }
+}
+
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+const EXTEND = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
+// KEYS: lock, pending. ARGV: token ("" = unfenced), field to set ("" = none), its value, fields to delete…
+const FENCED_WRITE = `
+if ARGV[1] ~= "" and redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
+if #ARGV > 3 then redis.call("hdel", KEYS[2], unpack(ARGV, 4)) end
+if ARGV[2] ~= "" then redis.call("hset", KEYS[2], ARGV[2], ARGV[3]) end
+return 1`;
+// KEYS: lock, pending. ARGV: token ("" = unfenced), field, the value it must still have, the new value.
+const FENCED_SWAP = `
+if ARGV[1] ~= "" and redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call("hget", KEYS[2], ARGV[2]) ~= ARGV[3] then return 0 end
+redis.call("hset", KEYS[2], ARGV[2], ARGV[4])
+return 1`;
 
 export interface NonceManagerOptions {
-  /** Lock lifetime: a process that dies holding it frees it after this long. */
+  /**
+   * Lock lifetime. The holder renews it every third of this while it works, so it can be short: a
+   * process killed while holding it blocks the key's other processes for at most this long.
+   */
   lockTtlMs?: number;
   lockWaitMs?: number;
   prefix?: string;
@@ -23,9 +57,10 @@ export interface NonceManagerOptions {
 
 /**
  * Nonces of one signing key, shared safely by several keeper processes through Redis: a lock
- * (SET NX PX with a token, released by compare-and-delete) serialises reservation and broadcast,
- * and a hash of pending nonces — written before a transaction leaves the process — survives
- * restarts, so a new process resumes tracking instead of signing a second transaction.
+ * (SET NX PX with a token, renewed while held, released by compare-and-delete) serialises
+ * reservation and broadcast, and a hash of pending nonces — written before a transaction leaves
+ * the process, with its signed bytes — survives restarts, so a new process resumes tracking (and
+ * re-broadcasts the same bytes) instead of signing a second transaction.
  */
 export class NonceManager {
   private readonly lockKey: string;
@@ -43,12 +78,12 @@ export class NonceManager {
     const base = `${opts.prefix ?? "svr"}:nonce:${chainId}:${address.toLowerCase()}`;
     this.lockKey = `${base}:lock`;
     this.pendingKey = `${base}:pending`;
-    this.ttl = opts.lockTtlMs ?? 30_000;
+    this.ttl = opts.lockTtlMs ?? 5_000;
     this.wait = opts.lockWaitMs ?? 20_000;
   }
 
-  /** Runs `fn` holding the key's lock. */
-  async withLock<T>(fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` holding the key's lock; pass the lock to reserve and recordHash to fence their writes. */
+  async withLock<T>(fn: (lock: HeldLock) => Promise<T>): Promise<T> {
     const token = randomUUID();
     const start = Date.now();
     let delay = 5;
@@ -57,9 +92,12 @@ export class NonceManager {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(100, delay * 2);
     }
+    const renew = setInterval(() => void this.redis.eval(EXTEND, 1, this.lockKey, token, this.ttl).catch(() => undefined), Math.max(50, Math.floor(this.ttl / 3)));
+    renew.unref();
     try {
-      return await fn();
+      return await fn({ token });
     } finally {
+      clearInterval(renew);
       await this.redis.eval(RELEASE, 1, this.lockKey, token);
     }
   }
@@ -67,27 +105,42 @@ export class NonceManager {
   /**
    * The next nonce, recorded as pending for `actionKey` before anything is signed. Call inside withLock.
    * Pending nonces below the chain's count are settled (mined by one of their hashes, or by another
-   * transaction): they are returned for the caller to reconcile, and forgotten here.
+   * transaction): they are returned for the caller to reconcile, and forgotten here. A record with
+   * no hash can only be left by a holder that died (or lost the lock) between reserving and
+   * signing — nothing was ever sent for it — so it is dropped and its nonce handed out again;
+   * otherwise the nonce would stay a gap that no transaction above it could get past.
    */
-  async reserve(actionKey: string, via: string): Promise<{ nonce: number; settled: PendingNonce[] }> {
+  async reserve(actionKey: string, via: string, lock?: HeldLock): Promise<{ nonce: number; settled: PendingNonce[] }> {
     const onChain = await this.chainNonce();
     const pending = await this.pending();
     const settled = pending.filter((p) => p.nonce < onChain);
-    if (settled.length) await this.redis.hdel(this.pendingKey, ...settled.map((p) => String(p.nonce)));
-    const open = pending.filter((p) => p.nonce >= onChain);
-    const nonce = open.reduce((n, p) => Math.max(n, p.nonce + 1), onChain);
+    const debris = pending.filter((p) => p.nonce >= onChain && p.hashes.length === 0);
+    const held = new Set(pending.filter((p) => p.nonce >= onChain && p.hashes.length > 0).map((p) => p.nonce));
+    let nonce = onChain;
+    while (held.has(nonce)) nonce++;
     const record: PendingNonce = { nonce, actionKey, hashes: [], via, createdAt: Date.now() };
-    await this.redis.hset(this.pendingKey, String(nonce), JSON.stringify(record));
+    const forget = [...settled, ...debris].map((p) => String(p.nonce));
+    const done = await this.redis.eval(FENCED_WRITE, 2, this.lockKey, this.pendingKey, lock?.token ?? "", String(nonce), JSON.stringify(record), ...forget);
+    if (done !== 1) throw new NonceLockLostError(this.address);
     return { nonce, settled };
   }
 
-  /** Adds a signed hash to a pending nonce; call before broadcasting it. */
-  async recordHash(nonce: number, hash: string): Promise<void> {
-    const raw = await this.redis.hget(this.pendingKey, String(nonce));
-    if (!raw) throw new Error(`nonce ${nonce} of ${this.address} is not pending`);
-    const record = JSON.parse(raw) as PendingNonce;
-    if (!record.hashes.includes(hash)) record.hashes.push(hash);
-    await this.redis.hset(this.pendingKey, String(nonce), JSON.stringify(record));
+  /**
+   * Adds a signed hash (and its signed bytes, which become the ones a resume re-broadcasts) to a
+   * pending nonce; call before broadcasting it. With `lock`, the write lands only if the lock is still held.
+   */
+  async recordHash(nonce: number, hash: string, raw?: string, lock?: HeldLock): Promise<void> {
+    for (;;) {
+      const before = await this.redis.hget(this.pendingKey, String(nonce));
+      if (!before) throw new Error(`nonce ${nonce} of ${this.address} is not pending`);
+      const record = JSON.parse(before) as PendingNonce;
+      if (!record.hashes.includes(hash)) record.hashes.push(hash);
+      if (raw) record.raw = raw;
+      // Compare-and-swap: a concurrent writer (a replacement being tracked elsewhere) is never overwritten.
+      const done = await this.redis.eval(FENCED_SWAP, 2, this.lockKey, this.pendingKey, lock?.token ?? "", String(nonce), before, JSON.stringify(record));
+      if (done === -1) throw new NonceLockLostError(this.address);
+      if (done === 1) return;
+    }
   }
 
   async release(nonce: number): Promise<void> {
@@ -101,8 +154,8 @@ export class NonceManager {
       .sort((a, b) => a.nonce - b.nonce);
   }
 
-  /** The pending record of an action, if a transaction for it was ever signed: what a restart resumes. */
+  /** The pending record of an action for which a transaction was signed: what a restart resumes. */
   async findByAction(actionKey: string): Promise<PendingNonce | undefined> {
-    return (await this.pending()).find((p) => p.actionKey === actionKey);
+    return (await this.pending()).find((p) => p.actionKey === actionKey && p.hashes.length > 0);
   }
 }

@@ -1,4 +1,5 @@
 import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import { crashPoint } from "../util/crashpoint";
 import { bumpFees, estimateFees, type Fees } from "./fees";
 import type { NonceManager, PendingNonce } from "./nonce";
 import type { SendOutcome, SendRequest } from "./outcome";
@@ -15,8 +16,8 @@ export interface PublicTransportOptions {
 
 /**
  * Sends through the public mempool: EIP-1559 fees from fee history, a nonce from the shared
- * manager, every signed hash recorded before broadcast, replacements with ≥ 10 % bumps when a
- * transaction is stuck, and whichever of the hashes is mined counts.
+ * manager, every signed transaction recorded (hash and bytes) before broadcast, replacements with
+ * ≥ 10 % bumps when a transaction is stuck, and whichever of the hashes is mined counts.
  */
 export class PublicTransport {
   constructor(
@@ -28,16 +29,55 @@ export class PublicTransport {
 
   async send(req: SendRequest): Promise<SendOutcome> {
     const resumed = await this.nonces.findByAction(req.actionKey);
-    if (resumed && resumed.hashes.length) return this.track(resumed, req, undefined);
-    const { nonce, fees, raw } = await this.nonces.withLock(async () => {
-      const { nonce } = await this.nonces.reserve(req.actionKey, "public");
+    if (resumed) return this.resume(resumed, req);
+    const { nonce, fees, raw, hash } = await this.nonces.withLock(async (lock) => {
+      const { nonce } = await this.nonces.reserve(req.actionKey, "public", lock);
+      await this.rebroadcastBelow(nonce);
       const fees = await estimateFees(this.provider, this.opts.maxFeePerGas);
+      crashPoint("beforeSign");
       const raw = await this.sign(req, nonce, fees);
-      await this.nonces.recordHash(nonce, Transaction.from(raw).hash!);
+      const hash = Transaction.from(raw).hash!;
+      await this.nonces.recordHash(nonce, hash, raw, lock);
+      crashPoint("afterSign");
       await this.broadcast(raw);
-      return { nonce, fees, raw };
+      crashPoint("afterBroadcast");
+      return { nonce, fees, raw, hash };
     });
-    return this.track({ nonce, actionKey: req.actionKey, hashes: [Transaction.from(raw).hash!], via: "public", createdAt: Date.now() }, req, fees);
+    return this.track({ nonce, actionKey: req.actionKey, hashes: [hash], raw, via: "public", createdAt: Date.now() }, req, fees);
+  }
+
+  /** The pending record of an action whose transaction was signed (by this process or one that died). */
+  pendingFor(actionKey: string): Promise<PendingNonce | undefined> {
+    return this.nonces.findByAction(actionKey);
+  }
+
+  /**
+   * Takes over a nonce a process signed for and may never have broadcast (it died first): the
+   * recorded bytes go out again — the same transaction, so at most one of them can ever land —
+   * and are tracked. Without this the transaction would only move once `stuckAfterBlocks` new
+   * blocks arrive, which a chain that mines only on transactions never produces.
+   */
+  async resume(p: PendingNonce, req: SendRequest): Promise<SendOutcome> {
+    if (p.raw) await this.rebroadcast(p.raw);
+    return this.track(p, req, undefined);
+  }
+
+  /**
+   * Under the lock, a public record below our nonce whose bytes are recorded was either broadcast
+   * by its holder or left unsent by one that died: sending its bytes again costs nothing in the
+   * first case and, in the second, is the only way the nonce we were just given can ever be mined.
+   */
+  private async rebroadcastBelow(nonce: number): Promise<void> {
+    for (const p of await this.nonces.pending()) if (p.nonce < nonce && p.via === "public" && p.raw) await this.rebroadcast(p.raw);
+  }
+
+  private async rebroadcast(raw: string): Promise<void> {
+    try {
+      await this.broadcast(raw);
+    } catch (e) {
+      // A replacement of ours with higher fees holds the nonce in the pool: that one is tracked too.
+      if (!String((e as Error).message).toLowerCase().includes("underpriced")) throw e;
+    }
   }
 
   /** Broadcasts an already signed transaction (the Flashbots fallback reuses its signed bytes). */
@@ -95,7 +135,7 @@ export class PublicTransport {
         if (next) {
           const raw = await this.sign(req, p.nonce, next);
           const hash = Transaction.from(raw).hash!;
-          await this.nonces.recordHash(p.nonce, hash);
+          await this.nonces.recordHash(p.nonce, hash, raw);
           hashes.push(hash);
           try {
             await this.broadcast(raw);

@@ -93,6 +93,16 @@ export const configSchema = z
       .object({ url: z.string().default("redis://127.0.0.1:6379"), prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("svr") })
       .strict()
       .default({ url: "redis://127.0.0.1:6379", prefix: "svr" }),
+    /** Act jobs: how fast a job of a killed process is taken over by another (lock lifetime + stalled check). */
+    queue: z
+      .object({
+        /** A job's lock lifetime, renewed at half of it while the job runs; a killed process's job is free after this. */
+        lockDurationMs: z.number().int().min(1000).default(60_000),
+        /** How often workers look for jobs whose lock expired, and put them back to be resumed. */
+        stalledIntervalMs: z.number().int().min(100).default(15_000),
+      })
+      .strict()
+      .default({ lockDurationMs: 60_000, stalledIntervalMs: 15_000 }),
     metrics: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
     alerts: z
       .object({ webhookUrlEnv: envName.optional(), timeoutMs: z.number().int().positive().default(3000), retries: z.number().int().min(0).default(3) })

@@ -1,13 +1,14 @@
-import type { JsonRpcProvider } from "ethers";
+import { Transaction, type JsonRpcProvider } from "ethers";
 import { waitForConfirmations, type Confirmation } from "../chain/confirm";
 import type { FlashbotsTransport, PrivateOutcome } from "../chain/flashbots-transport";
-import type { SendOutcome } from "../chain/outcome";
+import type { PendingNonce } from "../chain/nonce";
+import type { SendOutcome, SendRequest } from "../chain/outcome";
 import type { PublicTransport } from "../chain/public-transport";
-import type { RevertDecoder } from "../chain/revert";
+import type { DecodedRevert, RevertDecoder } from "../chain/revert";
 import { routeOf } from "../chain/router";
 import { simulate } from "../chain/simulate";
 import type { PlannedAction } from "../policy";
-import type { ProtocolAdapter } from "../protocols/adapter";
+import type { PopulatedAction, ProtocolAdapter } from "../protocols/adapter";
 
 export interface ExecutorDeps {
   provider: JsonRpcProvider;
@@ -22,7 +23,17 @@ export interface ExecutorDeps {
 
 export type ExecutionOutcome =
   | { status: "dropped"; reason: string }
-  | { status: "sent"; route: "public" | "private"; outcome: SendOutcome | PrivateOutcome; confirmation?: Confirmation; verified?: boolean };
+  /** The steward has consumed this action's idempotency key: it landed (an earlier attempt of ours, or another keeper's). */
+  | { status: "alreadyExecuted"; reason: string }
+  | {
+      status: "sent";
+      route: "public" | "private";
+      outcome: SendOutcome | PrivateOutcome;
+      confirmation?: Confirmation;
+      verified?: boolean;
+      /** The transaction was signed by an earlier attempt (a process that died) and taken over, not signed now. */
+      resumed?: boolean;
+    };
 
 /** Raised when the chain could not be asked (an RPC fault): the action is retried, never dropped. */
 export class TransientExecutionError extends Error {
@@ -30,21 +41,61 @@ export class TransientExecutionError extends Error {
 }
 
 /**
- * Build, simulate, send, confirm, verify — one action. A simulated revert drops the action with
- * its decoded reason (retrying it would revert again); an RPC fault is thrown to be retried.
+ * Resume, build, simulate, send, confirm, verify — one action. A transaction an earlier attempt
+ * signed for this action is finished first, before any simulation (which would revert once it
+ * has landed). A simulated revert drops the action with its decoded reason (retrying it would
+ * revert again), except the steward's refusal of this very key, which means the action already
+ * landed; an RPC fault is thrown to be retried.
  */
 export async function executeAction(deps: ExecutorDeps, planned: PlannedAction): Promise<ExecutionOutcome> {
+  const key = planned.provenance.idempotencyKey;
   const tx = deps.adapter.buildAction(planned.action, planned.provenance);
+  const pending = await deps.publicTransport.pendingFor(key);
+  if (pending) {
+    const request = await resumedRequest(deps.provider, pending, tx);
+    if (request) {
+      const route = pending.via === "private" && deps.privateTransport ? "private" : "public";
+      const outcome = route === "private" ? await deps.privateTransport!.resume(pending, request) : await deps.publicTransport.resume(pending, request);
+      // Our nonce went to a transaction of no attempt of ours: whether the action landed is for the simulation to tell.
+      if (outcome.status !== "replacedByOther") return finish(deps, planned, route, outcome, true);
+    }
+  }
   const sim = await simulate(deps.provider, deps.from, tx, deps.decoder);
   if (sim.status === "failed") throw new TransientExecutionError(sim.reason);
-  if (sim.status === "reverted") return { status: "dropped", reason: `simulation reverts: ${sim.description}` };
-  const request = { ...tx, gasLimit: (sim.gasEstimate * 12n) / 10n + 10_000n, actionKey: planned.provenance.idempotencyKey };
+  if (sim.status === "reverted") {
+    if (isOwnKeyExecuted(sim.error, key)) return { status: "alreadyExecuted", reason: `the steward has already executed this action: ${sim.description}` };
+    return { status: "dropped", reason: `simulation reverts: ${sim.description}` };
+  }
+  const request = { ...tx, gasLimit: (sim.gasEstimate * 12n) / 10n + 10_000n, actionKey: key };
   const route = routeOf(planned.action, planned.urgency, deps.privateTransport !== undefined);
   const outcome = route === "private" && deps.privateTransport ? await deps.privateTransport.send(request) : await deps.publicTransport.send(request);
-  if (outcome.status !== "included" || !outcome.success) return { status: "sent", route, outcome };
+  return finish(deps, planned, route, outcome, false);
+}
+
+async function finish(deps: ExecutorDeps, planned: PlannedAction, route: "public" | "private", outcome: SendOutcome | PrivateOutcome, resumed: boolean): Promise<ExecutionOutcome> {
+  const sent = { status: "sent" as const, route, outcome, ...(resumed ? { resumed } : {}) };
+  if (outcome.status !== "included" || !outcome.success) return sent;
   const confirmation = await waitForConfirmations(deps.provider, outcome.txHash, outcome.receipt.blockHash, deps.confirmations);
-  if (confirmation.status !== "confirmed") return { status: "sent", route, outcome, confirmation };
-  return { status: "sent", route, outcome, confirmation, verified: await verifyEffect(deps.adapter, planned, confirmation.blockNumber) };
+  if (confirmation.status !== "confirmed") return { ...sent, confirmation };
+  return { ...sent, confirmation, verified: await verifyEffect(deps.adapter, planned, confirmation.blockNumber) };
+}
+
+/**
+ * The request a resumed nonce is tracked (and, if stuck, replaced) with: the recorded transaction's
+ * own call and gas limit. Undefined for a record without signed bytes whose transaction the node
+ * does not know either: nothing can be re-broadcast, and the send path finds the record again.
+ */
+async function resumedRequest(provider: JsonRpcProvider, p: PendingNonce, tx: PopulatedAction): Promise<SendRequest | undefined> {
+  if (p.raw) {
+    const signed = Transaction.from(p.raw);
+    return { to: signed.to ?? tx.to, data: signed.data, value: signed.value, gasLimit: signed.gasLimit, actionKey: p.actionKey };
+  }
+  const known = await provider.getTransaction(p.hashes[p.hashes.length - 1]);
+  return known ? { ...tx, gasLimit: known.gasLimit, actionKey: p.actionKey } : undefined;
+}
+
+function isOwnKeyExecuted(error: DecodedRevert, key: string): boolean {
+  return error.kind === "custom" && error.name === "KeyAlreadyExecuted" && String(error.args.key).toLowerCase() === key.toLowerCase();
 }
 
 /** Reads the parameters back at the inclusion block: did the chain end up where the action meant it to? */

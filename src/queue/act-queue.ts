@@ -57,7 +57,23 @@ export class PermanentActionError extends Error {
   override readonly name = "PermanentActionError";
 }
 
-export function startActWorker<R>(queueName: string, execute: (data: ActJobData, job: Job) => Promise<R>, opts: { connection: ConnectionOptions; prefix: string; lockDurationMs?: number }): Worker {
+export interface ActWorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  /** Lock lifetime of a running job (renewed at half of it): a killed process's job is free after this. */
+  lockDurationMs?: number;
+  /** How often expired locks are looked for and their jobs put back to wait. */
+  stalledIntervalMs?: number;
+}
+
+/**
+ * An act job whose process died is always resumed, however often that happens: the action is
+ * idempotent on-chain and its nonce record lets the next attempt finish the same transaction, so
+ * failing it as "stalled too often" (BullMQ's default after one stall) could only lose an action.
+ */
+export const ACT_MAX_STALLED_COUNT = 1_000_000;
+
+export function startActWorker<R>(queueName: string, execute: (data: ActJobData, job: Job) => Promise<R>, opts: ActWorkerOptions): Worker {
   return new Worker(
     queueName,
     async (job) => {
@@ -68,6 +84,13 @@ export function startActWorker<R>(queueName: string, execute: (data: ActJobData,
         throw e;
       }
     },
-    { connection: opts.connection, prefix: opts.prefix, concurrency: 1, lockDuration: opts.lockDurationMs ?? 60_000, stalledInterval: 15_000 },
+    {
+      connection: opts.connection,
+      prefix: opts.prefix,
+      concurrency: 1,
+      lockDuration: opts.lockDurationMs ?? 60_000,
+      stalledInterval: opts.stalledIntervalMs ?? 15_000,
+      maxStalledCount: ACT_MAX_STALLED_COUNT,
+    },
   );
 }

@@ -54,7 +54,9 @@ export class KeeperService {
     const alerter = new WebhookAlerter(secrets.webhookUrl, logger, { retries: config.alerts.retries, timeoutMs: config.alerts.timeoutMs });
     this.closables.push(() => alerter.flush(5000));
 
-    const nonces = new NonceManager(redis, chainId, signer.address, () => this.provider.getTransactionCount(signer.address, "latest"), { prefix });
+    // Straight JSON-RPC: ethers answers an identical read from a 250 ms cache, and a count read just
+    // before our previous transaction was mined would hand its nonce out a second time.
+    const nonces = new NonceManager(redis, chainId, signer.address, async () => Number(await this.provider.send("eth_getTransactionCount", [signer.address, "latest"])), { prefix });
     const maxFee = BigInt(Math.round(config.keeper.maxFeePerGasGwei * 1e9));
     const publicTransport = new PublicTransport(this.provider, signer, nonces, { maxFeePerGas: maxFee, stuckAfterBlocks: config.keeper.stuckAfterBlocks, deadlineBlocks: 50 });
     const fb = config.flashbots?.enabled ? config.flashbots : undefined;
@@ -113,6 +115,12 @@ export class KeeperService {
             throw e;
           }
           const kind = data.planned.action.kind;
+          if (result.status === "alreadyExecuted") {
+            // An earlier attempt (a process killed after broadcasting) or another keeper landed it: done, not failed.
+            log.info("action already executed on-chain", { reason: result.reason });
+            this.metrics.actions.inc({ protocol: data.protocol, kind, outcome: "alreadyExecuted" });
+            return { alreadyExecuted: true };
+          }
           if (result.status === "dropped") {
             this.metrics.actions.inc({ protocol: data.protocol, kind, outcome: "dropped" });
             alerter.notify({ kind: "actionFailed", protocol: data.protocol, market: data.planned.action.market, message: `action dropped: ${result.reason}` });
@@ -120,7 +128,7 @@ export class KeeperService {
           }
           const o = result.outcome;
           if (o.status === "included") {
-            log.info("action included", { txHash: o.txHash, block: o.blockNumber, route: result.route, success: o.success, verified: result.verified });
+            log.info("action included", { txHash: o.txHash, block: o.blockNumber, route: result.route, success: o.success, verified: result.verified, resumed: result.resumed ?? false });
             this.metrics.actions.inc({ protocol: data.protocol, kind, outcome: o.success ? "included" : "reverted" });
             if (!o.success) throw new PermanentActionError(`transaction ${o.txHash} reverted on-chain`);
             return { txHash: o.txHash, block: o.blockNumber };
@@ -130,7 +138,7 @@ export class KeeperService {
           alerter.notify({ kind: "actionFailed", protocol: data.protocol, market: data.planned.action.market, message: `action failed: ${o.status}` });
           throw new PermanentActionError(`action ended ${o.status}`);
         },
-        { connection, prefix },
+        { connection, prefix, lockDurationMs: config.queue.lockDurationMs, stalledIntervalMs: config.queue.stalledIntervalMs },
       ),
     );
     for (const w of workers) w.on("error", (e) => logger.error("worker error", { error: e.message }));

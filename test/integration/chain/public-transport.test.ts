@@ -1,7 +1,15 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { NonceManager } from "../../../src/chain/nonce";
+import { JsonRpcProvider, Transaction, type Wallet } from "ethers";
+import { NonceLockLostError, NonceManager } from "../../../src/chain/nonce";
 import { PublicTransport } from "../../../src/chain/public-transport";
+import { RevertDecoder } from "../../../src/chain/revert";
+import { ArtifactStore } from "../../../src/embedded/artifacts";
+import { startEmbeddedNode, type EmbeddedNode } from "../../../src/embedded/hardhat-node";
+import { executeAction } from "../../../src/keeper/execute";
+import type { PlannedAction } from "../../../src/policy";
+import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
+import { referenceFixture } from "../../contracts/fixtures";
 import { fundedWallet, manualChain, pendingOf, testRedis, until } from "../../helpers/chain";
 
 const GWEI = 10n ** 9n;
@@ -30,7 +38,13 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
     const second = testRedis();
     const a = managerFor(wallet.address);
     const b = new NonceManager(second.redis, 31337n, wallet.address, () => chain.provider.getTransactionCount(wallet.address, "latest"), { prefix: r.prefix });
-    const reserve = (m: NonceManager, i: number) => m.withLock(async () => (await m.reserve(`action-${i}`, "public")).nonce);
+    // As a real holder does, each records a signed hash before letting go of the lock.
+    const reserve = (m: NonceManager, i: number) =>
+      m.withLock(async (lock) => {
+        const { nonce } = await m.reserve(`action-${i}`, "public", lock);
+        await m.recordHash(nonce, ethers.id(`tx-${i}`), undefined, lock);
+        return nonce;
+      });
     const got = await Promise.all(Array.from({ length: 40 }, (_, i) => reserve(i % 2 ? a : b, i)));
     second.redis.disconnect();
     expect(new Set(got).size).to.equal(40);
@@ -102,5 +116,160 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
     await chain.mine();
     const outcome = await sending;
     expect(outcome.status).to.equal("replacedByOther");
+  });
+});
+
+/** Resolves with `p`, or rejects naming what did not happen: a stuck send would otherwise hang the test. */
+async function within<T>(ms: number, p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not done within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("a send cut short by a killed process, resumed by the next (a chain that mines only on transactions)", function () {
+  this.timeout(60_000);
+  let node: EmbeddedNode;
+  let provider: JsonRpcProvider;
+  let r: ReturnType<typeof testRedis>;
+
+  before(async () => {
+    node = await startEmbeddedNode();
+    provider = new JsonRpcProvider(node.url, 31337, { staticNetwork: true, pollingInterval: 50 });
+  });
+  after(async () => {
+    provider.destroy();
+    await node.close();
+  });
+  beforeEach(() => void (r = testRedis()));
+  afterEach(async () => r.cleanup());
+
+  const managerFor = (address: string, opts: { lockTtlMs?: number; lockWaitMs?: number } = {}) =>
+    new NonceManager(r.redis, 31337n, address, async () => Number(await provider.send("eth_getTransactionCount", [address, "latest"])), { prefix: r.prefix, ...opts });
+  // stuckAfterBlocks and deadlineBlocks far away: on this chain no block comes without a transaction.
+  const transport = (wallet: Wallet, nonces: NonceManager) => new PublicTransport(provider, wallet, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks: 1000, deadlineBlocks: 1000, pollMs: 20 });
+  const transfer = (wallet: Wallet, actionKey: string) => ({ to: wallet.address, data: "0x", value: 1n, gasLimit: 21_000n, actionKey });
+  const txCount = async (address: string) => Number(await provider.send("eth_getTransactionCount", [address, "latest"]));
+  const lockKeyOf = (address: string) => `${r.prefix}:nonce:31337:${address.toLowerCase()}:lock`;
+
+  /** What a process leaves behind when killed after recording a signed transaction and before broadcasting it. */
+  async function signedAndDied(wallet: Wallet, nonces: NonceManager, req: ReturnType<typeof transfer>): Promise<string> {
+    return nonces.withLock(async (lock) => {
+      const { nonce } = await nonces.reserve(req.actionKey, "public", lock);
+      const raw = await transport(wallet, nonces).sign(req, nonce, { maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: GWEI });
+      await nonces.recordHash(nonce, Transaction.from(raw).hash!, raw, lock);
+      return Transaction.from(raw).hash!;
+    });
+  }
+
+  it("hands out again the nonce of a holder killed before signing: no gap holds the next transaction back", async () => {
+    const wallet = await fundedWallet(provider);
+    const nonces = managerFor(wallet.address);
+    await nonces.withLock(async (lock) => void (await nonces.reserve("killed-before-sign", "public", lock)));
+    expect((await nonces.pending()).map((p) => p.hashes.length)).to.deep.equal([0]);
+    const other = await within(5000, transport(wallet, nonces).send(transfer(wallet, "next-action")), "the next action");
+    const retried = await within(5000, transport(wallet, nonces).send(transfer(wallet, "killed-before-sign")), "the retried action");
+    if (other.status !== "included" || retried.status !== "included") throw new Error(`${other.status} / ${retried.status}`);
+    expect((await provider.getTransaction(other.txHash))!.nonce).to.equal(0);
+    expect((await provider.getTransaction(retried.txHash))!.nonce).to.equal(1);
+    expect(await nonces.pending()).to.have.length(0);
+  });
+
+  it("broadcasts the recorded bytes of a transaction signed by a process killed before sending it: the same hash lands, no second signature", async () => {
+    const wallet = await fundedWallet(provider);
+    const nonces = managerFor(wallet.address);
+    const hash = await signedAndDied(wallet, nonces, transfer(wallet, "killed-after-sign"));
+    expect(await pendingOf(wallet.address)).to.equal(0); // it never left the dead process
+    const outcome = await within(5000, transport(wallet, nonces).send(transfer(wallet, "killed-after-sign")), "the resumed send");
+    expect(outcome.status).to.equal("included");
+    if (outcome.status === "included") expect(outcome.txHash).to.equal(hash);
+    expect(await txCount(wallet.address)).to.equal(1);
+  });
+
+  it("gets a signed-but-unsent transaction of another action out before its own, which would otherwise wait behind it forever", async () => {
+    const wallet = await fundedWallet(provider);
+    const nonces = managerFor(wallet.address);
+    const orphan = await signedAndDied(wallet, nonces, transfer(wallet, "orphaned"));
+    const outcome = await within(5000, transport(wallet, nonces).send(transfer(wallet, "after-the-orphan")), "the action above the orphan");
+    expect(outcome.status).to.equal("included");
+    expect((await provider.getTransactionReceipt(orphan))?.status).to.equal(1);
+    expect(await txCount(wallet.address)).to.equal(2);
+  });
+
+  it("frees the lock of a killed holder after its lifetime, while a live holder keeps it past that by renewing it", async () => {
+    const wallet = await fundedWallet(provider);
+    await r.redis.set(lockKeyOf(wallet.address), "killed-holder", "PX", 300);
+    const start = Date.now();
+    await managerFor(wallet.address, { lockTtlMs: 300 }).withLock(async () => undefined);
+    expect(Date.now() - start).to.be.within(200, 1500);
+
+    const events: string[] = [];
+    const holding = managerFor(wallet.address, { lockTtlMs: 300 }).withLock(async () => {
+      events.push("holder in");
+      await new Promise((res) => setTimeout(res, 1200)); // four lifetimes
+      events.push("holder out");
+    });
+    await until(async () => events.length > 0);
+    await managerFor(wallet.address, { lockTtlMs: 300, lockWaitMs: 5000 }).withLock(async () => void events.push("contender in"));
+    await holding;
+    expect(events).to.deep.equal(["holder in", "holder out", "contender in"]);
+  });
+
+  it("records nothing for a holder whose lock expired under it", async () => {
+    const wallet = await fundedWallet(provider);
+    const nonces = managerFor(wallet.address);
+    let error: unknown;
+    await nonces.withLock(async (lock) => {
+      const { nonce } = await nonces.reserve("stalled-holder", "public", lock);
+      await r.redis.set(lockKeyOf(wallet.address), "someone-else"); // it expired, another process took it
+      await nonces.recordHash(nonce, ethers.id("late"), undefined, lock).catch((e) => (error = e));
+    });
+    expect(error).to.be.instanceOf(NonceLockLostError);
+    expect((await nonces.pending())[0].hashes).to.deep.equal([]);
+  });
+
+  it("finishes the landed transaction of a killed attempt before simulating, and calls a later retry already executed: one transaction in all", async () => {
+    const f = await referenceFixture();
+    const keeper = await fundedWallet(provider);
+    await (await f.steward.setKeeper(keeper.address, true)).wait();
+    const adapter = new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress() });
+    const planned: PlannedAction = {
+      action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1100n, mmrBps: 550n },
+      urgency: "act",
+      reason: { metric: "svr", level: "act", observed: 0.18, threshold: 0.2 },
+      expected: { metric: "svr", before: 0.18, after: 0.21 },
+      note: "",
+      provenance: { idempotencyKey: ethers.id(`landed-${Date.now()}`), evidenceHash: ethers.ZeroHash },
+    };
+    const nonces = managerFor(keeper.address);
+    const publicTransport = transport(keeper, nonces);
+    const deps = { provider, adapter, decoder: new RevertDecoder(new ArtifactStore().allInterfaces()), from: keeper.address, publicTransport, confirmations: 1 };
+
+    // The killed attempt: signed, recorded, broadcast (mined at once), then SIGKILL before it saw the receipt.
+    const tx = adapter.buildAction(planned.action, planned.provenance);
+    const req = { ...tx, gasLimit: 300_000n, actionKey: planned.provenance.idempotencyKey };
+    const landed = await nonces.withLock(async (lock) => {
+      const { nonce } = await nonces.reserve(req.actionKey, "public", lock);
+      const raw = await publicTransport.sign(req, nonce, { maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: GWEI });
+      await nonces.recordHash(nonce, Transaction.from(raw).hash!, raw, lock);
+      await publicTransport.broadcast(raw);
+      return Transaction.from(raw).hash!;
+    });
+    expect((await provider.getTransactionReceipt(landed))?.status).to.equal(1);
+
+    const resumed = await within(10_000, executeAction(deps, planned), "the resumed attempt");
+    if (resumed.status !== "sent" || resumed.outcome.status !== "included") throw new Error(JSON.stringify(resumed, (_, v) => (typeof v === "bigint" ? String(v) : v)));
+    expect(resumed.resumed).to.equal(true);
+    expect(resumed.outcome.txHash).to.equal(landed);
+    expect(resumed.verified).to.equal(true);
+
+    // The record is gone once settled: a retry after that learns from the steward that its key is spent.
+    const retried = await within(10_000, executeAction(deps, planned), "the retry");
+    expect(retried.status).to.equal("alreadyExecuted");
+    if (retried.status === "alreadyExecuted") expect(retried.reason).to.include("KeyAlreadyExecuted");
+    expect(await txCount(keeper.address)).to.equal(1);
   });
 });

@@ -85,7 +85,7 @@ describe("act queue on real Redis", function () {
   });
 
   it("retries a transient failure with backoff and fails a permanent one at once", async () => {
-    const queue = await openActQueue(31337n, signer, { connection, prefix: `${prefix}r`, attempts: 3, backoffMs: 100 });
+    const queue = await openActQueue(31337n, signer, { connection, prefix: `${prefix}r`, attempts: 3, backoffMs: 250 }); // well above the ~100 ms jitter of delayed promotion
     cleanups.push(async () => {
       await queue.obliterate({ force: true });
       await queue.close();
@@ -117,6 +117,34 @@ describe("act queue on real Redis", function () {
     // Exponential: the second wait is about twice the first.
     const [a, b, c] = attempts[transient];
     expect(c - b).to.be.greaterThan((b - a) * 1.5);
+  });
+
+  it("resumes a job whose worker died, however often it dies (BullMQ's default fails a job on its second stall)", async () => {
+    const queue = await openActQueue(31337n, signer, { connection, prefix: `${prefix}s` });
+    cleanups.push(async () => {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    });
+    const key = "0x" + "5a".repeat(32);
+    await enqueueAction(queue, { protocol: "ref", signer, planned: planned(key) });
+    const fast = { connection, prefix: `${prefix}s`, lockDurationMs: 1000, stalledIntervalMs: 200 };
+    for (let death = 0; death < 3; death++) {
+      let started!: () => void;
+      const running = new Promise<void>((res) => (started = res));
+      // The "process" takes the job and dies holding it: no completion, no lock renewal.
+      const dying = startActWorker(actQueueName(31337n, signer), () => (started(), new Promise<never>(() => undefined)), fast);
+      dying.on("error", () => undefined);
+      await running;
+      await dying.close(true);
+    }
+    const finisher = startActWorker(actQueueName(31337n, signer), async () => "done", fast);
+    cleanups.push(() => finisher.close());
+    const start = Date.now();
+    while ((await queue.getJob(actJobId(key)))?.finishedOn === undefined && Date.now() - start < 15_000) await new Promise((r) => setTimeout(r, 50));
+    const job = await queue.getJob(actJobId(key));
+    expect(await job!.getState()).to.equal("completed");
+    expect(job!.returnvalue).to.equal("done");
+    expect(job!.stalledCounter).to.be.at.least(3);
   });
 });
 
