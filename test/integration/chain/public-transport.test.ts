@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { JsonRpcProvider, Transaction, type Wallet } from "ethers";
+import { JsonRpcProvider, Transaction, Wallet } from "ethers";
+import { FlashbotsTransport } from "../../../src/chain/flashbots-transport";
 import { NonceLockLostError, NonceManager } from "../../../src/chain/nonce";
 import { PublicTransport } from "../../../src/chain/public-transport";
 import { RevertDecoder } from "../../../src/chain/revert";
@@ -11,6 +12,7 @@ import type { PlannedAction } from "../../../src/policy";
 import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
 import { referenceFixture } from "../../contracts/fixtures";
 import { fundedWallet, manualChain, pendingOf, testRedis, until } from "../../helpers/chain";
+import { LocalRelay } from "../../helpers/relay";
 
 const GWEI = 10n ** 9n;
 
@@ -102,6 +104,35 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
     other.redis.disconnect();
     expect(outcome.status).to.equal("included");
     expect(await chain.provider.getTransactionCount(wallet.address, "latest")).to.equal(1);
+  });
+
+  it("delivers again, as the same bundle, a private transaction whose process died after signing it", async () => {
+    const relay = new LocalRelay(chain.provider, chain.mine);
+    const relayUrl = await relay.start();
+    try {
+      const wallet = await fundedWallet(chain.provider);
+      const nonces = managerFor(wallet.address);
+      const flashbots = new FlashbotsTransport(chain.provider, wallet, new Wallet(Wallet.createRandom().privateKey), nonces, { relayUrl, maxFeePerGas: 500n * GWEI, deadlineBlocks: 3, pollMs: 20 });
+      const req = { to: wallet.address, data: "0x", value: 1n, gasLimit: 21_000n, actionKey: "private-killed-after-sign" };
+      // The killed attempt: reserved, signed and recorded as private, never handed to the relay.
+      const hash = await nonces.withLock(async (lock) => {
+        const { nonce } = await nonces.reserve(req.actionKey, "private", lock);
+        const raw = await wallet.signTransaction({ type: 2, chainId: 31337n, nonce, to: req.to, data: req.data, value: req.value, gasLimit: req.gasLimit, maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: 2n * GWEI });
+        await nonces.recordHash(nonce, Transaction.from(raw).hash!, raw, lock);
+        return Transaction.from(raw).hash!;
+      });
+      const record = await nonces.findByAction(req.actionKey);
+      const resuming = flashbots.resume(record!, req);
+      await until(async () => relay.bundles.length === 1);
+      expect(relay.bundles[0].txs.map((t) => Transaction.from(t).hash)).to.deep.equal([hash]);
+      await relay.mineBlock();
+      const outcome = await resuming;
+      expect(outcome.status).to.equal("included");
+      if (outcome.status === "included") expect(outcome.txHash).to.equal(hash);
+      expect(await nonces.pending()).to.have.length(0);
+    } finally {
+      await relay.stop();
+    }
   });
 
   it("reports a nonce consumed by a transaction it did not send", async () => {
