@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type Redis from "ioredis";
 import { NonceLockTimeoutError } from "./errors";
+import { RedisNonceStore, type NonceStore } from "./nonce-store";
 
 /** A nonce the keeper has used and not yet seen settled: every hash signed for it, newest last. */
 export interface PendingNonce {
@@ -30,21 +31,6 @@ export class NonceLockLostError extends Error {
   }
 }
 
-const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
-const EXTEND = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
-// KEYS: lock, pending. ARGV: token ("" = unfenced), field to set ("" = none), its value, fields to delete…
-const FENCED_WRITE = `
-if ARGV[1] ~= "" and redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
-if #ARGV > 3 then redis.call("hdel", KEYS[2], unpack(ARGV, 4)) end
-if ARGV[2] ~= "" then redis.call("hset", KEYS[2], ARGV[2], ARGV[3]) end
-return 1`;
-// KEYS: lock, pending. ARGV: token ("" = unfenced), field, the value it must still have, the new value.
-const FENCED_SWAP = `
-if ARGV[1] ~= "" and redis.call("get", KEYS[1]) ~= ARGV[1] then return -1 end
-if redis.call("hget", KEYS[2], ARGV[2]) ~= ARGV[3] then return 0 end
-redis.call("hset", KEYS[2], ARGV[2], ARGV[4])
-return 1`;
-
 export interface NonceManagerOptions {
   /**
    * Lock lifetime. The holder renews it every third of this while it works, so it can be short: a
@@ -63,21 +49,20 @@ export interface NonceManagerOptions {
  * re-broadcasts the same bytes) instead of signing a second transaction.
  */
 export class NonceManager {
-  private readonly lockKey: string;
-  private readonly pendingKey: string;
+  private readonly store: NonceStore;
   private readonly ttl: number;
   private readonly wait: number;
 
   constructor(
-    private readonly redis: Redis,
+    /** Redis (the service: shared by processes, survives crashes), or a store of the caller's. */
+    backing: Redis | NonceStore,
     readonly chainId: bigint,
     readonly address: string,
     private readonly chainNonce: () => Promise<number>,
     opts: NonceManagerOptions = {},
   ) {
     const base = `${opts.prefix ?? "svr"}:nonce:${chainId}:${address.toLowerCase()}`;
-    this.lockKey = `${base}:lock`;
-    this.pendingKey = `${base}:pending`;
+    this.store = isNonceStore(backing) ? backing : new RedisNonceStore(backing, `${base}:lock`, `${base}:pending`);
     this.ttl = opts.lockTtlMs ?? 5_000;
     this.wait = opts.lockWaitMs ?? 20_000;
   }
@@ -87,18 +72,18 @@ export class NonceManager {
     const token = randomUUID();
     const start = Date.now();
     let delay = 5;
-    while ((await this.redis.set(this.lockKey, token, "PX", this.ttl, "NX")) !== "OK") {
+    while (!(await this.store.tryLock(token, this.ttl))) {
       if (Date.now() - start > this.wait) throw new NonceLockTimeoutError(this.address, Date.now() - start);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(100, delay * 2);
     }
-    const renew = setInterval(() => void this.redis.eval(EXTEND, 1, this.lockKey, token, this.ttl).catch(() => undefined), Math.max(50, Math.floor(this.ttl / 3)));
+    const renew = setInterval(() => void this.store.extendLock(token, this.ttl).catch(() => undefined), Math.max(50, Math.floor(this.ttl / 3)));
     renew.unref();
     try {
       return await fn({ token });
     } finally {
       clearInterval(renew);
-      await this.redis.eval(RELEASE, 1, this.lockKey, token);
+      await this.store.unlock(token);
     }
   }
 
@@ -120,8 +105,7 @@ export class NonceManager {
     while (held.has(nonce)) nonce++;
     const record: PendingNonce = { nonce, actionKey, hashes: [], via, createdAt: Date.now() };
     const forget = [...settled, ...debris].map((p) => String(p.nonce));
-    const done = await this.redis.eval(FENCED_WRITE, 2, this.lockKey, this.pendingKey, lock?.token ?? "", String(nonce), JSON.stringify(record), ...forget);
-    if (done !== 1) throw new NonceLockLostError(this.address);
+    if (!(await this.store.fencedWrite(lock?.token ?? "", { field: String(nonce), value: JSON.stringify(record) }, forget))) throw new NonceLockLostError(this.address);
     return { nonce, settled };
   }
 
@@ -131,24 +115,24 @@ export class NonceManager {
    */
   async recordHash(nonce: number, hash: string, raw?: string, lock?: HeldLock): Promise<void> {
     for (;;) {
-      const before = await this.redis.hget(this.pendingKey, String(nonce));
+      const before = await this.store.get(String(nonce));
       if (!before) throw new Error(`nonce ${nonce} of ${this.address} is not pending`);
       const record = JSON.parse(before) as PendingNonce;
       if (!record.hashes.includes(hash)) record.hashes.push(hash);
       if (raw) record.raw = raw;
       // Compare-and-swap: a concurrent writer (a replacement being tracked elsewhere) is never overwritten.
-      const done = await this.redis.eval(FENCED_SWAP, 2, this.lockKey, this.pendingKey, lock?.token ?? "", String(nonce), before, JSON.stringify(record));
-      if (done === -1) throw new NonceLockLostError(this.address);
-      if (done === 1) return;
+      const done = await this.store.fencedSwap(lock?.token ?? "", String(nonce), before, JSON.stringify(record));
+      if (done === "lockLost") throw new NonceLockLostError(this.address);
+      if (done === "ok") return;
     }
   }
 
   async release(nonce: number): Promise<void> {
-    await this.redis.hdel(this.pendingKey, String(nonce));
+    await this.store.delete(String(nonce));
   }
 
   async pending(): Promise<PendingNonce[]> {
-    const all = await this.redis.hgetall(this.pendingKey);
+    const all = await this.store.all();
     return Object.values(all)
       .map((v) => JSON.parse(v) as PendingNonce)
       .sort((a, b) => a.nonce - b.nonce);
@@ -158,4 +142,8 @@ export class NonceManager {
   async findByAction(actionKey: string): Promise<PendingNonce | undefined> {
     return (await this.pending()).find((p) => p.actionKey === actionKey && p.hashes.length > 0);
   }
+}
+
+function isNonceStore(x: Redis | NonceStore): x is NonceStore {
+  return typeof (x as NonceStore).tryLock === "function";
 }

@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { Redactor } from "../log/redact";
 import { registerDemo } from "./commands/demo";
 import { registerPlan } from "./commands/plan";
+import { registerRehearse } from "./commands/rehearse";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
 
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerPlan(program);
   registerRun(program);
+  registerRehearse(program);
   return program;
 }
 

@@ -116,7 +116,8 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
   return { usdc: usdcToken, perps, steward, multicall, markets, governance, artifacts };
 }
 
-async function configureStewardBounds(steward: Contract, marketId: string, spec: MarketSpec): Promise<void> {
+/** Bounds around a market's current values: margins from half today's value up, caps from 1 % to 2× today's. */
+export async function configureStewardBounds(steward: Contract, marketId: string, spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">): Promise<void> {
   const m = DEFAULT_BOUNDS.margin;
   const c = DEFAULT_BOUNDS.cap;
   const margin = (min: number, max: number) => ({ min, max, ...m, tightenIsIncrease: true });

@@ -40,6 +40,8 @@ export interface ProtocolSnapshot {
   steward: StewardState;
   /** Exact on-chain size (18 decimals) by position id, where the protocol has positions to deleverage. */
   positionSizes?: Record<string, bigint>;
+  /** Bad debt the protocol has recorded on-chain (USD), where it keeps such a ledger. */
+  recordedBadDebtUsd?: number;
 }
 
 /** A populated, unsigned call to the steward. */

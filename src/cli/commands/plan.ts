@@ -7,6 +7,7 @@ import { ArtifactStore } from "../../embedded/artifacts";
 import { planActions, type Plan } from "../../policy";
 import { AaveArtifacts } from "../../protocols/aave/artifacts";
 import { createAdapter } from "../../protocols/factory";
+import { describeAction } from "../../policy/describe";
 import { openContext } from "../context";
 import { percent, ratio, renderTable, toJson } from "../format";
 
@@ -82,21 +83,6 @@ function renderPlan({ plan, calls }: PlannedOutput): string {
     ...(deferred ? ["", "deferred:", deferred] : []),
     ...calls.map((c, i) => `  call ${i + 1}: to ${c.to} data ${c.data.slice(0, 74)}… key ${plan.actions[i].provenance.idempotencyKey}`),
   ].join("\n");
-}
-
-function describeAction(a: Plan["actions"][number]["action"]): string {
-  switch (a.kind) {
-    case "setMarginRatios":
-      return `IMR ${a.imrBps} bps, MMR ${a.mmrBps} bps`;
-    case "setOpenInterestCaps":
-      return `caps long $${(Number(a.longCap) / 1e18).toFixed(0)}, short $${(Number(a.shortCap) / 1e18).toFixed(0)}`;
-    case "deleverage":
-      return `deleverage ${a.reductions.length} position(s)`;
-    case "setReserveRisk":
-      return `LTV ${a.ltvBps}, LT ${a.liquidationThresholdBps}, bonus ${a.liquidationBonusBps}`;
-    case "setReserveCaps":
-      return `supply cap ${a.supplyCap}, borrow cap ${a.borrowCap}`;
-  }
 }
 
 const fmt = (v: number | null) => (v === null ? "—" : v.toFixed(4));

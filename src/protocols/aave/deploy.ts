@@ -171,7 +171,7 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
 }
 
 /** Tighten fast, loosen slowly; bounds wide enough around each reserve's launch values. */
-async function configureAaveStewardBounds(steward: Contract, asset: string, r: ReserveSpec): Promise<void> {
+export async function configureAaveStewardBounds(steward: Contract, asset: string, r: Pick<ReserveSpec, "ltvBps" | "liquidationThresholdBps" | "supplyCap" | "borrowCap">): Promise<void> {
   const key = await steward.marketKey(asset);
   const rule = { maxTightenBps: 1500, maxLoosenBps: 500, tightenDelay: 60, loosenDelay: 6 * 3600 };
   const bounds: [string, { min: bigint | number; max: bigint | number; tightenIsIncrease: boolean }][] = [

@@ -203,6 +203,7 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
       markets: onchainMarkets,
       steward: this.stewardState(first[2] as boolean, first[3] as bigint, markets, boundsResult),
       positionSizes,
+      recordedBadDebtUsd: toFloat(BigInt(state.badDebt), collateralDecimals),
     };
   }
 

@@ -1,0 +1,124 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { JsonRpcProvider } from "ethers";
+import { Presets, SingleBar } from "cli-progress";
+import { parse as parseYaml } from "yaml";
+import { loadConfigFile } from "../../config/load";
+import { resolveSecrets } from "../../config/secrets";
+import { startEmbeddedNode } from "../../embedded/hardhat-node";
+import { createLogger } from "../../log/logger";
+import { Redactor } from "../../log/redact";
+import { DEFAULT_POLICY } from "../../policy";
+import { connectRpc } from "../../rpc/connect";
+import { renderHtmlReport } from "../../rehearse/report-html";
+import { renderSummary } from "../../rehearse/report-text";
+import { rehearse } from "../../rehearse/rehearse";
+import { parseScenario, ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
+import { deployEmbeddedWorld, targetsOf } from "../../rehearse/targets";
+import { toJson } from "../format";
+
+const SCENARIO_DIR = join(__dirname, "..", "..", "..", "scenarios");
+export const DEFAULT_SCENARIO = "crash-thin-liquidity";
+/** Hardhat's chain id: the rehearsal chain signs as itself, whatever chain it forked. */
+const REHEARSAL_CHAIN_ID = 31337n;
+
+/**
+ * `svr-keeper rehearse`: fork a chain at a block (or start the embedded one), install the steward,
+ * play a scenario with and without the keeper, and report. Nothing touches the forked chain.
+ */
+export function registerRehearse(program: Command): void {
+  program
+    .command("rehearse")
+    .description("rehearse the keeper on a fork (or the embedded chain): play a scenario with and without acting, report before and after")
+    .option("-s, --scenario <name|file>", `a shipped scenario (${listScenarios().join(", ")}) or a scenario file`, DEFAULT_SCENARIO)
+    .option("-c, --config <file>", "keeper config naming the chain to fork (its RPC URL, from the environment) and the protocols; without it, the embedded chain")
+    .option("--block <n>", "fork at this block (default: the RPC's head, pinned when the rehearsal starts)", (v) => Number.parseInt(v, 10))
+    .option("--out <dir>", "write report.json and report.html here", "rehearsal-report")
+    .option("--positions <n>", "embedded chain: positions in the reference protocol's book", (v) => Number.parseInt(v, 10), 150)
+    .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
+    .option("--json", "print the whole report as JSON instead of the summary")
+    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; json?: boolean }, cmd: Command) => {
+      const scenario = loadScenario(opts.scenario);
+      const redactor = new Redactor();
+      const logLevel = cmd.optsWithGlobals().logLevel as string;
+      const logger = createLogger({ redactor, level: logLevel });
+      let fork: { url: string; block: number } | undefined;
+      let setup: () => Promise<Awaited<ReturnType<typeof deployEmbeddedWorld>> & { policies: Record<string, typeof DEFAULT_POLICY> }>;
+      if (opts.config) {
+        const config = loadConfigFile(opts.config);
+        const secrets = resolveSecrets(config, process.env, redactor, false);
+        const upstream = await connectRpc(secrets.rpcUrl, config.chain.chainId);
+        const block = opts.block ?? (await upstream.getBlockNumber());
+        upstream.destroy();
+        fork = { url: secrets.rpcUrl, block };
+        setup = async () => targetsOf(config);
+      } else {
+        setup = async () => {
+          process.stderr.write("deploying the reference protocol and a real Aave V3 market\n");
+          const bar = new SingleBar({ format: "opening positions [{bar}] {value}/{total}", hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+          bar.start(opts.positions, 0);
+          const world = await deployEmbeddedWorld(provider, { positions: opts.positions, seed: opts.seed, onProgress: (d) => bar.update(d) });
+          bar.stop();
+          return { ...world, policies: Object.fromEntries(world.targets.map((t) => [t.id, DEFAULT_POLICY])) };
+        };
+      }
+      const node = await startEmbeddedNode(fork ? { forkUrl: fork.url, forkBlockNumber: fork.block } : {});
+      const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+      try {
+        process.stderr.write(fork ? `forked ${redactor.redact(fork.url)} at block ${fork.block}\n` : `embedded chain at ${node.url}\n`);
+        const { targets, policies } = await setup();
+        // One bar over both passes: the counterfactual first, then the keeper's run.
+        const steps = totalSteps(scenario) + 1;
+        const bar = new SingleBar({ format: "rehearsing [{bar}] {value}/{total} steps, {pass}", hideCursor: true, stream: process.stderr }, Presets.shades_classic);
+        bar.start(2 * steps, 0, { pass: "without the keeper" });
+        const report = await rehearse({
+          provider,
+          chainId: REHEARSAL_CHAIN_ID,
+          targets,
+          scenario,
+          policies,
+          logger,
+          fork: fork && { url: redactor.redact(fork.url), block: fork.block },
+          onStep: (pass, step) => bar.update((pass === "keeper" ? steps : 0) + step + 1, { pass: pass === "keeper" ? "with the keeper" : "without the keeper" }),
+        });
+        bar.stop();
+        const out = resolve(opts.out);
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, "report.json"), `${toJson(report)}\n`);
+        writeFileSync(join(out, "report.html"), renderHtmlReport(report));
+        process.stdout.write(opts.json ? `${toJson(report)}\n` : `${renderSummary(report)}\n\nreport: ${join(out, "report.html")} (and report.json)\n`);
+      } finally {
+        provider.destroy();
+        await node.close();
+        logger.close();
+      }
+
+    });
+}
+
+function listScenarios(): string[] {
+  try {
+    return readdirSync(SCENARIO_DIR)
+      .filter((f: string) => f.endsWith(".json"))
+      .map((f: string) => f.replace(/\.json$/, ""))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** A shipped scenario by name, or a file (JSON or YAML); errors name the file and the field. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const shipped = join(SCENARIO_DIR, `${nameOrPath}.json`);
+  const path = existsSync(shipped) ? shipped : resolve(nameOrPath);
+  if (!existsSync(path)) throw new ScenarioError(`no scenario "${nameOrPath}": not a shipped one (${listScenarios().join(", ")}) and no file at ${path}`);
+  let raw: unknown;
+  try {
+    const text = readFileSync(path, "utf8");
+    raw = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ScenarioError(`scenario ${path} cannot be parsed: ${(e as Error).message}`);
+  }
+  return parseScenario(raw, path);
+}

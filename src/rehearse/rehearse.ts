@@ -1,0 +1,308 @@
+import { keccak256, toUtf8Bytes, Wallet, type JsonRpcProvider } from "ethers";
+import { RevertDecoder } from "../chain/revert";
+import { ArtifactStore } from "../embedded/artifacts";
+import { executeAction } from "../keeper/execute";
+import { observeProtocol } from "../keeper/observe";
+import type { Logger } from "../log/logger";
+import type { PolicyConfig } from "../policy";
+import { AaveV3Adapter } from "../protocols/aave/adapter";
+import { AaveArtifacts } from "../protocols/aave/artifacts";
+import type { ProtocolAdapter, ProtocolSnapshot } from "../protocols/adapter";
+import { ReferencePerpsAdapter } from "../protocols/reference/adapter";
+import { EMPTY_MEMORY, type ObserverMemory } from "../queue/policy-store";
+import { breakingShock, computeMetrics, runScenario, stressGrid } from "../risk";
+import { KeeperMetrics } from "../service/metrics";
+import { describeAction } from "../policy/describe";
+import { inProcessTransport } from "./executor";
+import { installSteward, type InstalledSteward, type RehearsalTarget } from "./install";
+import { totalSteps, type Scenario } from "./scenario";
+import { ScenarioWorld, type StepEffects } from "./world";
+
+export interface RehearsalOptions {
+  provider: JsonRpcProvider;
+  chainId: bigint;
+  targets: RehearsalTarget[];
+  scenario: Scenario;
+  policies: Record<string, PolicyConfig>;
+  logger: Logger;
+  /** Called after every step of every pass: a progress bar's feed. */
+  onStep?: (pass: PassName, step: number, steps: number) => void;
+  /** Where the fork was taken (undefined: the embedded chain). */
+  fork?: { url: string; block: number };
+}
+
+export type PassName = "counterfactual" | "keeper";
+
+export interface MarketObservation {
+  market: string;
+  level: string;
+  svr: number | null;
+  bufferUsd: number;
+  breakingShockDown: number | null;
+  breakingShockUp: number | null;
+}
+
+export interface ProtocolObservation {
+  protocol: string;
+  block: number;
+  status: "planned" | "skipped";
+  skipReason?: string;
+  svr: number | null;
+  bufferUsd: number;
+  /** Recorded on-chain bad debt (reference protocol), USD. */
+  badDebtUsd: number;
+  /** What liquidating every position now would leave unpaid (the risk engine's no-shock cascade), USD. */
+  shortfallNowUsd: number;
+  insuranceFundUsd: number;
+  markets: MarketObservation[];
+}
+
+export interface RehearsalAction {
+  step: number;
+  protocol: string;
+  market: string;
+  kind: string;
+  description: string;
+  urgency: string;
+  reason: string;
+  idempotencyKey: string;
+  evidenceHash: string;
+  /** What happened to it: "included", "reverted", "dropped: …"; "not sent" in the counterfactual. */
+  outcome: string;
+  txHash?: string;
+  block?: number;
+  gasUsed?: number;
+}
+
+export interface StepRecord {
+  step: number;
+  effects: StepEffects;
+  protocols: ProtocolObservation[];
+}
+
+export interface PassRecord {
+  pass: PassName;
+  steps: StepRecord[];
+  actions: RehearsalAction[];
+  /** Totals at the end of the pass. */
+  final: { badDebtUsd: number; shortfallNowUsd: number; liquidations: number; liquidatedNotionalUsd: number; opened: number; refused: number };
+}
+
+export interface ProtocolPicture {
+  protocol: string;
+  svr: number | null;
+  bufferUsd: number;
+  breakingShockDown: number | null;
+  breakingShockUp: number | null;
+  /** Stress curve: protocol-wide move → shortfall, svr after. */
+  stress: { delta: number; svr: number | null; shortfallUsd: number; liquidatedUsd: number }[];
+  params: Record<string, Record<string, string>>;
+}
+
+export interface RehearsalReport {
+  scenario: { name: string; description: string; steps: number; secondsPerStep: number; seed: number };
+  chain: { chainId: string; fork?: { url: string; block: number }; startBlock: number };
+  keeper: string;
+  stewards: { protocol: string; steward: string; governance: string }[];
+  thresholds: Record<string, { svr: PolicyConfig["defaults"]["svr"] }>;
+  before: ProtocolPicture[];
+  after: ProtocolPicture[];
+  counterfactual: PassRecord;
+  keeperRun: PassRecord;
+  wallMs: number;
+}
+
+/** A fresh keeper key, the same on every run so that a rehearsal replays byte for byte. */
+export const REHEARSAL_KEEPER_KEY = keccak256(toUtf8Bytes("svr-keeper rehearsal keeper (never funded outside a rehearsal chain)"));
+
+/**
+ * The rehearsal: install a steward in front of each protocol, then play the scenario twice from
+ * the same chain state — once observing and planning without acting (the counterfactual), once
+ * acting through the steward exactly as `svr-keeper run` does — and report both.
+ */
+export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport> {
+  const started = Date.now();
+  const { provider, scenario } = opts;
+  const keeper = new Wallet(REHEARSAL_KEEPER_KEY, provider);
+  const artifacts = new ArtifactStore();
+  const installed: InstalledSteward[] = [];
+  for (const t of opts.targets) installed.push(await installSteward(provider, t, keeper.address, artifacts));
+  const world = await ScenarioWorld.open(provider, scenario, installed, artifacts);
+  const adapters = installed.map((i) => adapterFor(provider, opts.chainId, i, artifacts));
+  const startBlock = await provider.getBlockNumber();
+  const before = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(startBlock))));
+
+  const base = await provider.send("evm_snapshot", []);
+  const counterfactual = await playPass("counterfactual", opts, world, adapters, keeper);
+  await provider.send("evm_revert", [base]);
+  const keeperRun = await playPass("keeper", opts, world, adapters, keeper);
+  const endBlock = await provider.getBlockNumber();
+  const after = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(endBlock))));
+
+  return {
+    scenario: { name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep, seed: scenario.seed },
+    chain: { chainId: opts.chainId.toString(), fork: opts.fork, startBlock },
+    keeper: keeper.address,
+    stewards: installed.map((i) => ({ protocol: i.target.id, steward: i.steward, governance: i.governance })),
+    thresholds: Object.fromEntries(opts.targets.map((t) => [t.id, { svr: opts.policies[t.id].defaults.svr }])),
+    before,
+    after,
+    counterfactual,
+    keeperRun,
+    wallMs: Date.now() - started,
+  };
+}
+
+function adapterFor(provider: JsonRpcProvider, chainId: bigint, i: InstalledSteward, artifacts: ArtifactStore): ProtocolAdapter {
+  const t = i.target;
+  return t.kind === "reference"
+    ? new ReferencePerpsAdapter(provider, { protocolId: t.id, chainId, perps: t.perps, steward: i.steward, multicall: t.multicall, pools: t.pools }, artifacts)
+    : new AaveV3Adapter(provider, { protocolId: t.id, chainId, addressesProvider: t.addressesProvider, dataProvider: t.dataProvider, steward: i.steward, multicall: t.multicall, accounts: t.accounts });
+}
+
+/** Remembers the last snapshot the observer read, so the record shows exactly what was decided on. */
+class RecordingAdapter implements ProtocolAdapter {
+  last?: ProtocolSnapshot;
+  constructor(private readonly inner: ProtocolAdapter) {}
+  get protocolId() {
+    return this.inner.protocolId;
+  }
+  get chainId() {
+    return this.inner.chainId;
+  }
+  async readSnapshot(block: number): Promise<ProtocolSnapshot> {
+    this.last = await this.inner.readSnapshot(block);
+    return this.last;
+  }
+  buildAction(...args: Parameters<ProtocolAdapter["buildAction"]>) {
+    return this.inner.buildAction(...args);
+  }
+  readParams(...args: Parameters<ProtocolAdapter["readParams"]>) {
+    return this.inner.readParams(...args);
+  }
+}
+
+async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioWorld, adapters: ProtocolAdapter[], keeper: Wallet): Promise<PassRecord> {
+  const { provider, scenario, logger } = opts;
+  const steps = totalSteps(scenario);
+  world.reset();
+  const memories = new Map<string, ObserverMemory>();
+  const memory = {
+    load: async (p: string) => structuredClone(memories.get(p) ?? EMPTY_MEMORY),
+    save: async (p: string, m: ObserverMemory) => void memories.set(p, structuredClone(m)),
+  };
+  const metrics = new KeeperMetrics();
+  const decoder = new RevertDecoder([...new ArtifactStore().allInterfaces(), new AaveArtifacts().iface("PoolConfigurator")]);
+  const transport = inProcessTransport(provider, keeper, opts.chainId);
+  const recording = adapters.map((a) => new RecordingAdapter(a));
+  const records: StepRecord[] = [];
+  const actions: RehearsalAction[] = [];
+  await provider.send("evm_setAutomine", [true]);
+  const t0 = (await provider.getBlock("latest"))!.timestamp;
+
+  for (let step = 0; step <= steps; step++) {
+    // The scenario's clock: each step starts secondsPerStep after the previous one.
+    const latest = (await provider.getBlock("latest"))!.timestamp;
+    await provider.send("evm_setNextBlockTimestamp", [Math.max(t0 + step * scenario.secondsPerStep, latest + 1)]);
+    const effects = await world.play(step);
+    const protocols: ProtocolObservation[] = [];
+    for (const adapter of recording) {
+      const result = await observeProtocol({ adapter, provider, policy: opts.policies[adapter.protocolId], memory, metrics, alert: () => undefined, logger, maxPriceJump: 0.5 });
+      protocols.push(observation(adapter.last!, result.status, result.status === "skipped" ? result.reason : undefined, result.status === "planned" ? result.plan.markets : undefined));
+      if (result.status !== "planned") continue;
+      for (const planned of result.plan.actions) {
+        const base: RehearsalAction = {
+          step,
+          protocol: adapter.protocolId,
+          market: planned.action.market,
+          kind: planned.action.kind,
+          description: describeAction(planned.action),
+          urgency: planned.urgency,
+          reason: `${planned.reason.metric} ${planned.reason.observed?.toFixed(4) ?? "—"} vs ${planned.reason.threshold} (${planned.reason.level})`,
+          idempotencyKey: planned.provenance.idempotencyKey,
+          evidenceHash: planned.provenance.evidenceHash,
+          outcome: "not sent",
+        };
+        if (pass === "counterfactual") {
+          actions.push(base);
+          continue;
+        }
+        const done = await executeAction({ provider, adapter, decoder, from: keeper.address, publicTransport: transport, confirmations: 1 }, planned);
+        if (done.status !== "sent") {
+          actions.push({ ...base, outcome: `${done.status}: ${done.reason}` });
+          continue;
+        }
+        const o = done.outcome;
+        if (o.status === "included") actions.push({ ...base, outcome: o.success ? "included" : "reverted", txHash: o.txHash, block: o.blockNumber, gasUsed: Number(o.gasUsed) });
+        else actions.push({ ...base, outcome: o.status });
+        logger.info("rehearsal action", { protocol: adapter.protocolId, market: planned.action.market, step, outcome: actions[actions.length - 1].outcome });
+      }
+    }
+    records.push({ step, effects, protocols });
+    opts.onStep?.(pass, step, steps);
+  }
+  const last = records[records.length - 1];
+  const sum = (f: (e: StepEffects) => number) => records.reduce((s, r) => s + f(r.effects), 0);
+  return {
+    pass,
+    steps: records,
+    actions,
+    final: {
+      badDebtUsd: last.protocols.reduce((s, p) => s + p.badDebtUsd, 0),
+      shortfallNowUsd: last.protocols.reduce((s, p) => s + p.shortfallNowUsd, 0),
+      liquidations: sum((e) => e.liquidations),
+      liquidatedNotionalUsd: sum((e) => e.liquidatedNotionalUsd),
+      opened: sum((e) => e.opened),
+      refused: sum((e) => e.refused),
+    },
+  };
+}
+
+function observation(snap: ProtocolSnapshot, status: "planned" | "skipped", skipReason: string | undefined, reports: { market: string; level: string; breakingShock: { down: number | null; up: number | null } }[] | undefined): ProtocolObservation {
+  const metrics = computeMetrics(snap.risk);
+  return {
+    protocol: snap.risk.protocol,
+    block: snap.block.number,
+    status,
+    skipReason,
+    svr: metrics.protocol.svr,
+    bufferUsd: metrics.protocol.systemicBuffer,
+    badDebtUsd: onchainBadDebt(snap),
+    shortfallNowUsd: runScenario(snap.risk, {}).shortfall,
+    insuranceFundUsd: snap.risk.insuranceFund,
+    markets: snap.risk.markets.map((m) => {
+      const r = reports?.find((x) => x.market === m.id);
+      return {
+        market: m.id,
+        level: r?.level ?? "unknown",
+        svr: metrics.markets[m.id]?.svr ?? null,
+        bufferUsd: metrics.markets[m.id]?.systemicBuffer ?? 0,
+        breakingShockDown: r?.breakingShock.down ?? null,
+        breakingShockUp: r?.breakingShock.up ?? null,
+      };
+    }),
+  };
+}
+
+/** The reference protocol records bad debt on-chain; a lending market's is what liquidation would leave. */
+function onchainBadDebt(snap: ProtocolSnapshot): number {
+  return snap.recordedBadDebtUsd ?? 0;
+}
+
+function picture(snap: ProtocolSnapshot): ProtocolPicture {
+  const metrics = computeMetrics(snap.risk);
+  const grid = stressGrid(snap.risk, { from: -0.5, to: 0.5, step: 0.025 });
+  const bs = breakingShock(snap.risk);
+  return {
+    protocol: snap.risk.protocol,
+    svr: metrics.protocol.svr,
+    bufferUsd: metrics.protocol.systemicBuffer,
+    breakingShockDown: bs.down,
+    breakingShockUp: bs.up,
+    stress: grid.map((g) => ({ delta: g.delta, svr: g.svr, shortfallUsd: g.shortfall, liquidatedUsd: g.liquidatedNotional })),
+    // Only what the steward governs: a lending market's params also carry balances that accrue every block.
+    params: Object.fromEntries(
+      snap.markets.map((m) => [m.id, Object.fromEntries(Object.entries(m.params).filter(([k]) => snap.steward.bounds[m.id]?.[k] !== undefined).map(([k, v]) => [k, v.toString()]))]),
+    ),
+  };
+}

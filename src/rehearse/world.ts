@@ -1,0 +1,275 @@
+import { Contract, formatUnits, Interface, keccak256, parseUnits, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner } from "ethers";
+import { ArtifactStore } from "../embedded/artifacts";
+import { AaveArtifacts } from "../protocols/aave/artifacts";
+import { MulticallReader } from "../protocols/multicall";
+import { marketIdToText } from "../protocols/units";
+import { impersonate, type RehearsalTarget } from "./install";
+import { eventsAt, priceMultipliers, type Scenario, type ScenarioEvent } from "./scenario";
+
+/** One price feed the scenario drives, and the asset whose path it follows. */
+interface DrivenFeed {
+  feed: Contract;
+  asset: string;
+  decimals: number;
+  start: number;
+}
+
+interface DrivenMarket {
+  id: string;
+  name: string;
+  asset: string;
+  pool?: Contract;
+  baseToken?: Contract;
+  feed: DrivenFeed;
+}
+
+/** What the world did in one step, besides prices. */
+export interface StepEffects {
+  prices: Record<string, number>;
+  liquidations: number;
+  liquidatedNotionalUsd: number;
+  opened: number;
+  /** Openings the protocol refused (a cap reached, a margin too high for the trader's collateral). */
+  refused: number;
+  liquidityWithdrawn: string[];
+}
+
+const ERC20_ABI = ["function symbol() view returns (string)", "function mint(address to, uint256 amount)", "function approve(address spender, uint256 amount) returns (bool)"];
+
+/**
+ * The world around the keeper on the rehearsal chain: the scenario's prices written to the
+ * feeds, liquidity withdrawn, traders opening positions, and liquidators who liquidate every
+ * position below maintenance each step and sell what they seize into the spot pools — which,
+ * when the oracle follows the pool, feeds the next step's price. Deterministic for a given chain.
+ */
+export class ScenarioWorld {
+  private readonly feeds = new Map<string, DrivenFeed>();
+  private readonly markets: DrivenMarket[] = [];
+  private perps?: Contract;
+  private multicall?: MulticallReader;
+  private readonly impact = new Map<string, number>();
+  private multipliers: Record<string, number[]> = {};
+  private readonly signers = new Map<string, JsonRpcSigner>();
+
+  private constructor(
+    private readonly provider: JsonRpcProvider,
+    private readonly scenario: Scenario,
+    private readonly governance: Map<string, string>,
+    private readonly artifacts: ArtifactStore,
+  ) {}
+
+  /**
+   * Finds every feed and pool of the targets. Aave's oracle sources are replaced by feeds the
+   * rehearsal can move (on mainnet they are Chainlink aggregators nobody but its nodes can write).
+   */
+  static async open(provider: JsonRpcProvider, scenario: Scenario, targets: { target: RehearsalTarget; governance: string }[], artifacts = new ArtifactStore()): Promise<ScenarioWorld> {
+    const w = new ScenarioWorld(provider, scenario, new Map(targets.map((t) => [t.target.id, t.governance])), artifacts);
+    for (const { target, governance } of targets) {
+      if (target.kind === "reference") await w.openReference(target);
+      else await w.openAave(target, governance);
+    }
+    w.multipliers = priceMultipliers(scenario, [...new Set([...w.feeds.values()].map((f) => f.asset))]);
+    return w;
+  }
+
+  /** Starting price of every driven asset, USD. */
+  startPrices(): Record<string, number> {
+    return Object.fromEntries([...this.feeds.values()].map((f) => [f.asset, f.start]));
+  }
+
+  private async openReference(target: Extract<RehearsalTarget, { kind: "reference" }>): Promise<void> {
+    this.perps = new Contract(target.perps, this.artifacts.get("ReferencePerps").abi, this.provider);
+    this.multicall = new MulticallReader(this.provider, target.multicall);
+    const feedAbi = this.artifacts.get("MockV3Aggregator").abi;
+    for (const m of await this.perps.getMarkets()) {
+      const name = marketIdToText(m.id);
+      const poolAddress = target.pools[name];
+      const pool = poolAddress ? new Contract(poolAddress, this.artifacts.get("ConstantProductPool").abi, this.provider) : undefined;
+      const baseToken = pool ? new Contract(await pool.base(), ERC20_ABI, this.provider) : undefined;
+      const asset = baseToken ? ((await baseToken.symbol()) as string) : name.split("-")[0];
+      const feed = await this.drivenFeed(new Contract(m.feed, feedAbi, this.provider), asset);
+      this.markets.push({ id: m.id, name, asset, pool, baseToken, feed });
+    }
+  }
+
+  private async openAave(target: Extract<RehearsalTarget, { kind: "aaveV3" }>, governance: string): Promise<void> {
+    const aave = new AaveArtifacts();
+    const gov = await impersonate(this.provider, governance);
+    const addresses = new Contract(target.addressesProvider, aave.get("PoolAddressesProvider").abi, this.provider);
+    const acl = new Contract(await addresses.getACLManager(), aave.get("ACLManager").abi, gov);
+    const oracle = new Contract(await addresses.getPriceOracle(), aave.get("AaveOracle").abi, gov);
+    const data = new Contract(target.dataProvider, aave.get("AaveProtocolDataProvider").abi, this.provider);
+    if (!(await acl.isPoolAdmin(governance))) await (await acl.addPoolAdmin(governance)).wait();
+    const assets: string[] = [];
+    const sources: string[] = [];
+    for (const { symbol, tokenAddress } of await data.getAllReservesTokens()) {
+      const existing = this.feeds.get(symbol);
+      const price = Number(formatUnits(await oracle.getAssetPrice(tokenAddress), 8));
+      const feed = existing?.feed ?? (await this.deployFeed(gov, price));
+      if (!existing) this.feeds.set(symbol, { feed, asset: symbol, decimals: 8, start: price });
+      assets.push(tokenAddress);
+      sources.push(await feed.getAddress());
+    }
+    await (await oracle.setAssetSources(assets, sources)).wait();
+  }
+
+  private async deployFeed(signer: JsonRpcSigner, price: number): Promise<Contract> {
+    const c = await this.artifacts.factory("MockV3Aggregator", signer).deploy(8, parseUnits(price.toFixed(8), 8));
+    await c.waitForDeployment();
+    return c as unknown as Contract;
+  }
+
+  /** One feed per asset: a second market on the same asset follows the same feed's path. */
+  private async drivenFeed(feed: Contract, asset: string): Promise<DrivenFeed> {
+    const existing = this.feeds.get(asset);
+    if (existing) return existing;
+    const decimals = Number(await feed.decimals());
+    const [, answer] = await feed.latestRoundData();
+    const driven = { feed, asset, decimals, start: Number(formatUnits(answer, decimals)) };
+    this.feeds.set(asset, driven);
+    return driven;
+  }
+
+  /** Forget what a previous pass did (the chain was reverted under us): price impact and funded actors. */
+  reset(): void {
+    this.impact.clear();
+    this.signers.clear();
+  }
+
+  /** Plays step `step`: prices (with the pools' feedback), then the step's events, then liquidations. */
+  async play(step: number): Promise<StepEffects> {
+    const prices: Record<string, number> = {};
+    const writer = await this.actor("oracle");
+    for (const f of this.feeds.values()) {
+      const price = f.start * this.multipliers[f.asset][step] * (this.impact.get(f.asset) ?? 1);
+      prices[f.asset] = price;
+      await (await (f.feed.connect(writer) as Contract).updateAnswer(parseUnits(price.toFixed(f.decimals), f.decimals))).wait();
+    }
+    const effects: StepEffects = { prices, liquidations: 0, liquidatedNotionalUsd: 0, opened: 0, refused: 0, liquidityWithdrawn: [] };
+    for (const e of eventsAt(this.scenario, step)) await this.apply(e, effects);
+    await this.liquidate(effects);
+    return effects;
+  }
+
+  private market(name: string): DrivenMarket {
+    const m = this.markets.find((x) => x.name === name);
+    if (!m) throw new Error(`scenario names market ${name}, which the rehearsed protocol does not list (it has ${this.markets.map((x) => x.name).join(", ") || "none"})`);
+    return m;
+  }
+
+  private async apply(e: ScenarioEvent, effects: StepEffects): Promise<void> {
+    const m = this.market(e.market);
+    if (e.kind === "withdrawLiquidity") {
+      if (!m.pool) throw new Error(`scenario withdraws liquidity from ${e.market}, which has no pool configured`);
+      const holder = [...this.governance.values()][0];
+      const lp = await impersonate(this.provider, holder);
+      const shares = (await m.pool.shares(holder)) as bigint;
+      const amount = (shares * BigInt(Math.round(e.fraction * 1e6))) / 1_000_000n;
+      if (amount === 0n) throw new Error(`scenario withdraws liquidity from ${e.market}, but ${holder} holds no share of its pool`);
+      await (await (m.pool.connect(lp) as Contract).removeLiquidity(amount)).wait();
+      effects.liquidityWithdrawn.push(e.market);
+      return;
+    }
+    const perps = this.perps!;
+    const price = Number(formatUnits((await perps.markPrice(m.id)) as bigint, 18));
+    const [imrBps] = (await perps.marginRatios(m.id)) as [bigint, bigint];
+    const imr = Number(imrBps) / 10_000;
+    const collateralToken = new Contract((await perps.getProtocolState()).collateralToken, ERC20_ABI, this.provider);
+    const decimals = Number((await perps.getProtocolState()).collateralDecimals);
+    for (let i = 0; i < e.count; i++) {
+      const trader = await this.actor(`trader-${e.step}-${e.market}-${e.side}-${i}`);
+      const leverage = e.leverage === "max" ? 1 / imr : Math.min(e.leverage, 1 / imr);
+      // A hair above the IMR so rounding never fails an intended max-leverage opening.
+      const collateral = parseUnits(((e.notionalUsd / leverage) * 1.001).toFixed(decimals), decimals);
+      const size = parseUnits((e.notionalUsd / price).toFixed(18), 18);
+      const who = await trader.getAddress();
+      await (await (collateralToken.connect(trader) as Contract).mint(who, collateral)).wait();
+      await (await (collateralToken.connect(trader) as Contract).approve(await perps.getAddress(), collateral)).wait();
+      await (await (perps.connect(trader) as Contract).deposit(collateral)).wait();
+      try {
+        await (perps.connect(trader) as Contract).openPosition.staticCall(m.id, e.side === "long", size, collateral);
+      } catch {
+        effects.refused++;
+        continue;
+      }
+      await (await (perps.connect(trader) as Contract).openPosition(m.id, e.side === "long", size, collateral)).wait();
+      effects.opened++;
+    }
+  }
+
+  /**
+   * Liquidators take every position below maintenance, then hedge what they took in the spot
+   * pool: seized longs are sold, seized shorts bought back. Under oracleFollowsPool the pool's
+   * move is carried into the feed at the next step (oracles report with a block's lag).
+   */
+  private async liquidate(effects: StepEffects): Promise<void> {
+    const perps = this.perps;
+    if (!perps) return;
+    const iface = perps.interface as Interface;
+    const head = await this.provider.getBlockNumber();
+    const count = Number((await perps.getProtocolState({ blockTag: head })).positionCount);
+    const positions: { id: bigint; market: string; isLong: boolean; size: bigint }[] = [];
+    for (let offset = 0; offset < count; offset += 500) {
+      for (const p of await perps.getPositions(offset, 500, { blockTag: head })) positions.push({ id: p.id, market: p.market, isLong: p.isLong, size: p.size });
+    }
+    const health = await this.multicall!.read(
+      positions.map((p) => ({ target: perps.target as string, iface, method: "positionHealth", args: [p.id], decode: (r) => ({ equity: r[0] as bigint, maintenance: r[1] as bigint }) })),
+      head,
+    );
+    const liquidator = await this.actor("liquidator");
+    const seized = new Map<string, bigint>();
+    for (const [i, p] of positions.entries()) {
+      if (health[i].equity >= health[i].maintenance) continue;
+      await (await (perps.connect(liquidator) as Contract).liquidate(p.id)).wait();
+      effects.liquidations++;
+      const m = this.markets.find((x) => x.id === p.market)!;
+      effects.liquidatedNotionalUsd += Number(formatUnits(p.size, 18)) * effects.prices[m.asset];
+      seized.set(p.market, (seized.get(p.market) ?? 0n) + (p.isLong ? p.size : -p.size));
+    }
+    for (const [marketId, net] of seized) {
+      const m = this.markets.find((x) => x.id === marketId)!;
+      if (!m.pool || !m.baseToken || net === 0n) continue;
+      const flow = (net * BigInt(Math.round(this.scenario.liquidationFlowToPool * 1e6))) / 1_000_000n;
+      if (flow === 0n) continue;
+      const moved = await this.hedge(m, flow, liquidator);
+      if (this.scenario.oracleFollowsPool) this.impact.set(m.asset, (this.impact.get(m.asset) ?? 1) * moved);
+    }
+  }
+
+  /** Sells (net > 0) or buys back (net < 0) base in the pool; returns the spot price's move (after ÷ before). */
+  private async hedge(m: DrivenMarket, net: bigint, liquidator: JsonRpcSigner): Promise<number> {
+    const pool = m.pool!.connect(liquidator) as Contract;
+    const spot = async () => {
+      const [b, q] = (await pool.getReserves()) as [bigint, bigint];
+      return Number(q) / Number(b);
+    };
+    const before = await spot();
+    const who = await liquidator.getAddress();
+    if (net > 0n) {
+      await (await (m.baseToken!.connect(liquidator) as Contract).mint(who, net)).wait();
+      await (await (m.baseToken!.connect(liquidator) as Contract).approve(await pool.getAddress(), net)).wait();
+      await (await pool.swap(true, net, 0)).wait();
+    } else {
+      const [b, q] = (await pool.getReserves()) as [bigint, bigint];
+      const out = -net >= b / 2n ? b / 2n : -net; // never drain the pool: the rest is bought elsewhere
+      const fee = BigInt(await pool.feeBps());
+      const quoteIn = (q * out * 10_000n) / ((b - out) * (10_000n - fee)) + 1n;
+      const quote = new Contract(await pool.quote(), ERC20_ABI, liquidator);
+      await (await quote.mint(who, quoteIn)).wait();
+      await (await quote.approve(await pool.getAddress(), quoteIn)).wait();
+      await (await pool.swap(false, quoteIn, 0)).wait();
+    }
+    return (await spot()) / before;
+  }
+
+  /** A deterministic, impersonated account for a role of the world (liquidator, trader n…). */
+  private async actor(role: string): Promise<JsonRpcSigner> {
+    const cached = this.signers.get(role);
+    if (cached) return cached;
+    const address = `0x${keccak256(toUtf8Bytes(`svr-keeper rehearsal ${this.scenario.name} ${role}`)).slice(-40)}`;
+    const signer = await impersonate(this.provider, address);
+    this.signers.set(role, signer);
+    return signer;
+  }
+}
+
