@@ -54,6 +54,7 @@ export async function executeAction(deps: ExecutorDeps, planned: PlannedAction):
   if (pending) {
     const request = await resumedRequest(deps.provider, pending, tx);
     if (request) {
+      // A private record with no relay configured any more can only be finished in public: its bytes are all there is.
       const route = pending.via === "private" && deps.privateTransport ? "private" : "public";
       const outcome = route === "private" ? await deps.privateTransport!.resume(pending, request) : await deps.publicTransport.resume(pending, request);
       // Our nonce went to a transaction of no attempt of ours: whether the action landed is for the simulation to tell.
