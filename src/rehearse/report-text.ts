@@ -47,7 +47,7 @@ export function renderSummary(r: RehearsalReport): string {
           { header: "market", value: (a) => a.market.length > 12 ? `${a.market.slice(0, 10)}…` : a.market, align: "left" },
           { header: "action", value: (a) => a.description, align: "left" },
           { header: "because", value: (a) => a.reason, align: "left" },
-          { header: "outcome", value: (a) => a.outcome, align: "left" },
+          { header: "outcome", value: (a) => (a.outcome.length > 60 ? `${a.outcome.slice(0, 59)}…` : a.outcome), align: "left" },
           { header: "gas", value: (a) => (a.gasUsed === undefined ? "" : a.gasUsed.toLocaleString("en-US")) },
           { header: "tx", value: (a) => (a.txHash ? `${a.txHash.slice(0, 12)}…` : ""), align: "left" },
         ])

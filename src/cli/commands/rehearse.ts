@@ -67,6 +67,9 @@ export function registerRehearse(program: Command): void {
       const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
       try {
         process.stderr.write(fork ? `forked ${redactor.redact(fork.url)} at block ${fork.block}\n` : `embedded chain at ${node.url}\n`);
+        // Hardhat executes blocks up to the fork block only under a known hardfork history (it has
+        // none for other dev chains); one empty local block makes "latest" a block of its own.
+        if (fork) await provider.send("evm_mine", []);
         const { targets, policies } = await setup();
         // One bar over both passes: the counterfactual first, then the keeper's run.
         const steps = totalSteps(scenario) + 1;
