@@ -88,6 +88,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
       const reason = `head block ${block} is ${Math.round(age)}s old (limit ${deps.maxBlockAgeSeconds}s): the RPC's head is frozen or lagging`;
       deps.metrics.skipped.inc({ protocol, reason: "staleHead" });
       deps.metrics.rpcErrors.inc({ kind: "observe_staleHead" });
+      deps.alert({ kind: "staleHead", protocol, message: `${protocol}: ${reason}; no action on it`, block });
       log.warn("observation not acted on", { reasons: [reason] });
       return { status: "skipped", block, reason };
     }
@@ -148,7 +149,7 @@ function headBehind(deps: ObserverDeps, block: number, behind: number): ObserveR
   deps.metrics.skipped.inc({ protocol, reason: "headBehind" });
   if (behind > maxLag) {
     deps.metrics.rpcErrors.inc({ kind: "observe_laggingHead" });
-    deps.logger.warn("the RPC's head lags: observation not acted on", { protocol, block, behind, maxHeadLagBlocks: maxLag });
+    deps.alert({ kind: "laggingHead", protocol, message: `${protocol}: ${reason} (tolerance ${maxLag}); no action on it`, block });
   }
   return { status: "skipped", block, reason };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from "../log/logger";
 
 export interface Alert {
-  kind: "level" | "actionFailed" | "staleOracle" | "invalidPrice" | "priceJump";
+  kind: "level" | "actionFailed" | "staleOracle" | "invalidPrice" | "priceJump" | "staleHead" | "laggingHead";
   protocol: string;
   market?: string;
   message: string;

@@ -91,6 +91,9 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
   });
   afterEach(() => proxy.heal());
 
+  /** Alert kinds raised by the observer under test, since the last observeThrough began. */
+  const raised: string[] = [];
+
   async function observer(f: ReferenceFixture, extra: Partial<ObserverDeps> = {}, confirmations = 1) {
     let memory: ObserverMemory = structuredClone(EMPTY_MEMORY);
     const pools: Record<string, string> = {};
@@ -101,7 +104,7 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
       policy: { ...DEFAULT_POLICY, defaults: { ...DEFAULT_POLICY.defaults, confirmations } },
       memory: { load: async () => structuredClone(memory), save: async (_p, m) => void (memory = m) },
       metrics: new KeeperMetrics(),
-      alert: () => undefined,
+      alert: (a) => void raised.push(a.kind),
       logger: silentLogger(),
       maxPriceJump: 0.25,
       maxHeadLagBlocks: 2,
@@ -116,6 +119,7 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
    */
   async function observeThrough(name: string, deps: ObserverDeps, opts: { attempts: number; expected: Fault[]; beforeRecovery?: () => Promise<void> }) {
     expect((await deps.metrics.rpcErrors.get()).values, "fresh metrics").to.have.length(0);
+    raised.length = 0;
     let actions = 0;
     const skipped: string[] = [];
     for (let i = 0; i < opts.attempts; i++) {
@@ -144,6 +148,9 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
     figures.push({ fault: name, attempted: opts.attempts, actions, rpcErrors, untilRecovery });
     expect(actions, `${name}: actions planned under the fault`).to.equal(0);
     for (const reason of skipped) expect(reason).to.match(opts.expected.includes("laggingHead") ? /behind block/ : /is \d+s old/);
+    // A head the keeper refuses is an operator's problem: it is alerted, once per refused observation.
+    const headFaults: string[] = opts.expected.filter((k) => k === "laggingHead" || k === "staleHead");
+    if (headFaults.length) expect(raised.filter((k) => headFaults.includes(k)).length, `${name}: alerts`).to.equal(opts.attempts);
     expect(rpcErrors, `${name}: faults counted as ${opts.expected.join(" or ")}`).to.equal(opts.attempts);
     expect(recovered, `${name}: the keeper plans again once the RPC heals`).to.equal(true);
     expect(untilRecovery).to.equal(1);
