@@ -335,7 +335,15 @@ contract ReferencePerps is Ownable2Step, ReentrancyGuard {
             fee = _min((notional * m.liqFeeBps) / BPS / toUsdScale, equityTokens);
             uint256 toTrader = equityTokens - fee;
             // The collateral pays the trader's remaining equity and the fee; the rest settles the loss to the pool.
-            poolBalance += p.collateral - equityTokens;
+            // A position in profit can still be under maintenance once the risk admin raises it above the
+            // position's margin: then the pool pays the profit, as it would on a close.
+            if (equityTokens <= p.collateral) {
+                poolBalance += p.collateral - equityTokens;
+            } else {
+                uint256 profit = equityTokens - p.collateral;
+                if (profit > poolBalance) revert Errors.InsufficientPoolLiquidity(poolBalance, profit);
+                poolBalance -= profit;
+            }
             if (toTrader > 0) {
                 freeBalance[p.account] += toTrader;
                 totalTraderCollateral += toTrader;

@@ -105,6 +105,23 @@ describe("ReferencePerps", () => {
       expect(await f.perps.poolBalance()).to.equal(pool + usdc(2400));
     });
 
+    it("liquidates a position in profit that a maintenance raise put under water, the pool paying its profit", async () => {
+      const f = await loadFixture(referenceFixture);
+      const [alice] = f.traders;
+      const id = await openPosition(f, alice, f.eth, true, "10", "3000"); // $30,000 at 10x: $3,000 collateral
+      await setPrice(f.eth, 3030); // PnL +$300, equity $3,300
+      await (await f.perps.setRiskAdmin(await f.governance.getAddress())).wait();
+      await (await f.perps.setMarginRatios(f.eth.id, 2000, 1500)).wait(); // maintenance 15% × $30,300 = $4,545 > equity
+      const pool = await f.perps.poolBalance();
+      const aliceFree = await f.perps.freeBalance(await alice.getAddress());
+      // Fee 1% × $30,300 = $303 to the liquidator; the trader keeps $3,300 − $303; the pool pays the $300 profit.
+      await expect((f.perps.connect(f.stranger) as Contract).liquidate(id))
+        .to.emit(f.perps, "PositionLiquidated")
+        .withArgs(id, await alice.getAddress(), await f.stranger.getAddress(), usd(3030), usd(3300), usdc(303), 0, 0);
+      expect(await f.perps.poolBalance()).to.equal(pool - usdc(300));
+      expect(await f.perps.freeBalance(await alice.getAddress())).to.equal(aliceFree + usdc(2997));
+    });
+
     it("draws a loss beyond the collateral from the insurance fund, then records bad debt", async () => {
       const f = await loadFixture(referenceFixture);
       const id = await openPosition(f, f.traders[0], f.btc, true, "100", "600000"); // $6M at 10x
