@@ -99,10 +99,15 @@ export const configSchema = z
         /** A job's lock lifetime, renewed at half of it while the job runs; a killed process's job is free after this. */
         lockDurationMs: z.number().int().min(1000).default(60_000),
         /** How often workers look for jobs whose lock expired, and put them back to be resumed. */
-        stalledIntervalMs: z.number().int().min(100).default(15_000),
+        stalledIntervalMs: z.number().int().min(100).default(5_000),
+        /**
+         * An observation's lock: short, because an observe queue runs one observation at a time across
+         * all processes, so a killed process's observation holds every market unobserved until it expires.
+         */
+        observeLockDurationMs: z.number().int().min(1000).default(10_000),
       })
       .strict()
-      .default({ lockDurationMs: 60_000, stalledIntervalMs: 15_000 }),
+      .default({ lockDurationMs: 60_000, stalledIntervalMs: 5_000, observeLockDurationMs: 10_000 }),
     metrics: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
     alerts: z
       .object({ webhookUrlEnv: envName.optional(), timeoutMs: z.number().int().positive().default(3000), retries: z.number().int().min(0).default(3) })

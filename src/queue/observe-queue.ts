@@ -20,6 +20,24 @@ export async function openObserveQueue(protocol: string, everyMs: number, opts: 
   return queue;
 }
 
-export function startObserveWorker(protocol: string, observe: () => Promise<unknown>, opts: { connection: ConnectionOptions; prefix: string }): Worker {
-  return new Worker(observeQueueName(protocol), observe, { connection: opts.connection, prefix: opts.prefix, concurrency: 1, lockDuration: 60_000 });
+export interface ObserveWorkerOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+}
+
+/**
+ * One protocol's observer. An observation killed mid-way is simply run again by whichever process
+ * finds it stalled (it only reads), so it may stall any number of times.
+ */
+export function startObserveWorker(protocol: string, observe: () => Promise<unknown>, opts: ObserveWorkerOptions): Worker {
+  return new Worker(observeQueueName(protocol), observe, {
+    connection: opts.connection,
+    prefix: opts.prefix,
+    concurrency: 1,
+    lockDuration: opts.lockDurationMs ?? 10_000,
+    stalledInterval: opts.stalledIntervalMs ?? 5_000,
+    maxStalledCount: Number.MAX_SAFE_INTEGER,
+  });
 }

@@ -95,7 +95,7 @@ export class KeeperService {
             }
             return "planned";
           },
-          { connection, prefix },
+          { connection, prefix, lockDurationMs: config.queue.observeLockDurationMs, stalledIntervalMs: config.queue.stalledIntervalMs },
         ),
       );
     }

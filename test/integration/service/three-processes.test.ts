@@ -146,7 +146,7 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
       ],
       keeper: { signerKeyEnv: "TEST_KEEPER_KEY", confirmations: 1, maxFeePerGasGwei: 300, stuckAfterBlocks: 3 },
       redis: { url: "redis://127.0.0.1:6379", prefix },
-      queue: { lockDurationMs: 5000, stalledIntervalMs: 1000 },
+      queue: { lockDurationMs: 5000, stalledIntervalMs: 1000, observeLockDurationMs: 3000 },
       metrics: { port: await freePort() },
     });
   }
@@ -177,20 +177,11 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
     await until(() => keepers.reduce((n, k) => n + k.observations(0, Date.now()).length, 0) >= 5, 30_000, "first observations");
     expect((await f.steward.queryFilter(f.steward.filters.ActionExecuted())).length, "healthy before the breach").to.equal(0);
 
-    // Killed between two observations, on purpose. A process killed inside one keeps the observe
-    // job's lock, and the observe worker (src/queue/observe-queue.ts) has a fixed 60 s lock and
-    // BullMQ's 30 s stalled check: the protocol then goes unobserved for over a minute, whoever
-    // survives. That is a known gap of the observe queue, not what this test measures.
+    // Killed while an observation is in flight when one is: the killed process's observe job keeps
+    // the queue's single slot until its lock (observeLockDurationMs) expires and a stalled check
+    // hands it to the survivor — a few seconds, which the gap assertion below bounds.
     const [survivor, ...victims] = [keepers[2], keepers[0], keepers[1]];
-    await until(
-      async () => {
-        const c = await observeQueue.getJobCounts("active", "waiting");
-        const [next] = await observeQueue.getDelayed();
-        return c.active === 0 && c.waiting === 0 && next !== undefined && next.timestamp + next.delay - Date.now() > 300;
-      },
-      20_000,
-      "a moment between observations",
-    );
+    await until(async () => (await observeQueue.getJobCounts("active")).active > 0, 20_000, "an observation in flight");
     const killedAt = Date.now();
     for (const v of victims) v.child!.kill("SIGKILL");
     await Promise.all(victims.map((v) => v.stop("SIGKILL")));
