@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +13,7 @@ const CLOCK_TICKS = 100; // Linux USER_HZ
 const WARMUP_S = 15;
 const SAMPLE_S = 30;
 
-/** Steady RSS and CPU of a real `svr-keeper run` process guarding a 10,000-position book every 2 s. */
+/** Steady RSS and CPU of a real `svr-keeper run` process (compiled) guarding a 10,000-position book every 2 s. */
 export async function benchService(): Promise<Record<string, number>> {
   const node = await startEmbeddedNode();
   const http = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
@@ -42,9 +42,11 @@ export async function benchService(): Promise<Record<string, number>> {
     );
     // Mine a block a second so every observation sees a new head, as on a live chain.
     const miner = setInterval(() => void node.provider.request({ method: "evm_mine" }).catch(() => undefined), 1000);
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", config], {
+    // As operators run it: compiled JavaScript (npm run build:js), not through ts-node.
+    execFileSync(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(ROOT, "tsconfig.build.json")], { cwd: ROOT, stdio: "inherit" });
+    const child = spawn(process.execPath, [join(ROOT, "dist/cli/main.js"), "run", "--config", config], {
       cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), BENCH_KEEPER_KEY: keeper.privateKey },
+      env: { ...process.env, BENCH_KEEPER_KEY: keeper.privateKey },
       stdio: ["ignore", "ignore", "ignore"],
     });
     const stat = () => {

@@ -60,7 +60,10 @@ export function planActions(input: PolicyInput): Plan {
   const { snapshot, config } = input;
   const risk = snapshot.risk;
   const metrics = computeMetrics(risk);
-  const evidence = evidenceOf({
+  // Hashing the canonical book costs more than the rest of the plan on a large one, and only an
+  // action carries it: computed on first use (an action's provenance, or a reader of plan.evidence).
+  let memo: Evidence | undefined;
+  const evidence = (): Evidence => (memo ??= evidenceOf({
     protocol: risk.protocol,
     modelVersion: MODEL_VERSION,
     block: snapshot.block,
@@ -69,7 +72,7 @@ export function planActions(input: PolicyInput): Plan {
     positionsDigest: positionsDigest(risk),
     positionCount: risk.positions.length,
     policyDigest: keccakText(canonicalJson(config)),
-  });
+  }));
   const epoch = Math.floor(snapshot.block.timestamp / config.epochSeconds);
   const actions: PlannedAction[] = [];
   const deferred: Plan["deferred"] = [];
@@ -92,7 +95,7 @@ export function planActions(input: PolicyInput): Plan {
     if (!onchain) continue;
     const level = step.state.level;
     const reason = reasonFor(observation, policy, level);
-    const provenance = (kind: string, target: unknown): ActionProvenance => ({ idempotencyKey: idempotencyKey(risk.protocol, market.id, kind, target, epoch), evidenceHash: evidence.hash });
+    const provenance = (kind: string, target: unknown): ActionProvenance => ({ idempotencyKey: idempotencyKey(risk.protocol, market.id, kind, target, epoch), evidenceHash: evidence().hash });
     const urgency: Urgency = level === "critical" ? "critical" : "act";
     if (snapshot.steward.frozen && atLeast(level, "act")) {
       deferred.push({ market: market.id, reason: "the steward is frozen by governance" });
@@ -175,7 +178,18 @@ export function planActions(input: PolicyInput): Plan {
       }
     }
   }
-  return { protocol: risk.protocol, block: snapshot.block.number, timestamp: snapshot.block.timestamp, markets: reports, actions, deferred, evidence, state };
+  return {
+    protocol: risk.protocol,
+    block: snapshot.block.number,
+    timestamp: snapshot.block.timestamp,
+    markets: reports,
+    actions,
+    deferred,
+    get evidence() {
+      return evidence();
+    },
+    state,
+  };
 }
 
 function forecastFor(history: SvrObservation[], t: number, svr: number | null, p: MarketPolicy): Forecast | undefined {

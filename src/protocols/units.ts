@@ -1,13 +1,19 @@
-import { formatUnits } from "ethers";
-
 /**
  * Conversions at the adapter boundary: on-chain integers become floats for the risk engine,
  * and nothing float ever travels the other way without explicit rounding (see policy).
  */
 
-/** bigint with `decimals` → the float nearest to its exact decimal value (parsed from the decimal string). */
+/**
+ * bigint with `decimals` → the float nearest to its exact decimal value, parsed from the decimal
+ * string (as Number(formatUnits(…)) would, without ethers' FixedNumber: a snapshot converts tens
+ * of thousands of these per observation).
+ */
 export function toFloat(value: bigint, decimals: number): number {
-  return Number(formatUnits(value, decimals));
+  if (decimals === 0) return Number(value);
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(decimals + 1, "0");
+  const n = Number(`${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`);
+  return negative ? -n : n;
 }
 
 export const WAD = 10n ** 18n;
