@@ -1,11 +1,18 @@
 import type { ParamBounds } from "../protocols/adapter";
 import { cooldownLeft, tightenLimit } from "./units";
 
+/**
+ * A cap already within this fraction of open interest is left alone: open interest drifts with
+ * prices every block, and chasing it would send a transaction per block for no safety at all.
+ */
+export const MIN_CAP_CUT = 0.05;
+
 export type CapDecision = { status: "change"; longCap: bigint; shortCap: bigint; note: string } | { status: "defer"; reason: string } | { status: "none" };
 
 /**
  * Stops open interest from growing: each side's cap comes down to that side's current open interest
- * (18-decimal USD, rounded down), no further than the steward's tightening step and min allow.
+ * (18-decimal USD, rounded down), no further than the steward's tightening step and min allow,
+ * and not at all when the cut would be smaller than MIN_CAP_CUT of the cap.
  */
 export function planCapCut(
   current: { longCap: bigint; shortCap: bigint },
@@ -19,7 +26,7 @@ export function planCapCut(
   const wait = Math.max(cooldownLeft(lb, true, now), cooldownLeft(sb, true, now));
   if (wait > 0) return { status: "defer", reason: `the steward's tightening delay for caps has ${wait}s left` };
   const cut = (cap: bigint, oi: bigint, b: ParamBounds) => {
-    if (oi >= cap) return cap;
+    if (oi >= cap || cap - oi <= (cap * BigInt(Math.round(MIN_CAP_CUT * 10_000))) / 10_000n) return cap;
     const limit = tightenLimit(cap, b, false);
     return oi > limit ? oi : limit;
   };
