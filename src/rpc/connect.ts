@@ -57,6 +57,8 @@ export interface ConnectOptions {
   pollingIntervalMs?: number;
   /** Max JSON-RPC calls folded into one HTTP request. */
   batchMaxCount?: number;
+  /** How long concurrent calls wait to share one HTTP request, ms (ethers' default: 10). */
+  batchStallTimeMs?: number;
   /** An HTTP request that has not answered within this many ms fails with a TIMEOUT. */
   requestTimeoutMs?: number;
 }
@@ -80,6 +82,7 @@ export async function connectRpc(url: string, chainId: number | bigint, opts: Co
     staticNetwork: true,
     pollingInterval: opts.pollingIntervalMs ?? 1000,
     batchMaxCount: opts.batchMaxCount ?? 100,
+    batchStallTime: opts.batchStallTimeMs ?? 10,
   });
   let actual: bigint;
   try {

@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { JsonRpcProvider } from "ethers";
 import { Presets, SingleBar } from "cli-progress";
 import { parse as parseYaml } from "yaml";
 import { loadConfigFile } from "../../config/load";
@@ -11,6 +10,7 @@ import { createLogger } from "../../log/logger";
 import { Redactor } from "../../log/redact";
 import { DEFAULT_POLICY } from "../../policy";
 import { connectRpc } from "../../rpc/connect";
+import { RehearsalClockProvider } from "../../rehearse/clock";
 import { renderHtmlReport } from "../../rehearse/report-html";
 import { renderSummary } from "../../rehearse/report-text";
 import { rehearse } from "../../rehearse/rehearse";
@@ -64,7 +64,7 @@ export function registerRehearse(program: Command): void {
         };
       }
       const node = await startEmbeddedNode(fork ? { forkUrl: fork.url, forkBlockNumber: fork.block } : {});
-      const provider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+      const provider = new RehearsalClockProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
       try {
         process.stderr.write(fork ? `forked ${redactor.redact(fork.url)} at block ${fork.block}\n` : `embedded chain at ${node.url}\n`);
         // Hardhat executes blocks up to the fork block only under a known hardfork history (it has

@@ -1,0 +1,31 @@
+import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+
+/** Calls whose outcome depends on the time of the block they run in. */
+const TIMED = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "eth_call", "eth_estimateGas"]);
+
+/**
+ * The rehearsal chain's clock. Hardhat stamps a new block with the wall clock (plus an offset), so
+ * two runs of one scenario would see steward delays expire at different blocks. Through this
+ * provider every block is exactly one second after the one before (and the scenario sets each
+ * step's start), and simulations run at the time the transaction will have: a rehearsal replays.
+ */
+export class RehearsalClockProvider extends JsonRpcProvider {
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const list = Array.isArray(payload) ? payload : [payload];
+    if (list.some((p) => TIMED.has(p.method) && !isHistorical(p))) await this.pinNextBlockTime();
+    return super._send(payload);
+  }
+
+  private async pinNextBlockTime(): Promise<void> {
+    const [latest] = await super._send({ id: 0, jsonrpc: "2.0", method: "eth_getBlockByNumber", params: ["latest", false] });
+    const timestamp = Number((latest as { result: { timestamp: string } }).result.timestamp);
+    await super._send({ id: 0, jsonrpc: "2.0", method: "evm_setNextBlockTimestamp", params: [timestamp + 1] });
+  }
+}
+
+/** A read pinned to a past block number runs in that block: the next block's time does not matter. */
+function isHistorical(p: JsonRpcPayload): boolean {
+  if (p.method !== "eth_call" && p.method !== "eth_estimateGas") return false;
+  const tag = (p.params as unknown[] | undefined)?.[1];
+  return typeof tag === "string" && tag.startsWith("0x");
+}
