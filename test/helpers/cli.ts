@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,4 +32,35 @@ export function writeConfig(config: unknown): string {
   const path = join(dir, "config.json");
   writeFileSync(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+/** The config entry for a deployed reference protocol, as an operator would write it. */
+export async function referenceProtocolEntry(
+  system: { perps: { getAddress(): Promise<string> }; steward: { getAddress(): Promise<string> }; multicall: { getAddress(): Promise<string> }; markets: { name: string; pool: { getAddress(): Promise<string> } }[] },
+  extra: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  const pools: Record<string, string> = {};
+  for (const m of system.markets) pools[m.name] = await m.pool.getAddress();
+  return {
+    id: "ref-perps",
+    adapter: "reference",
+    protocol: await system.perps.getAddress(),
+    steward: await system.steward.getAddress(),
+    multicall: await system.multicall.getAddress(),
+    pools,
+    ...extra,
+  };
+}
+
+/** `svr-keeper run` as a real process; its stdout and stderr are collected in `output()`. */
+export function spawnKeeper(configPath: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let output = "";
+  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", configPath], {
+    cwd: ROOT,
+    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return { child, output: () => output };
 }

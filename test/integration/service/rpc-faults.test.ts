@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
@@ -16,11 +16,10 @@ import { EMPTY_MEMORY, type ObserverMemory } from "../../../src/queue/policy-sto
 import { connectRpc, type CountingJsonRpcProvider, type RpcFaultKind } from "../../../src/rpc/connect";
 import { KeeperMetrics } from "../../../src/service/metrics";
 import { referenceFixture, type ReferenceFixture } from "../../contracts/fixtures";
-import { writeConfig } from "../../helpers/cli";
+import { referenceProtocolEntry, spawnKeeper, writeConfig } from "../../helpers/cli";
 import { freePort } from "../../helpers/redis-server";
 import { RpcProxy, type RpcFault } from "../../helpers/rpc-proxy";
 
-const ROOT = join(__dirname, "..", "..", "..");
 const REQUEST_TIMEOUT_MS = 1000;
 
 /** 40 positions (seed 5): every market below `act` at deployment prices; BTC +20 % takes BTC-USD to `act` (a cap cut). */
@@ -248,7 +247,6 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
 
   describe("svr-keeper run through the proxy (a real process, real Redis)", () => {
     let child: ChildProcess | undefined;
-    let logs = "";
     const keeperKey = Wallet.createRandom().privateKey;
     const prefix = `svrfault${process.pid}${Date.now()}`;
     after(async () => {
@@ -266,41 +264,23 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
       await ethers.provider.send("hardhat_setBalance", [keeper.address, "0x3635C9ADC5DEA00000"]);
       await (await f.steward.setKeeper(keeper.address, true)).wait();
       const metricsPort = await freePort();
-      const pools: Record<string, string> = {};
-      for (const m of f.markets) pools[m.name] = await m.pool.getAddress();
       const config = writeConfig({
         chain: { chainId: 31337, rpcUrl: proxy.url, maxHeadLagBlocks: 2 },
-        protocols: [
-          {
-            id: "ref-perps",
-            adapter: "reference",
-            protocol: await f.perps.getAddress(),
-            steward: await f.steward.getAddress(),
-            multicall: await f.multicall.getAddress(),
-            pools,
-            observe: { intervalSeconds: 0.25 },
-            policy: { defaults: { confirmations: 1 } },
-          },
-        ],
+        protocols: [await referenceProtocolEntry(f, { observe: { intervalSeconds: 0.25 }, policy: { defaults: { confirmations: 1 } } })],
         keeper: { signerKeyEnv: "TEST_KEEPER_KEY", confirmations: 1, maxFeePerGasGwei: 300, stuckAfterBlocks: 3 },
         redis: { url: "redis://127.0.0.1:6379", prefix },
         metrics: { port: metricsPort },
       });
-      child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", config], {
-        cwd: ROOT,
-        env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), TEST_KEEPER_KEY: keeperKey },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child.stdout!.on("data", (d) => (logs += d));
-      child.stderr!.on("data", (d) => (logs += d));
+      const running = spawnKeeper(config, { TEST_KEEPER_KEY: keeperKey });
+      child = running.child;
       // Complete JSON log lines only (the last chunk may end mid-line).
-      const lines = () => logs.slice(0, logs.lastIndexOf("\n")).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = () => running.output().slice(0, running.output().lastIndexOf("\n")).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const series = (body: string, name: string, labels: string) => Number(body.match(new RegExp(`${name}\\{${labels}\\} ([0-9.e+]+)`))?.[1] ?? 0);
       const until = async (what: string, ok: () => Promise<boolean>, ms: number) => {
         const start = Date.now();
         while (!(await ok().catch(() => false))) {
-          if (Date.now() - start > ms) throw new Error(`${what} within ${ms} ms\n${logs.slice(-3000)}`);
+          if (Date.now() - start > ms) throw new Error(`${what} within ${ms} ms\n${running.output().slice(-3000)}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       };
@@ -333,7 +313,7 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
       const observedAfterHeal = lines().slice(healedAt).filter((l) => l.message === "observed");
       const untilRecovery = observedAfterHeal.findIndex((l) => Number(l.actions) > 0) + 1;
       figures.push({ fault: "run: HTTP 500, then drop eth_call", attempted: failedObservations, actions: enqueuedUnderFault, rpcErrors: failedObservations, untilRecovery });
-      expect(events, logs.slice(-3000)).to.have.length(1);
+      expect(events, running.output().slice(-3000)).to.have.length(1);
       expect(new Set(enqueued.map((l) => l.actionKey))).to.deep.equal(new Set([(events[0] as unknown as { args: { key: string } }).args.key]));
       expect(untilRecovery, "an observation after healing plans the action").to.be.greaterThan(0);
       expect(series(await metrics(), "svr_keeper_actions_total", 'protocol="ref-perps",kind="setOpenInterestCaps",outcome="included"')).to.equal(1);

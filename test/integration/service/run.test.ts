@@ -1,23 +1,20 @@
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { ethers } from "hardhat";
 import { Wallet } from "ethers";
 import Redis from "ioredis";
 import { openBook, syntheticIntents } from "../../../src/embedded/book";
 import { startEmbeddedNode, type EmbeddedNode } from "../../../src/embedded/hardhat-node";
 import { referenceFixture, type ReferenceFixture } from "../../contracts/fixtures";
-import { writeConfig } from "../../helpers/cli";
+import { referenceProtocolEntry, spawnKeeper, writeConfig } from "../../helpers/cli";
 import { freePort } from "../../helpers/redis-server";
 
-const ROOT = join(__dirname, "..", "..", "..");
 
 describe("svr-keeper run (a real keeper process, real Redis, a served chain)", function () {
   this.timeout(120_000);
   let node: EmbeddedNode;
   let f: ReferenceFixture;
   let child: ChildProcess | undefined;
-  let logs = "";
   const keeperKey = Wallet.createRandom().privateKey;
   const rpcSecret = "pathSECRETtoken0123456789";
   const prefix = `svrrun${process.pid}${Date.now()}`;
@@ -42,33 +39,15 @@ describe("svr-keeper run (a real keeper process, real Redis, a served chain)", f
 
   it("observes, acts through the steward, serves metrics, keeps secrets out of its logs, and stops gracefully", async () => {
     const metricsPort = await freePort();
-    const pools: Record<string, string> = {};
-    for (const m of f.markets) pools[m.name] = await m.pool.getAddress();
     const config = writeConfig({
       chain: { chainId: 31337, rpcUrlEnv: "TEST_RPC_URL" },
-      protocols: [
-        {
-          id: "ref-perps",
-          adapter: "reference",
-          protocol: await f.perps.getAddress(),
-          steward: await f.steward.getAddress(),
-          multicall: await f.multicall.getAddress(),
-          pools,
-          observe: { intervalSeconds: 0.5 },
-          policy: { defaults: { confirmations: 1 } },
-        },
-      ],
+      protocols: [await referenceProtocolEntry(f, { observe: { intervalSeconds: 0.5 }, policy: { defaults: { confirmations: 1 } } })],
       keeper: { signerKeyEnv: "TEST_KEEPER_KEY", confirmations: 1, maxFeePerGasGwei: 300, stuckAfterBlocks: 3 },
       redis: { url: "redis://127.0.0.1:6379", prefix },
       metrics: { port: metricsPort },
     });
-    child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", config], {
-      cwd: ROOT,
-      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), TEST_RPC_URL: `${node.url}/${rpcSecret}`, TEST_KEEPER_KEY: keeperKey },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout!.on("data", (d) => (logs += d));
-    child.stderr!.on("data", (d) => (logs += d));
+    const keeper = spawnKeeper(config, { TEST_RPC_URL: `${node.url}/${rpcSecret}`, TEST_KEEPER_KEY: keeperKey });
+    child = keeper.child;
 
     // The keeper acts: the steward records an executed action from it.
     const filter = f.steward.filters.ActionExecuted();
@@ -78,7 +57,7 @@ describe("svr-keeper run (a real keeper process, real Redis, a served chain)", f
       executed = await f.steward.queryFilter(filter);
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(executed.length, logs.slice(-3000)).to.be.greaterThan(0);
+    expect(executed.length, keeper.output().slice(-3000)).to.be.greaterThan(0);
 
     const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(body).to.match(/svr_keeper_svr\{protocol="ref-perps",market="ETH-USD"\} [0-9.]+/);
@@ -90,6 +69,7 @@ describe("svr-keeper run (a real keeper process, real Redis, a served chain)", f
     expect(await exited).to.equal(0);
 
     // JSON log lines that carry the protocol and block; no secret anywhere.
+    const logs = keeper.output();
     const lines = logs.split("\n").filter((l) => l.startsWith("{"));
     expect(lines.some((l) => JSON.parse(l).protocol === "ref-perps" && typeof JSON.parse(l).block === "number")).to.equal(true);
     expect(lines.some((l) => JSON.parse(l).txHash)).to.equal(true);
