@@ -12,8 +12,12 @@ const TIMED = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "eth_cal
 export class RehearsalClockProvider extends JsonRpcProvider {
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const list = Array.isArray(payload) ? payload : [payload];
-    if (list.some((p) => TIMED.has(p.method) && !isHistorical(p))) await this.pinNextBlockTime();
-    return super._send(payload);
+    if (!list.some((p) => TIMED.has(p.method) && !isHistorical(p))) return super._send(payload);
+    await this.pinNextBlockTime();
+    // Hardhat runs a call on "latest" at a wall-clock time that may precede the latest block; its
+    // "pending" block has the pinned time, the one the transaction will be mined at.
+    const pending = list.map((p) => (isSimulation(p) ? { ...p, params: [(p.params as unknown[])[0], "pending"] } : p));
+    return super._send(Array.isArray(payload) ? pending : pending[0]);
   }
 
   private async pinNextBlockTime(): Promise<void> {
@@ -21,6 +25,10 @@ export class RehearsalClockProvider extends JsonRpcProvider {
     const timestamp = Number((latest as { result: { timestamp: string } }).result.timestamp);
     await super._send({ id: 0, jsonrpc: "2.0", method: "evm_setNextBlockTimestamp", params: [timestamp + 1] });
   }
+}
+
+function isSimulation(p: JsonRpcPayload): boolean {
+  return (p.method === "eth_call" || p.method === "eth_estimateGas") && !isHistorical(p);
 }
 
 /** A read pinned to a past block number runs in that block: the next block's time does not matter. */
