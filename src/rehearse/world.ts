@@ -46,6 +46,8 @@ export class ScenarioWorld {
   private readonly feeds = new Map<string, DrivenFeed>();
   private readonly markets: DrivenMarket[] = [];
   private perps?: Contract;
+  /** Who provided the reference protocol's pool liquidity: its deployer, the governance on the chain. */
+  private liquidityProvider?: string;
   private multicall?: MulticallReader;
   private readonly impact = new Map<string, number>();
   private multipliers: Record<string, number[]> = {};
@@ -79,6 +81,7 @@ export class ScenarioWorld {
 
   private async openReference(target: Extract<RehearsalTarget, { kind: "reference" }>): Promise<void> {
     this.perps = new Contract(target.perps, this.artifacts.get("ReferencePerps").abi, this.provider);
+    this.liquidityProvider = this.governance.get(target.id);
     this.multicall = new MulticallReader(this.provider, target.multicall);
     const feedAbi = this.artifacts.get("MockV3Aggregator").abi;
     for (const m of await this.perps.getMarkets()) {
@@ -161,7 +164,7 @@ export class ScenarioWorld {
     const m = this.market(e.market);
     if (e.kind === "withdrawLiquidity") {
       if (!m.pool) throw new Error(`scenario withdraws liquidity from ${e.market}, which has no pool configured`);
-      const holder = [...this.governance.values()][0];
+      const holder = this.liquidityProvider!;
       const lp = await impersonate(this.provider, holder);
       const shares = (await m.pool.shares(holder)) as bigint;
       const amount = (shares * BigInt(Math.round(e.fraction * 1e6))) / 1_000_000n;
