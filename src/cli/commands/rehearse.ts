@@ -7,7 +7,7 @@ import { loadConfigFile } from "../../config/load";
 import { resolveSecrets } from "../../config/secrets";
 import { startEmbeddedNode } from "../../embedded/hardhat-node";
 import { createLogger } from "../../log/logger";
-import { Redactor } from "../../log/redact";
+import { redactUrl, Redactor } from "../../log/redact";
 import { DEFAULT_POLICY } from "../../policy";
 import { connectRpc } from "../../rpc/connect";
 import { RehearsalClockProvider } from "../../rehearse/clock";
@@ -39,6 +39,9 @@ export function registerRehearse(program: Command): void {
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
     .option("--json", "print the whole report as JSON instead of the summary")
     .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; json?: boolean }, cmd: Command) => {
+      for (const [flag, v] of [["--block", opts.block], ["--positions", opts.positions], ["--seed", opts.seed]] as const) {
+        if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
+      }
       const scenario = loadScenario(opts.scenario);
       const redactor = new Redactor();
       const logLevel = cmd.optsWithGlobals().logLevel as string;
@@ -66,7 +69,7 @@ export function registerRehearse(program: Command): void {
       const node = await startEmbeddedNode(fork ? { forkUrl: fork.url, forkBlockNumber: fork.block } : {});
       const provider = new RehearsalClockProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
       try {
-        process.stderr.write(fork ? `forked ${redactor.redact(fork.url)} at block ${fork.block}\n` : `embedded chain at ${node.url}\n`);
+        process.stderr.write(fork ? `forked ${redactUrl(fork.url)} at block ${fork.block}\n` : `embedded chain at ${node.url}\n`);
         // Hardhat executes blocks up to the fork block only under a known hardfork history (it has
         // none for other dev chains); one empty local block makes "latest" a block of its own.
         if (fork) await provider.send("evm_mine", []);
@@ -82,7 +85,7 @@ export function registerRehearse(program: Command): void {
           scenario,
           policies,
           logger,
-          fork: fork && { url: redactor.redact(fork.url), block: fork.block },
+          fork: fork && { url: redactUrl(fork.url), block: fork.block },
           onStep: (pass, step) => bar.update((pass === "keeper" ? steps : 0) + step + 1, { pass: pass === "keeper" ? "with the keeper" : "without the keeper" }),
         });
         bar.stop();
@@ -96,7 +99,6 @@ export function registerRehearse(program: Command): void {
         await node.close();
         logger.close();
       }
-
     });
 }
 
