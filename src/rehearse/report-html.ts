@@ -11,12 +11,13 @@ export function renderHtmlReport(r: RehearsalReport): string {
     const p = before.protocol;
     const after = r.after.find((a) => a.protocol === p)!;
     const thresholds = r.thresholds[p]?.svr;
-    const svrOf = (pass: PassRecord) => pass.steps.map((s) => [s.step, s.protocols.find((x) => x.protocol === p)?.svr ?? null] as const);
+    // The policy's thresholds apply per market: the line to read against them is the weakest market's.
+    const svrOf = (pass: PassRecord) => pass.steps.map((s) => [s.step, weakestSvr(s.protocols.find((x) => x.protocol === p))] as const);
     const debtOf = (pass: PassRecord) => pass.steps.map((s) => [s.step, debtAt(s.protocols.find((x) => x.protocol === p))] as const);
     const actions = r.keeperRun.actions.filter((a) => a.protocol === p);
     const svrChart = lineChart({
       id: `svr-${p}`,
-      title: "svr over the scenario",
+      title: "svr of the weakest market over the scenario",
       xLabel: "step",
       yFormat: (v) => v.toFixed(2),
       series: [
@@ -64,7 +65,8 @@ export function renderHtmlReport(r: RehearsalReport): string {
 <table class="summary"><tr><th></th><th>before</th><th>after, no keeper</th><th>after, keeper</th></tr>
 <tr><td>svr</td><td>${ratio(before.svr)}</td><td>${ratio(without?.svr)}</td><td>${ratio(withK?.svr)}</td></tr>
 <tr><td>systemic buffer</td><td>${usd(before.bufferUsd)}</td><td>${usd(without?.bufferUsd)}</td><td>${usd(withK?.bufferUsd)}</td></tr>
-<tr><td>bad debt recorded</td><td>${usd(0)}</td><td class="bad">${usd(without?.badDebtUsd)}</td><td>${usd(withK?.badDebtUsd)}</td></tr>
+<tr><td>svr of the weakest market</td><td>${ratio(weakestSvr(r.counterfactual.steps[0]?.protocols.find((x) => x.protocol === p)))}</td><td>${ratio(weakestSvr(without))}</td><td>${ratio(weakestSvr(withK))}</td></tr>
+<tr><td>bad debt recorded</td><td>${usd(0)}</td><td${(without?.badDebtUsd ?? 0) > (withK?.badDebtUsd ?? 0) ? ' class="bad"' : ""}>${usd(without?.badDebtUsd)}</td><td>${usd(withK?.badDebtUsd)}</td></tr>
 <tr><td>shortfall if liquidated now</td><td></td><td>${usd(without?.shortfallNowUsd)}</td><td>${usd(withK?.shortfallNowUsd)}</td></tr>
 <tr><td>breaking shock ↓</td><td>${shock(before.breakingShockDown)}</td><td></td><td>${shock(after.breakingShockDown)}</td></tr>
 </table>
@@ -189,6 +191,11 @@ function paramsTable(before: Record<string, Record<string, string>>, after: Reco
     }
   }
   return `<details><summary>Parameters before and after (changed ones highlighted)</summary><table><tr><th>market</th><th>parameter</th><th>before</th><th>after</th></tr>${rows.join("")}</table></details>`;
+}
+
+function weakestSvr(o: { markets: { svr: number | null }[] } | undefined): number | null {
+  const values = (o?.markets ?? []).map((m) => m.svr).filter((v): v is number => v !== null && Number.isFinite(v));
+  return values.length ? Math.min(...values) : null;
 }
 
 const debtAt = (o: { badDebtUsd: number; shortfallNowUsd: number } | undefined) => (o ? Math.max(o.badDebtUsd, o.shortfallNowUsd) : null);
