@@ -1,4 +1,5 @@
 import type { ActionRequest } from "./actions";
+import type { PlannedAction } from "./plan";
 
 /** One line an operator reads: what an action changes, in the units governance speaks. */
 export function describeAction(a: ActionRequest): string {
@@ -13,5 +14,18 @@ export function describeAction(a: ActionRequest): string {
       return `LTV ${a.ltvBps}, LT ${a.liquidationThresholdBps}, bonus ${a.liquidationBonusBps}`;
     case "setReserveCaps":
       return `supply cap ${a.supplyCap}, borrow cap ${a.borrowCap}`;
+  }
+}
+
+/** Why an action was planned, in one line: the metric against the threshold it crossed (or is forecast to). */
+export function describeReason(r: PlannedAction["reason"]): string {
+  const v = (x: number | null) => (x === null ? "—" : x.toFixed(4));
+  switch (r.metric) {
+    case "forecast":
+      return `svr ${v(r.observed)} forecast to fall below ${r.threshold} (${r.level})`;
+    case "recovery":
+      return `svr ${v(r.observed)} back above ${r.threshold} for long enough (${r.level})`;
+    default:
+      return `${r.metric} ${v(r.observed)} < ${r.threshold} (${r.level})`;
   }
 }

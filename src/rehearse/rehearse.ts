@@ -12,7 +12,7 @@ import { ReferencePerpsAdapter } from "../protocols/reference/adapter";
 import { EMPTY_MEMORY, type ObserverMemory } from "../queue/policy-store";
 import { breakingShock, computeMetrics, runScenario, stressGrid } from "../risk";
 import { KeeperMetrics } from "../service/metrics";
-import { describeAction } from "../policy/describe";
+import { describeAction, describeReason } from "../policy/describe";
 import { inProcessTransport } from "./executor";
 import { installSteward, type InstalledSteward, type RehearsalTarget } from "./install";
 import { totalSteps, type Scenario } from "./scenario";
@@ -218,7 +218,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
           kind: planned.action.kind,
           description: describeAction(planned.action),
           urgency: planned.urgency,
-          reason: `${planned.reason.metric} ${planned.reason.observed?.toFixed(4) ?? "—"} vs ${planned.reason.threshold} (${planned.reason.level})`,
+          reason: describeReason(planned.reason),
           idempotencyKey: planned.provenance.idempotencyKey,
           evidenceHash: planned.provenance.evidenceHash,
           outcome: "not sent",

@@ -7,7 +7,7 @@ import { ArtifactStore } from "../../embedded/artifacts";
 import { planActions, type Plan } from "../../policy";
 import { AaveArtifacts } from "../../protocols/aave/artifacts";
 import { createAdapter } from "../../protocols/factory";
-import { describeAction } from "../../policy/describe";
+import { describeAction, describeReason } from "../../policy/describe";
 import { openContext } from "../context";
 import { percent, ratio, renderTable, toJson } from "../format";
 
@@ -69,7 +69,7 @@ function renderPlan({ plan, calls }: PlannedOutput): string {
         { header: "market", value: (r) => r.a.action.market, align: "left" },
         { header: "action", value: (r) => describeAction(r.a.action), align: "left" },
         { header: "urgency", value: (r) => r.a.urgency, align: "left" },
-        { header: "because", value: (r) => `${r.a.reason.metric} ${fmt(r.a.reason.observed)} < ${fmt(r.a.reason.threshold)} (${r.a.reason.level})`, align: "left" },
+        { header: "because", value: (r) => describeReason(r.a.reason), align: "left" },
         { header: "expected", value: (r) => `${r.a.expected.metric} ${fmt(r.a.expected.before)} → ${fmt(r.a.expected.after)}`, align: "left" },
         { header: "simulation", value: (r) => simText(r.call.simulation), align: "left" },
       ])
