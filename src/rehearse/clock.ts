@@ -6,10 +6,19 @@ const TIMED = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "eth_cal
 /**
  * The rehearsal chain's clock. Hardhat stamps a new block with the wall clock (plus an offset), so
  * two runs of one scenario would see steward delays expire at different blocks. Through this
- * provider every block is exactly one second after the one before (and the scenario sets each
- * step's start), and simulations run at the time the transaction will have: a rehearsal replays.
+ * provider a step's first block has the step's start time and every other block is exactly one
+ * second after the one before, and simulations run at the time the transaction will have: a
+ * rehearsal replays.
  */
 export class RehearsalClockProvider extends JsonRpcProvider {
+  /** The earliest time the next block may have: the start of the scenario's current step. */
+  private notBefore = 0;
+
+  /** Starts a scenario step: no block from now on is stamped earlier than `timestamp`. */
+  startStepAt(timestamp: number): void {
+    this.notBefore = timestamp;
+  }
+
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const list = Array.isArray(payload) ? payload : [payload];
     if (!list.some((p) => TIMED.has(p.method) && !isHistorical(p))) return super._send(payload);
@@ -23,7 +32,7 @@ export class RehearsalClockProvider extends JsonRpcProvider {
   private async pinNextBlockTime(): Promise<void> {
     const [latest] = await super._send({ id: 0, jsonrpc: "2.0", method: "eth_getBlockByNumber", params: ["latest", false] });
     const timestamp = Number((latest as { result: { timestamp: string } }).result.timestamp);
-    await super._send({ id: 0, jsonrpc: "2.0", method: "evm_setNextBlockTimestamp", params: [timestamp + 1] });
+    await super._send({ id: 0, jsonrpc: "2.0", method: "evm_setNextBlockTimestamp", params: [Math.max(timestamp + 1, this.notBefore)] });
   }
 }
 

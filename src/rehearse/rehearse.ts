@@ -1,4 +1,5 @@
 import { keccak256, toUtf8Bytes, Wallet, type JsonRpcProvider } from "ethers";
+import type { RehearsalClockProvider } from "./clock";
 import { RevertDecoder } from "../chain/revert";
 import { ArtifactStore } from "../embedded/artifacts";
 import { executeAction } from "../keeper/execute";
@@ -19,7 +20,7 @@ import { totalSteps, type Scenario } from "./scenario";
 import { ScenarioWorld, type StepEffects } from "./world";
 
 export interface RehearsalOptions {
-  provider: JsonRpcProvider;
+  provider: RehearsalClockProvider;
   chainId: bigint;
   targets: RehearsalTarget[];
   scenario: Scenario;
@@ -45,6 +46,8 @@ export interface MarketObservation {
 export interface ProtocolObservation {
   protocol: string;
   block: number;
+  /** The observed block's time: the scenario's clock. */
+  timestamp: number;
   status: "planned" | "skipped";
   skipReason?: string;
   svr: number | null;
@@ -186,6 +189,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
   const { provider, scenario, logger } = opts;
   const steps = totalSteps(scenario);
   world.reset();
+  provider.startStepAt(0); // the chain was reverted under the previous pass's clock
   const memories = new Map<string, ObserverMemory>();
   const memory = {
     load: async (p: string) => structuredClone(memories.get(p) ?? EMPTY_MEMORY),
@@ -202,8 +206,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
 
   for (let step = 0; step <= steps; step++) {
     // The scenario's clock: each step starts secondsPerStep after the previous one.
-    const latest = (await provider.getBlock("latest"))!.timestamp;
-    await provider.send("evm_setNextBlockTimestamp", [Math.max(t0 + step * scenario.secondsPerStep, latest + 1)]);
+    provider.startStepAt(t0 + step * scenario.secondsPerStep);
     const effects = await world.play(step);
     const protocols: ProtocolObservation[] = [];
     for (const adapter of recording) {
@@ -263,6 +266,7 @@ function observation(snap: ProtocolSnapshot, status: "planned" | "skipped", skip
   return {
     protocol: snap.risk.protocol,
     block: snap.block.number,
+    timestamp: snap.block.timestamp,
     status,
     skipReason,
     svr: metrics.protocol.svr,
