@@ -23,10 +23,11 @@ export class RehearsalClockProvider extends JsonRpcProvider {
     const list = Array.isArray(payload) ? payload : [payload];
     if (!list.some((p) => TIMED.has(p.method) && !isHistorical(p))) return super._send(payload);
     await this.pinNextBlockTime();
-    // Hardhat runs a call on "latest" at a wall-clock time that may precede the latest block; its
-    // "pending" block has the pinned time, the one the transaction will be mined at.
-    const pending = list.map((p) => (isSimulation(p) ? { ...p, params: [(p.params as unknown[])[0], "pending"] } : p));
-    return super._send(Array.isArray(payload) ? pending : pending[0]);
+    // Hardhat runs a call at its own clock (wall time plus an offset that only a mined block
+    // moves), which falls behind blocks stamped one second apart: an empty block at the pinned
+    // time brings that clock to the chain's, so a simulation sees the time its transaction will.
+    if (list.some(isSimulation)) await super._send({ id: 0, jsonrpc: "2.0", method: "evm_mine", params: [] });
+    return super._send(payload);
   }
 
   private async pinNextBlockTime(): Promise<void> {
@@ -45,4 +46,9 @@ function isHistorical(p: JsonRpcPayload): boolean {
   if (p.method !== "eth_call" && p.method !== "eth_estimateGas") return false;
   const tag = (p.params as unknown[] | undefined)?.[1];
   return typeof tag === "string" && tag.startsWith("0x");
+}
+
+/** The chain's head, asked of the node: ethers answers getBlockNumber from a cache that lags a busy chain. */
+export async function headOf(provider: JsonRpcProvider): Promise<number> {
+  return Number(await provider.send("eth_blockNumber", []));
 }

@@ -1,5 +1,5 @@
 import { keccak256, toUtf8Bytes, Wallet, type JsonRpcProvider } from "ethers";
-import type { RehearsalClockProvider } from "./clock";
+import { headOf, type RehearsalClockProvider } from "./clock";
 import { RevertDecoder } from "../chain/revert";
 import { ArtifactStore } from "../embedded/artifacts";
 import { executeAction } from "../keeper/execute";
@@ -132,14 +132,14 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   for (const t of opts.targets) installed.push(await installSteward(provider, t, keeper.address, artifacts));
   const world = await ScenarioWorld.open(provider, scenario, installed, artifacts);
   const adapters = installed.map((i) => adapterFor(provider, opts.chainId, i, artifacts));
-  const startBlock = await provider.getBlockNumber();
+  const startBlock = await headOf(provider);
   const before = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(startBlock))));
 
   const base = await provider.send("evm_snapshot", []);
   const counterfactual = await playPass("counterfactual", opts, world, adapters, keeper);
   await provider.send("evm_revert", [base]);
   const keeperRun = await playPass("keeper", opts, world, adapters, keeper);
-  const endBlock = await provider.getBlockNumber();
+  const endBlock = await headOf(provider);
   const after = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(endBlock))));
 
   return {
@@ -202,7 +202,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
   const records: StepRecord[] = [];
   const actions: RehearsalAction[] = [];
   await provider.send("evm_setAutomine", [true]);
-  const t0 = (await provider.getBlock("latest"))!.timestamp;
+  const t0 = Number((await provider.send("eth_getBlockByNumber", ["latest", false])).timestamp);
 
   for (let step = 0; step <= steps; step++) {
     // The scenario's clock: each step starts secondsPerStep after the previous one.

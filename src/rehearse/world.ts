@@ -3,6 +3,7 @@ import { ArtifactStore } from "../embedded/artifacts";
 import { AaveArtifacts } from "../protocols/aave/artifacts";
 import { MulticallReader } from "../protocols/multicall";
 import { marketIdToText } from "../protocols/units";
+import { headOf } from "./clock";
 import { impersonate, type RehearsalTarget } from "./install";
 import { eventsAt, priceMultipliers, type Scenario, type ScenarioEvent } from "./scenario";
 
@@ -174,11 +175,14 @@ export class ScenarioWorld {
       return;
     }
     const perps = this.perps!;
-    const price = Number(formatUnits((await perps.markPrice(m.id)) as bigint, 18));
-    const [imrBps] = (await perps.marginRatios(m.id)) as [bigint, bigint];
+    // Reads pinned to the head asked of the node: ethers may answer an unpinned read from a cache.
+    const at = { blockTag: await headOf(this.provider) };
+    const price = Number(formatUnits((await perps.markPrice(m.id, at)) as bigint, 18));
+    const [imrBps] = (await perps.marginRatios(m.id, at)) as [bigint, bigint];
     const imr = Number(imrBps) / 10_000;
-    const collateralToken = new Contract((await perps.getProtocolState()).collateralToken, ERC20_ABI, this.provider);
-    const decimals = Number((await perps.getProtocolState()).collateralDecimals);
+    const state = await perps.getProtocolState(at);
+    const collateralToken = new Contract(state.collateralToken, ERC20_ABI, this.provider);
+    const decimals = Number(state.collateralDecimals);
     for (let i = 0; i < e.count; i++) {
       const trader = await this.actor(`trader-${e.step}-${e.market}-${e.side}-${i}`);
       const leverage = e.leverage === "max" ? 1 / imr : Math.min(e.leverage, 1 / imr);
@@ -209,7 +213,7 @@ export class ScenarioWorld {
     const perps = this.perps;
     if (!perps) return;
     const iface = perps.interface as Interface;
-    const head = await this.provider.getBlockNumber();
+    const head = await headOf(this.provider);
     const count = Number((await perps.getProtocolState({ blockTag: head })).positionCount);
     const positions: { id: bigint; market: string; isLong: boolean; size: bigint }[] = [];
     for (let offset = 0; offset < count; offset += 500) {
@@ -243,7 +247,7 @@ export class ScenarioWorld {
   private async hedge(m: DrivenMarket, net: bigint, liquidator: JsonRpcSigner): Promise<number> {
     const pool = m.pool!.connect(liquidator) as Contract;
     const spot = async () => {
-      const [b, q] = (await pool.getReserves()) as [bigint, bigint];
+      const [b, q] = (await pool.getReserves({ blockTag: await headOf(this.provider) })) as [bigint, bigint];
       return Number(q) / Number(b);
     };
     const before = await spot();
@@ -253,7 +257,7 @@ export class ScenarioWorld {
       await (await (m.baseToken!.connect(liquidator) as Contract).approve(await pool.getAddress(), net)).wait();
       await (await pool.swap(true, net, 0)).wait();
     } else {
-      const [b, q] = (await pool.getReserves()) as [bigint, bigint];
+      const [b, q] = (await pool.getReserves({ blockTag: await headOf(this.provider) })) as [bigint, bigint];
       const out = -net >= b / 2n ? b / 2n : -net; // never drain the pool: the rest is bought elsewhere
       const fee = BigInt(await pool.feeBps());
       const quoteIn = (q * out * 10_000n) / ((b - out) * (10_000n - fee)) + 1n;
