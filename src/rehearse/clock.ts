@@ -1,5 +1,8 @@
 import { JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 
+/** Creation code that returns block.timestamp (TIMESTAMP, MSTORE at 0, RETURN 32 bytes): the time a call runs at. */
+const RETURN_TIMESTAMP = "0x4260005260206000f3";
+
 /** Calls whose outcome depends on the time of the block they run in. */
 const TIMED = new Set(["eth_sendTransaction", "eth_sendRawTransaction", "eth_call", "eth_estimateGas"]);
 
@@ -22,18 +25,27 @@ export class RehearsalClockProvider extends JsonRpcProvider {
   override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
     const list = Array.isArray(payload) ? payload : [payload];
     if (!list.some((p) => TIMED.has(p.method) && !isHistorical(p))) return super._send(payload);
-    await this.pinNextBlockTime();
-    // Hardhat runs a call at its own clock (wall time plus an offset that only a mined block
-    // moves), which falls behind blocks stamped one second apart: an empty block at the pinned
-    // time brings that clock to the chain's, so a simulation sees the time its transaction will.
-    if (list.some(isSimulation)) await super._send({ id: 0, jsonrpc: "2.0", method: "evm_mine", params: [] });
+    const next = await this.pinNextBlockTime();
+    // Hardhat runs a call at its own clock (wall time plus an offset), which falls behind blocks
+    // stamped one second apart: moved forward to the pinned time, a simulation sees the time its
+    // transaction will be mined at.
+    if (list.some(isSimulation)) {
+      const [res] = await super._send({ id: 0, jsonrpc: "2.0", method: "eth_call", params: [{ data: RETURN_TIMESTAMP }, "latest"] });
+      const callTime = Number((res as { result: string }).result);
+      if (callTime < next) {
+        await super._send({ id: 0, jsonrpc: "2.0", method: "evm_increaseTime", params: [next - callTime] });
+        await super._send({ id: 0, jsonrpc: "2.0", method: "evm_setNextBlockTimestamp", params: [next] });
+      }
+    }
     return super._send(payload);
   }
 
-  private async pinNextBlockTime(): Promise<void> {
+  /** Pins the next block's time; returns it. */
+  private async pinNextBlockTime(): Promise<number> {
     const [latest] = await super._send({ id: 0, jsonrpc: "2.0", method: "eth_getBlockByNumber", params: ["latest", false] });
-    const timestamp = Number((latest as { result: { timestamp: string } }).result.timestamp);
-    await super._send({ id: 0, jsonrpc: "2.0", method: "evm_setNextBlockTimestamp", params: [Math.max(timestamp + 1, this.notBefore)] });
+    const next = Math.max(Number((latest as { result: { timestamp: string } }).result.timestamp) + 1, this.notBefore);
+    await super._send({ id: 0, jsonrpc: "2.0", method: "evm_setNextBlockTimestamp", params: [next] });
+    return next;
   }
 }
 
