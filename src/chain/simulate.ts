@@ -1,4 +1,4 @@
-import type { Provider } from "ethers";
+import { JsonRpcApiProvider, type Provider } from "ethers";
 import type { PopulatedAction } from "../protocols/adapter";
 import { revertDataOf, type DecodedRevert, type RevertDecoder } from "./revert";
 
@@ -14,7 +14,9 @@ export type SimulationResult =
 export async function simulate(provider: Provider, from: string, tx: PopulatedAction, decoder: RevertDecoder): Promise<SimulationResult> {
   let block: number;
   try {
-    block = await provider.getBlockNumber();
+    // Asked of the node: ethers' getBlockNumber may answer from a cache a block or more behind,
+    // and a simulation on a stale head can refuse (or pass) what the head would not.
+    block = provider instanceof JsonRpcApiProvider ? Number(await provider.send("eth_blockNumber", [])) : await provider.getBlockNumber();
   } catch (e) {
     return { status: "failed", reason: `cannot read the head: ${(e as Error).message.split("\n")[0]}` };
   }
