@@ -1,4 +1,5 @@
 import type { JsonRpcProvider } from "ethers";
+import { headOf } from "../rpc/reads";
 
 export type Confirmation = { status: "confirmed"; blockNumber: number; blockHash: string } | { status: "reorged"; txHash: string; wasIn: string };
 
@@ -10,7 +11,7 @@ export async function waitForConfirmations(provider: JsonRpcProvider, txHash: st
   for (;;) {
     const raw = (await provider.send("eth_getTransactionReceipt", [txHash])) as { blockNumber: string; blockHash: string } | null;
     if (!raw || raw.blockHash !== seenInBlock) return { status: "reorged", txHash, wasIn: seenInBlock };
-    const head = Number(await provider.send("eth_blockNumber", []));
+    const head = await headOf(provider);
     if (head - Number(raw.blockNumber) + 1 >= confirmations) return { status: "confirmed", blockNumber: Number(raw.blockNumber), blockHash: raw.blockHash };
     await new Promise((r) => setTimeout(r, pollMs));
   }

@@ -1,5 +1,6 @@
 import { FlashbotsBundleProvider } from "@flashbots/ethers-provider-bundle";
 import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import { accountNonce, headOf } from "../rpc/reads";
 import { crashPoint } from "../util/crashpoint";
 import { RelayError } from "./errors";
 import { estimateFees, type Fees } from "./fees";
@@ -62,7 +63,7 @@ export class FlashbotsTransport {
         return { status: "included", txHash: h, blockNumber: mined.blockNumber, gasUsed: mined.gasUsed, success: mined.status === 1, via: "private", hashes: p.hashes, receipt: mined };
       }
     }
-    const onChain = Number(await this.provider.send("eth_getTransactionCount", [this.signer.address, "latest"]));
+    const onChain = await accountNonce(this.provider, this.signer.address);
     if (onChain > p.nonce) {
       await this.nonces.release(p.nonce);
       return { status: "replacedByOther", nonce: p.nonce, hashes: p.hashes };
@@ -87,7 +88,7 @@ export class FlashbotsTransport {
       return { status: "rejected", reason: `bundle reverts in simulation: ${JSON.stringify(sim.firstRevert)}` };
     }
 
-    const first = (await this.head()) + 1;
+    const first = (await headOf(this.provider)) + 1;
     for (let target = first; target < first + this.opts.deadlineBlocks; ) {
       // A relay fault (an error answer) costs this block, not the action: the next block is tried, then the fallback.
       await fb.sendRawBundle([raw], target);
@@ -98,14 +99,14 @@ export class FlashbotsTransport {
         await this.nonces.release(nonce);
         return { status: "included", txHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, success: receipt.status === 1, via: "private", hashes: [hash], receipt };
       }
-      target = Math.max(target + 1, (await this.head()) + 1);
+      target = Math.max(target + 1, (await headOf(this.provider)) + 1);
     }
     if (this.opts.fallback) {
       await this.opts.fallback.broadcast(raw);
       return this.opts.fallback.track({ nonce, actionKey: req.actionKey, hashes: [hash], raw, via: "public", createdAt: Date.now() }, req, fees);
     }
     // Not broadcast anywhere but the relay, whose targets have all passed: the nonce is free again.
-    const onChain = Number(await this.provider.send("eth_getTransactionCount", [this.signer.address, "latest"]));
+    const onChain = await accountNonce(this.provider, this.signer.address);
     const late = await this.receipt(hash);
     if (late) return { status: "included", txHash: hash, blockNumber: late.blockNumber, gasUsed: late.gasUsed, success: late.status === 1, via: "private", hashes: [hash], receipt: late };
     if (onChain <= nonce) await this.nonces.release(nonce);
@@ -123,12 +124,8 @@ export class FlashbotsTransport {
     return this.fb;
   }
 
-  private async head(): Promise<number> {
-    return Number(await this.provider.send("eth_blockNumber", []));
-  }
-
   private async waitForHead(block: number): Promise<void> {
-    while ((await this.head()) < block) await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 250));
+    while ((await headOf(this.provider)) < block) await new Promise((r) => setTimeout(r, this.opts.pollMs ?? 250));
   }
 
   private async receipt(hash: string): Promise<TransactionReceipt | null> {

@@ -1,4 +1,5 @@
 import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import { accountNonce, headOf } from "../rpc/reads";
 import { crashPoint } from "../util/crashpoint";
 import { bumpFees, estimateFees, type Fees } from "./fees";
 import type { NonceManager, PendingNonce } from "./nonce";
@@ -111,7 +112,7 @@ export class PublicTransport {
   async track(p: PendingNonce, req: SendRequest, fees: Fees | undefined): Promise<SendOutcome> {
     const hashes = [...p.hashes];
     let current = fees;
-    const start = await this.head();
+    const start = await headOf(this.provider);
     let lastSend = start;
     for (;;) {
       const receipt = await this.findReceipt(hashes);
@@ -119,7 +120,7 @@ export class PublicTransport {
         await this.nonces.release(p.nonce);
         return { status: "included", txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, success: receipt.status === 1, via: "public", hashes, receipt };
       }
-      const chainNonce = Number(await this.provider.send("eth_getTransactionCount", [this.signer.address, "latest"]));
+      const chainNonce = await accountNonce(this.provider, this.signer.address);
       if (chainNonce > p.nonce) {
         // Our nonce is used, by none of our hashes (checked just above; re-check once for a race).
         const late = await this.findReceipt(hashes);
@@ -127,7 +128,7 @@ export class PublicTransport {
         await this.nonces.release(p.nonce);
         return { status: "replacedByOther", nonce: p.nonce, hashes };
       }
-      const head = await this.head();
+      const head = await headOf(this.provider);
       if (head - start >= this.opts.deadlineBlocks) return { status: "notIncluded", nonce: p.nonce, hashes, reason: `not mined within ${this.opts.deadlineBlocks} blocks` };
       if (head - lastSend >= this.opts.stuckAfterBlocks) {
         const base = current ?? (await estimateFees(this.provider, this.opts.maxFeePerGas));
@@ -160,9 +161,5 @@ export class PublicTransport {
       if (raw) return (await this.provider.getTransactionReceipt(h)) ?? this.provider._wrapTransactionReceipt(raw, await this.provider.getNetwork());
     }
     return null;
-  }
-
-  private async head(): Promise<number> {
-    return Number(await this.provider.send("eth_blockNumber", []));
   }
 }

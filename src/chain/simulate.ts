@@ -1,4 +1,5 @@
-import { JsonRpcApiProvider, type Provider } from "ethers";
+import type { Provider } from "ethers";
+import { headOf } from "../rpc/reads";
 import type { PopulatedAction } from "../protocols/adapter";
 import { revertDataOf, type DecodedRevert, type RevertDecoder } from "./revert";
 
@@ -14,9 +15,8 @@ export type SimulationResult =
 export async function simulate(provider: Provider, from: string, tx: PopulatedAction, decoder: RevertDecoder): Promise<SimulationResult> {
   let block: number;
   try {
-    // Asked of the node: ethers' getBlockNumber may answer from a cache a block or more behind,
-    // and a simulation on a stale head can refuse (or pass) what the head would not.
-    block = provider instanceof JsonRpcApiProvider ? Number(await provider.send("eth_blockNumber", [])) : await provider.getBlockNumber();
+    // Not ethers' cached block number: a simulation on a stale head can refuse (or pass) what the head would not.
+    block = await headOf(provider);
   } catch (e) {
     return { status: "failed", reason: `cannot read the head: ${(e as Error).message.split("\n")[0]}` };
   }

@@ -6,6 +6,7 @@ import { OracleAnswerError } from "../protocols/errors";
 import type { ObserverMemory } from "../queue/policy-store";
 import { computeMetrics } from "../risk";
 import { rpcFaultKind, type RpcFaultKind } from "../rpc/connect";
+import { headOf } from "../rpc/reads";
 import type { Alert } from "../service/alerts";
 import type { KeeperMetrics } from "../service/metrics";
 
@@ -65,7 +66,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
   let block: number | undefined;
   let snapshot;
   try {
-    block = Number(await deps.provider.send("eth_blockNumber", []));
+    block = await headOf(deps.provider);
     const behind = memory.lastBlock - block;
     if (behind === 0) return { status: "skipped", block, reason: `block ${block} already observed: no new block` };
     if (behind > 0) return headBehind(deps, block, behind);

@@ -59,8 +59,3 @@ function isHistorical(p: JsonRpcPayload): boolean {
   const tag = (p.params as unknown[] | undefined)?.[1];
   return typeof tag === "string" && tag.startsWith("0x");
 }
-
-/** The chain's head, asked of the node: ethers answers getBlockNumber from a cache that lags a busy chain. */
-export async function headOf(provider: JsonRpcProvider): Promise<number> {
-  return Number(await provider.send("eth_blockNumber", []));
-}

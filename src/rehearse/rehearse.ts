@@ -1,5 +1,6 @@
 import { keccak256, toUtf8Bytes, Wallet, type JsonRpcProvider } from "ethers";
-import { headOf, type RehearsalClockProvider } from "./clock";
+import { headOf } from "../rpc/reads";
+import type { RehearsalClockProvider } from "./clock";
 import { RevertDecoder } from "../chain/revert";
 import { ArtifactStore } from "../embedded/artifacts";
 import { executeAction } from "../keeper/execute";

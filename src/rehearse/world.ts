@@ -3,7 +3,7 @@ import { ArtifactStore } from "../embedded/artifacts";
 import { AaveArtifacts } from "../protocols/aave/artifacts";
 import { MulticallReader } from "../protocols/multicall";
 import { marketIdToText } from "../protocols/units";
-import { headOf } from "./clock";
+import { headOf } from "../rpc/reads";
 import { impersonate, type RehearsalTarget } from "./install";
 import { eventsAt, priceMultipliers, type Scenario, type ScenarioEvent } from "./scenario";
 

@@ -3,6 +3,7 @@ import { Wallet, type JsonRpcProvider } from "ethers";
 import type { Queue, Worker } from "bullmq";
 import { FlashbotsTransport } from "../chain/flashbots-transport";
 import { NonceManager } from "../chain/nonce";
+import { accountNonce } from "../rpc/reads";
 import { PublicTransport } from "../chain/public-transport";
 import { RevertDecoder } from "../chain/revert";
 import type { KeeperConfig } from "../config/schema";
@@ -56,7 +57,7 @@ export class KeeperService {
 
     // Straight JSON-RPC: ethers answers an identical read from a 250 ms cache, and a count read just
     // before our previous transaction was mined would hand its nonce out a second time.
-    const nonces = new NonceManager(redis, chainId, signer.address, async () => Number(await this.provider.send("eth_getTransactionCount", [signer.address, "latest"])), { prefix });
+    const nonces = new NonceManager(redis, chainId, signer.address, () => accountNonce(this.provider, signer.address), { prefix });
     const maxFee = BigInt(Math.round(config.keeper.maxFeePerGasGwei * 1e9));
     const publicTransport = new PublicTransport(this.provider, signer, nonces, { maxFeePerGas: maxFee, stuckAfterBlocks: config.keeper.stuckAfterBlocks, deadlineBlocks: 50 });
     const fb = config.flashbots?.enabled ? config.flashbots : undefined;

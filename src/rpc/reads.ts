@@ -1,0 +1,15 @@
+import { JsonRpcApiProvider, type Provider } from "ethers";
+
+/**
+ * Reads that must be fresh, asked of the node itself: ethers answers getBlockNumber from a cache
+ * and folds identical requests for a moment, and a stale head or nonce turns into a simulation on
+ * an old block, a replacement mistaken for another's transaction, or a nonce handed out twice.
+ */
+export async function headOf(provider: Provider): Promise<number> {
+  return provider instanceof JsonRpcApiProvider ? Number(await provider.send("eth_blockNumber", [])) : provider.getBlockNumber();
+}
+
+/** The account's next nonce at the latest block, asked of the node. */
+export async function accountNonce(provider: JsonRpcApiProvider, address: string): Promise<number> {
+  return Number(await provider.send("eth_getTransactionCount", [address, "latest"]));
+}
