@@ -57,7 +57,8 @@ export class PermanentActionError extends Error {
   override readonly name = "PermanentActionError";
 }
 
-export interface ActWorkerOptions {
+/** Lock settings of a worker: how fast another process takes over the job of one that died. */
+export interface WorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   /** Lock lifetime of a running job (renewed at half of it): a killed process's job is free after this. */
@@ -67,13 +68,14 @@ export interface ActWorkerOptions {
 }
 
 /**
- * An act job whose process died is always resumed, however often that happens: the action is
- * idempotent on-chain and its nonce record lets the next attempt finish the same transaction, so
- * failing it as "stalled too often" (BullMQ's default after one stall) could only lose an action.
+ * A job whose process died is always resumed, however often that happens: an action is idempotent
+ * on-chain and its nonce record lets the next attempt finish the same transaction, an observation
+ * only reads. Failing either as "stalled too often" (BullMQ's default after one stall) could only
+ * lose an action or leave a protocol unobserved.
  */
-export const ACT_MAX_STALLED_COUNT = 1_000_000;
+export const ALWAYS_RESUME_STALLED = 1_000_000;
 
-export function startActWorker<R>(queueName: string, execute: (data: ActJobData, job: Job) => Promise<R>, opts: ActWorkerOptions): Worker {
+export function startActWorker<R>(queueName: string, execute: (data: ActJobData, job: Job) => Promise<R>, opts: WorkerOptions): Worker {
   return new Worker(
     queueName,
     async (job) => {
@@ -90,7 +92,7 @@ export function startActWorker<R>(queueName: string, execute: (data: ActJobData,
       concurrency: 1,
       lockDuration: opts.lockDurationMs ?? 60_000,
       stalledInterval: opts.stalledIntervalMs ?? 15_000,
-      maxStalledCount: ACT_MAX_STALLED_COUNT,
+      maxStalledCount: ALWAYS_RESUME_STALLED,
     },
   );
 }

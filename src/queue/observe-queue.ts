@@ -1,4 +1,5 @@
 import { Queue, Worker, type ConnectionOptions } from "bullmq";
+import { ALWAYS_RESUME_STALLED, type WorkerOptions } from "./act-queue";
 
 export function observeQueueName(protocol: string): string {
   return `observe-${protocol}`;
@@ -20,24 +21,17 @@ export async function openObserveQueue(protocol: string, everyMs: number, opts: 
   return queue;
 }
 
-export interface ObserveWorkerOptions {
-  connection: ConnectionOptions;
-  prefix: string;
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
-}
-
 /**
  * One protocol's observer. An observation killed mid-way is simply run again by whichever process
- * finds it stalled (it only reads), so it may stall any number of times.
+ * finds it stalled (it only reads).
  */
-export function startObserveWorker(protocol: string, observe: () => Promise<unknown>, opts: ObserveWorkerOptions): Worker {
+export function startObserveWorker(protocol: string, observe: () => Promise<unknown>, opts: WorkerOptions): Worker {
   return new Worker(observeQueueName(protocol), observe, {
     connection: opts.connection,
     prefix: opts.prefix,
     concurrency: 1,
     lockDuration: opts.lockDurationMs ?? 10_000,
     stalledInterval: opts.stalledIntervalMs ?? 5_000,
-    maxStalledCount: Number.MAX_SAFE_INTEGER,
+    maxStalledCount: ALWAYS_RESUME_STALLED,
   });
 }

@@ -1,5 +1,6 @@
 import { percent, ratio, usd } from "../cli/format";
 import type { PassRecord, RehearsalReport } from "./rehearse";
+import { lastObservation } from "./report-text";
 
 /**
  * A self-contained HTML report (inline CSS and SVG, no script, nothing fetched) that a governance
@@ -58,8 +59,8 @@ export function renderHtmlReport(r: RehearsalReport): string {
       hlines: [],
       markers: [],
     });
-    const withK = last(r.keeperRun, p);
-    const without = last(r.counterfactual, p);
+    const withK = lastObservation(r.keeperRun, p);
+    const without = lastObservation(r.counterfactual, p);
     return `<section>
 <h2>${esc(p)}</h2>
 <table class="summary"><tr><th></th><th>before</th><th>after, no keeper</th><th>after, keeper</th></tr>
@@ -199,7 +200,6 @@ function weakestSvr(o: { markets: { svr: number | null }[] } | undefined): numbe
 }
 
 const debtAt = (o: { badDebtUsd: number; shortfallNowUsd: number } | undefined) => (o ? Math.max(o.badDebtUsd, o.shortfallNowUsd) : null);
-const last = (pass: PassRecord, protocol: string) => pass.steps[pass.steps.length - 1]?.protocols.find((x) => x.protocol === protocol);
 const passLine = (p: PassRecord) => `${p.final.liquidations} liquidations (${usd(p.final.liquidatedNotionalUsd)}), ${p.final.opened} positions opened and ${p.final.refused} refused, ${usd(p.final.badDebtUsd)} bad debt recorded`;
 const shock = (v: number | null) => (v === null ? "none" : `−${percent(v)}`);
 const short = (m: string) => (m.length > 14 ? `${m.slice(0, 8)}…${m.slice(-4)}` : m);

@@ -1,7 +1,8 @@
 import { percent, ratio, renderTable, usd } from "../cli/format";
 import type { PassRecord, ProtocolObservation, RehearsalReport } from "./rehearse";
 
-const lastObservation = (pass: PassRecord, protocol: string): ProtocolObservation | undefined =>
+/** A protocol's observation at the last step of a pass: where the pass left it. */
+export const lastObservation = (pass: PassRecord, protocol: string): ProtocolObservation | undefined =>
   pass.steps[pass.steps.length - 1]?.protocols.find((p) => p.protocol === protocol);
 
 /** The terminal summary: before and after, with and without the keeper, what it sent and what it left. */
