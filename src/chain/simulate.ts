@@ -1,6 +1,6 @@
 import type { Provider } from "ethers";
 import { headOf } from "../rpc/reads";
-import type { PopulatedAction } from "../protocols/adapter";
+import type { PopulatedAction } from "../domain/protocol-state";
 import { revertDataOf, type DecodedRevert, type RevertDecoder } from "./revert";
 
 export type SimulationResult =

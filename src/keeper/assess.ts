@@ -1,4 +1,4 @@
-import type { ProtocolSnapshot } from "../protocols/adapter";
+import { oracleAge, type ProtocolSnapshot } from "../domain/protocol-state";
 import { breakingShock, computeMetrics, marketSlice, type BreakingShock, type Metrics } from "../risk";
 
 /** What the keeper knows about one market after reading a snapshot: metrics, stress and oracle health. */
@@ -29,14 +29,13 @@ export function assess(snap: ProtocolSnapshot): Assessment {
   const metrics = computeMetrics(risk);
   const markets = risk.markets.map((m): MarketAssessment => {
     const onchain = snap.markets.find((x) => x.id === m.id);
-    const age = onchain ? risk.timestamp - Number(onchain.oracle.updatedAt) : null;
-    const heartbeat = onchain?.oracle.heartbeat;
+    const age = onchain ? oracleAge(onchain, risk.timestamp) : undefined;
     return {
       market: m.id,
       metrics: metrics.markets[m.id],
       breakingShock: breakingShock(marketSlice(risk, m.id)),
-      oracleAgeSeconds: age,
-      oracleStale: age !== null && heartbeat !== undefined && BigInt(age) > heartbeat,
+      oracleAgeSeconds: age?.seconds ?? null,
+      oracleStale: age?.stale ?? false,
     };
   });
   return {

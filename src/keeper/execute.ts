@@ -8,7 +8,8 @@ import type { DecodedRevert, RevertDecoder } from "../chain/revert";
 import { routeOf } from "../chain/router";
 import { simulate } from "../chain/simulate";
 import type { PlannedAction } from "../policy";
-import type { PopulatedAction, ProtocolAdapter } from "../protocols/adapter";
+import type { ProtocolAdapter } from "../protocols/adapter";
+import type { PopulatedAction } from "../domain/protocol-state";
 
 export interface ExecutorDeps {
   provider: JsonRpcProvider;

@@ -1,6 +1,7 @@
 import type { JsonRpcProvider } from "ethers";
 import type { Logger } from "../log/logger";
 import { LEVELS, planActions, type Plan, type PolicyConfig } from "../policy";
+import { oracleAge } from "../domain/protocol-state";
 import type { ProtocolAdapter } from "../protocols/adapter";
 import { OracleAnswerError } from "../protocols/errors";
 import type { ObserverMemory } from "../queue/policy-store";
@@ -97,8 +98,8 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
 
   const reasons: string[] = [];
   for (const m of snapshot.markets) {
-    const age = snapshot.block.timestamp - Number(m.oracle.updatedAt);
-    if (m.oracle.heartbeat !== undefined && BigInt(age) > m.oracle.heartbeat) {
+    const { seconds: age, stale } = oracleAge(m, snapshot.block.timestamp);
+    if (stale) {
       reasons.push(`stale oracle for ${m.id}: ${age}s old, heartbeat ${m.oracle.heartbeat}s`);
       deps.alert({ kind: "staleOracle", protocol, market: m.id, message: `oracle of ${m.id} is ${age}s old (heartbeat ${m.oracle.heartbeat}s): no action on stale prices`, block });
     }

@@ -1,4 +1,4 @@
-import type { ParamBounds } from "../protocols/adapter";
+import type { ParamBounds } from "../domain/protocol-state";
 import { cooldownLeft, tightenLimit } from "./units";
 
 /**

@@ -1,4 +1,4 @@
-import type { ParamBounds } from "../protocols/adapter";
+import type { ParamBounds } from "../domain/protocol-state";
 import { breakingShock, marketSlice, minShock, runScenario, type MarketState, type Snapshot } from "../risk";
 import type { MarketPolicy } from "./config";
 import { cooldownLeft, loosenLimit, tightenLimit } from "./units";

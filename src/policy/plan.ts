@@ -1,4 +1,4 @@
-import type { ProtocolSnapshot } from "../protocols/adapter";
+import type { ProtocolSnapshot } from "../domain/protocol-state";
 import { breakingShock, computeMetrics, forecast, marketSlice, minShock, MODEL_VERSION, type Forecast, type SvrObservation } from "../risk";
 import type { ActionProvenance, ActionRequest } from "./actions";
 import { chunkByNotional, planAdl } from "./adl";

@@ -1,4 +1,4 @@
-import type { ParamBounds } from "../protocols/adapter";
+import type { ParamBounds } from "../domain/protocol-state";
 
 /** USD float → 18-decimal bigint, rounded down (caps round down: toward safety). */
 export function usdToWadFloor(usd: number): bigint {

@@ -1,5 +1,5 @@
 import type { Result } from "ethers";
-import type { ParamBounds, StewardState } from "./adapter";
+import type { ParamBounds, StewardState } from "../domain/protocol-state";
 
 /**
  * Decodes BoundedSteward.getBoundsBatch, asked for every parameter of every market in order

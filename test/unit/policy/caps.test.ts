@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { MIN_CAP_CUT, planCapCut } from "../../../src/policy/caps";
-import type { ParamBounds } from "../../../src/protocols/adapter";
+import type { ParamBounds } from "../../../src/domain/protocol-state";
 
 const usd = (v: number) => BigInt(v) * 10n ** 18n;
 const bounds: ParamBounds = { min: usd(1), max: usd(1_000), maxTightenBps: 5000n, maxLoosenBps: 1000n, tightenDelay: 60n, loosenDelay: 3600n, lastUpdate: 0n };

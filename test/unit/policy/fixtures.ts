@@ -1,4 +1,4 @@
-import type { ParamBounds, ProtocolSnapshot } from "../../../src/protocols/adapter";
+import type { ParamBounds, ProtocolSnapshot } from "../../../src/domain/protocol-state";
 import type { Position, Snapshot } from "../../../src/risk";
 import { DEFAULT_POLICY, type PolicyConfig } from "../../../src/policy";
 

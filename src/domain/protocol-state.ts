@@ -1,0 +1,62 @@
+import type { Snapshot } from "../risk/snapshot";
+
+/**
+ * The shapes both the policy (which decides on them) and the adapters (which read them from the
+ * chain) use: a protocol's state at a block, exact where it goes back on-chain.
+ */
+
+/** On-chain facts the keeper needs beside the float snapshot, kept exact. */
+export interface OnchainMarketState {
+  id: string;
+  /** Current parameters as stored on-chain (bps for ratios, 18-decimal USD for caps). */
+  params: Record<string, bigint>;
+  oracle: { address: string; answer: bigint; decimals: number; updatedAt: bigint; /** Max age the protocol accepts, seconds. */ heartbeat?: bigint };
+}
+
+/** Per market and parameter, what the steward allows (read from the steward on-chain). */
+export interface ParamBounds {
+  min: bigint;
+  max: bigint;
+  /** Max relative change per update, in bps, toward safety and away from it. */
+  maxTightenBps: bigint;
+  maxLoosenBps: bigint;
+  /** Min seconds between updates in each direction. */
+  tightenDelay: bigint;
+  loosenDelay: bigint;
+  /** Unix seconds of the last update of this parameter (0 = never). */
+  lastUpdate: bigint;
+}
+
+export interface StewardState {
+  address: string;
+  frozen: boolean;
+  /** market id → parameter name → bounds. */
+  bounds: Record<string, Record<string, ParamBounds>>;
+  /** Max USD notional (18 decimals) one deleverage call may reduce. */
+  maxDeleverageNotional: bigint;
+}
+
+export interface ProtocolSnapshot {
+  /** Float view for the risk engine. */
+  risk: Snapshot;
+  block: { number: number; hash: string; timestamp: number };
+  markets: OnchainMarketState[];
+  steward: StewardState;
+  /** Exact on-chain size (18 decimals) by position id, where the protocol has positions to deleverage. */
+  positionSizes?: Record<string, bigint>;
+  /** Bad debt the protocol has recorded on-chain (USD), where it keeps such a ledger. */
+  recordedBadDebtUsd?: number;
+}
+
+/** A populated, unsigned call to the steward. */
+export interface PopulatedAction {
+  to: string;
+  data: string;
+  value: bigint;
+}
+
+/** The oracle rule, the same for observing and reporting: an answer older than the heartbeat the protocol accepts is stale (no heartbeat: never). */
+export function oracleAge(m: OnchainMarketState, blockTimestamp: number): { seconds: number; stale: boolean } {
+  const seconds = blockTimestamp - Number(m.oracle.updatedAt);
+  return { seconds, stale: m.oracle.heartbeat !== undefined && BigInt(seconds) > m.oracle.heartbeat };
+}
