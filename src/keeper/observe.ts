@@ -4,20 +4,19 @@ import { LEVELS, planActions, type Plan, type PolicyConfig } from "../policy";
 import { oracleAge } from "../domain/protocol-state";
 import type { ProtocolAdapter } from "../protocols/adapter";
 import { OracleAnswerError } from "../protocols/errors";
-import type { ObserverMemory } from "../queue/policy-store";
 import { computeMetrics } from "../risk";
 import { rpcFaultKind, type RpcFaultKind } from "../rpc/connect";
 import { headOf } from "../rpc/reads";
-import type { Alert } from "../service/alerts";
-import type { KeeperMetrics } from "../service/metrics";
+import type { ObserverMemoryStore } from "./memory";
+import type { AlertSink, ObserverMetrics } from "./ports";
 
 export interface ObserverDeps {
   adapter: ProtocolAdapter;
   provider: JsonRpcProvider;
   policy: PolicyConfig;
-  memory: { load(protocol: string): Promise<ObserverMemory>; save(protocol: string, m: ObserverMemory): Promise<void> };
-  metrics: KeeperMetrics;
-  alert: (a: Alert) => void;
+  memory: ObserverMemoryStore;
+  metrics: ObserverMetrics;
+  alert: AlertSink;
   logger: Logger;
   /** A price that moved more than this fraction since the last observation is not acted on until it is seen again. */
   maxPriceJump: number;
@@ -75,11 +74,11 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
   } catch (e) {
     if (e instanceof OracleAnswerError && block !== undefined) {
       deps.alert({ kind: "invalidPrice", protocol, market: e.market, message: e.message, block });
-      deps.metrics.skipped.inc({ protocol, reason: "invalidPrice" });
+      deps.metrics.observationSkipped(protocol, "invalidPrice");
       return { status: "skipped", block, reason: e.message };
     }
     const fault = rpcFaultKind(e);
-    deps.metrics.rpcErrors.inc({ kind: `observe_${fault}` });
+    deps.metrics.rpcError(`observe_${fault}`);
     throw new ObservationReadError(protocol, block, fault, e); // the job fails; the next tick reads afresh
   }
   const log = deps.logger.child({ protocol, block });
@@ -88,8 +87,8 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     if (age > deps.maxBlockAgeSeconds) {
       // Not recorded as observed: a fresh head must still be able to follow.
       const reason = `head block ${block} is ${Math.round(age)}s old (limit ${deps.maxBlockAgeSeconds}s): the RPC's head is frozen or lagging`;
-      deps.metrics.skipped.inc({ protocol, reason: "staleHead" });
-      deps.metrics.rpcErrors.inc({ kind: "observe_staleHead" });
+      deps.metrics.observationSkipped(protocol, "staleHead");
+      deps.metrics.rpcError("observe_staleHead");
       deps.alert({ kind: "staleHead", protocol, message: `${protocol}: ${reason}; no action on it`, block });
       log.warn("observation not acted on", { reasons: [reason] });
       return { status: "skipped", block, reason };
@@ -114,7 +113,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     }
   }
   if (reasons.length) {
-    deps.metrics.skipped.inc({ protocol, reason: reasons[0].startsWith("stale") ? "staleOracle" : "priceJump" });
+    deps.metrics.observationSkipped(protocol, reasons[0].startsWith("stale") ? "staleOracle" : "priceJump");
     await deps.memory.save(protocol, { ...memory, lastPrices: prices, lastBlock: block });
     log.warn("observation not acted on", { reasons });
     return { status: "skipped", block, reason: reasons.join("; ") };
@@ -125,15 +124,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
   const history = { ...memory.history };
   for (const r of plan.markets) {
     if (r.svr !== null && r.svr > 0) history[r.market] = [...(history[r.market] ?? []), { t: snapshot.block.timestamp, svr: r.svr }].slice(-HISTORY);
-    const labels = { protocol, market: r.market };
-    if (r.svr !== null) deps.metrics.svr.set(labels, r.svr);
-    deps.metrics.buffer.set(labels, metrics.markets[r.market]?.systemicBuffer ?? 0);
-    deps.metrics.level.set(labels, LEVELS.indexOf(r.level));
-    for (const direction of ["down", "up"] as const) {
-      const v = r.breakingShock[direction];
-      if (v === null) deps.metrics.breakingShock.remove({ ...labels, direction });
-      else deps.metrics.breakingShock.set({ ...labels, direction }, v);
-    }
+    deps.metrics.marketObserved(protocol, r.market, { svr: r.svr, bufferUsd: metrics.markets[r.market]?.systemicBuffer ?? 0, level: LEVELS.indexOf(r.level), breakingShock: r.breakingShock });
     if (r.transition) {
       deps.alert({ kind: "level", protocol, market: r.market, message: `${protocol}/${r.market}: ${r.transition.from} → ${r.transition.to} (svr ${r.svr?.toFixed(4) ?? "—"})`, from: r.transition.from, to: r.transition.to, block });
     }
@@ -148,9 +139,9 @@ function headBehind(deps: ObserverDeps, block: number, behind: number): ObserveR
   const protocol = deps.adapter.protocolId;
   const maxLag = deps.maxHeadLagBlocks ?? DEFAULT_MAX_HEAD_LAG_BLOCKS;
   const reason = `head ${block} is ${behind} block(s) behind block ${block + behind} already observed`;
-  deps.metrics.skipped.inc({ protocol, reason: "headBehind" });
+  deps.metrics.observationSkipped(protocol, "headBehind");
   if (behind > maxLag) {
-    deps.metrics.rpcErrors.inc({ kind: "observe_laggingHead" });
+    deps.metrics.rpcError("observe_laggingHead");
     deps.alert({ kind: "laggingHead", protocol, message: `${protocol}: ${reason} (tolerance ${maxLag}); no action on it`, block });
   }
   return { status: "skipped", block, reason };

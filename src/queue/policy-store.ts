@@ -1,19 +1,8 @@
 import type Redis from "ioredis";
-import type { PolicyState } from "../policy";
-import type { SvrObservation } from "../risk";
-
-/** What the observer carries from one observation of a protocol to the next. */
-export interface ObserverMemory {
-  state: PolicyState;
-  history: Record<string, SvrObservation[]>;
-  lastPrices: Record<string, number>;
-  lastBlock: number;
-}
-
-export const EMPTY_MEMORY: ObserverMemory = { state: { markets: {} }, history: {}, lastPrices: {}, lastBlock: 0 };
+import { EMPTY_MEMORY, type ObserverMemory, type ObserverMemoryStore } from "../keeper/memory";
 
 /** The observer's memory in Redis, one key per protocol (its observe queue runs one job at a time). */
-export class RedisObserverMemory {
+export class RedisObserverMemory implements ObserverMemoryStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,

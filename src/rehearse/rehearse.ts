@@ -12,9 +12,9 @@ import { AaveArtifacts } from "../protocols/aave/artifacts";
 import type { ProtocolAdapter } from "../protocols/adapter";
 import type { ProtocolSnapshot } from "../domain/protocol-state";
 import { ReferencePerpsAdapter } from "../protocols/reference/adapter";
-import { EMPTY_MEMORY, type ObserverMemory } from "../queue/policy-store";
+import { inMemoryObserverMemory } from "../keeper/memory";
+import { NO_OBSERVER_METRICS } from "../keeper/ports";
 import { breakingShock, computeMetrics, runScenario, stressGrid } from "../risk";
-import { KeeperMetrics } from "../service/metrics";
 import { describeAction, describeReason } from "../policy/describe";
 import { inProcessTransport } from "./executor";
 import { installSteward, type InstalledSteward, type RehearsalTarget } from "./install";
@@ -192,12 +192,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
   const steps = totalSteps(scenario);
   world.reset();
   provider.startStepAt(0); // the chain was reverted under the previous pass's clock
-  const memories = new Map<string, ObserverMemory>();
-  const memory = {
-    load: async (p: string) => structuredClone(memories.get(p) ?? EMPTY_MEMORY),
-    save: async (p: string, m: ObserverMemory) => void memories.set(p, structuredClone(m)),
-  };
-  const metrics = new KeeperMetrics();
+  const memory = inMemoryObserverMemory();
   const decoder = new RevertDecoder([...new ArtifactStore().allInterfaces(), new AaveArtifacts().iface("PoolConfigurator")]);
   const transport = inProcessTransport(provider, keeper, opts.chainId);
   const recording = adapters.map((a) => new RecordingAdapter(a));
@@ -212,7 +207,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
     const effects = await world.play(step);
     const protocols: ProtocolObservation[] = [];
     for (const adapter of recording) {
-      const result = await observeProtocol({ adapter, provider, policy: opts.policies[adapter.protocolId], memory, metrics, alert: () => undefined, logger, maxPriceJump: 0.5 });
+      const result = await observeProtocol({ adapter, provider, policy: opts.policies[adapter.protocolId], memory, metrics: NO_OBSERVER_METRICS, alert: () => undefined, logger, maxPriceJump: 0.5 });
       protocols.push(observation(adapter.last!, result.status, result.status === "skipped" ? result.reason : undefined, result.status === "planned" ? result.plan.markets : undefined));
       if (result.status !== "planned") continue;
       for (const planned of result.plan.actions) {

@@ -1,12 +1,5 @@
+import type { Alert } from "../keeper/ports";
 import type { Logger } from "../log/logger";
-
-export interface Alert {
-  kind: "level" | "actionFailed" | "staleOracle" | "invalidPrice" | "priceJump" | "staleHead" | "laggingHead";
-  protocol: string;
-  market?: string;
-  message: string;
-  [field: string]: unknown;
-}
 
 /**
  * Webhook alerts: JSON POSTs sent in the background with retries and backoff. `notify` never

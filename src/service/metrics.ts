@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { MarketGauges, ObserverMetrics, SkipReason } from "../keeper/ports";
 
 /** The keeper's Prometheus series, on a registry of its own (no global state). */
-export class KeeperMetrics {
+export class KeeperMetrics implements ObserverMetrics {
   readonly registry = new Registry();
   readonly svr = new Gauge({ name: "svr_keeper_svr", help: "Security-to-Value Ratio (collateral ÷ notional open interest)", labelNames: ["protocol", "market"], registers: [this.registry] });
   readonly buffer = new Gauge({ name: "svr_keeper_systemic_buffer_usd", help: "Equity minus maintenance requirement, USD", labelNames: ["protocol", "market"], registers: [this.registry] });
@@ -14,6 +15,26 @@ export class KeeperMetrics {
   readonly rpcErrors = new Counter({ name: "svr_keeper_rpc_errors_total", help: "RPC faults by kind", labelNames: ["kind"], registers: [this.registry] });
   readonly skipped = new Counter({ name: "svr_keeper_observations_skipped_total", help: "Observations not acted on, by reason", labelNames: ["protocol", "reason"], registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: "svr_keeper_queue_depth", help: "Jobs waiting or delayed, by queue", labelNames: ["queue"], registers: [this.registry] });
+
+  observationSkipped(protocol: string, reason: SkipReason): void {
+    this.skipped.inc({ protocol, reason });
+  }
+
+  rpcError(kind: string): void {
+    this.rpcErrors.inc({ kind });
+  }
+
+  marketObserved(protocol: string, market: string, g: MarketGauges): void {
+    const labels = { protocol, market };
+    if (g.svr !== null) this.svr.set(labels, g.svr);
+    this.buffer.set(labels, g.bufferUsd);
+    this.level.set(labels, g.level);
+    for (const direction of ["down", "up"] as const) {
+      const v = g.breakingShock[direction];
+      if (v === null) this.breakingShock.remove({ ...labels, direction });
+      else this.breakingShock.set({ ...labels, direction }, v);
+    }
+  }
 }
 
 /** /metrics and /healthz on `port` (0: any free port). `beforeScrape` refreshes gauges read on demand. */

@@ -10,8 +10,9 @@ import { observeProtocol, type ObserverDeps } from "../../../src/keeper/observe"
 import { silentLogger } from "../../../src/log/logger";
 import { DEFAULT_POLICY } from "../../../src/policy";
 import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
-import { EMPTY_MEMORY, type ObserverMemory } from "../../../src/queue/policy-store";
-import { WebhookAlerter, type Alert } from "../../../src/service/alerts";
+import { EMPTY_MEMORY, type ObserverMemory } from "../../../src/keeper/memory";
+import { WebhookAlerter } from "../../../src/service/alerts";
+import { type Alert } from "../../../src/keeper/ports";
 import { KeeperMetrics } from "../../../src/service/metrics";
 import { referenceFixture } from "../../contracts/fixtures";
 

@@ -12,7 +12,7 @@ import { ObservationReadError, observeProtocol, type ObserveResult, type Observe
 import { silentLogger } from "../../../src/log/logger";
 import { DEFAULT_POLICY } from "../../../src/policy";
 import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
-import { EMPTY_MEMORY, type ObserverMemory } from "../../../src/queue/policy-store";
+import { EMPTY_MEMORY, type ObserverMemory } from "../../../src/keeper/memory";
 import { connectRpc, type CountingJsonRpcProvider, type RpcFaultKind } from "../../../src/rpc/connect";
 import { KeeperMetrics } from "../../../src/service/metrics";
 import { referenceFixture, type ReferenceFixture } from "../../contracts/fixtures";
@@ -21,6 +21,9 @@ import { freePort } from "../../helpers/redis-server";
 import { RpcProxy, type RpcFault } from "../../helpers/rpc-proxy";
 
 const REQUEST_TIMEOUT_MS = 1000;
+
+/** The observer as the service runs it: its metrics are the Prometheus registry the tests read. */
+type ServiceObserverDeps = ObserverDeps & { metrics: KeeperMetrics };
 
 /** 40 positions (seed 5): every market below `act` at deployment prices; BTC +20 % takes BTC-USD to `act` (a cap cut). */
 async function bookFixture(): Promise<ReferenceFixture> {
@@ -95,11 +98,11 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
   /** Alert kinds raised by the observer under test, since the last observeThrough began. */
   const raised: string[] = [];
 
-  async function observer(f: ReferenceFixture, extra: Partial<ObserverDeps> = {}, confirmations = 1) {
+  async function observer(f: ReferenceFixture, extra: Partial<Omit<ObserverDeps, "metrics">> = {}, confirmations = 1) {
     let memory: ObserverMemory = structuredClone(EMPTY_MEMORY);
     const pools: Record<string, string> = {};
     for (const m of f.markets) pools[m.name] = await m.pool.getAddress();
-    const deps: ObserverDeps = {
+    const deps: ServiceObserverDeps = {
       adapter: new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress(), pools }),
       provider,
       policy: { ...DEFAULT_POLICY, defaults: { ...DEFAULT_POLICY.defaults, confirmations } },
@@ -118,7 +121,7 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
    * Observes `attempts` times under the fault (each must fail as one of `expected` or be skipped), then
    * heals the proxy and observes until the keeper plans again; records the figures.
    */
-  async function observeThrough(name: string, deps: ObserverDeps, opts: { attempts: number; expected: Fault[]; beforeRecovery?: () => Promise<void> }) {
+  async function observeThrough(name: string, deps: ServiceObserverDeps, opts: { attempts: number; expected: Fault[]; beforeRecovery?: () => Promise<void> }) {
     expect((await deps.metrics.rpcErrors.get()).values, "fresh metrics").to.have.length(0);
     raised.length = 0;
     let actions = 0;
@@ -157,7 +160,7 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
     expect(untilRecovery).to.equal(1);
   }
 
-  async function breachedObserver(extra: Partial<ObserverDeps> = {}, confirmations = 1) {
+  async function breachedObserver(extra: Partial<Omit<ObserverDeps, "metrics">> = {}, confirmations = 1) {
     const f = await loadFixture(bookFixture);
     await refreshFeeds(f);
     await breach(f);
