@@ -5,7 +5,7 @@ import type { PendingNonce } from "../chain/nonce";
 import type { SendOutcome, SendRequest } from "../chain/outcome";
 import type { PublicTransport } from "../chain/public-transport";
 import type { DecodedRevert, RevertDecoder } from "../chain/revert";
-import { routeOf } from "../chain/router";
+import { routeOf } from "./route";
 import { simulate } from "../chain/simulate";
 import type { PlannedAction } from "../policy";
 import type { ProtocolAdapter } from "../protocols/adapter";

@@ -1,4 +1,4 @@
-import { percent, ratio, usd } from "../cli/format";
+import { percent, ratio, usd } from "../report/format";
 import type { PassRecord, RehearsalReport } from "./rehearse";
 import { lastObservation } from "./report-text";
 

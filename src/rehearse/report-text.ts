@@ -1,4 +1,4 @@
-import { percent, ratio, renderTable, usd } from "../cli/format";
+import { percent, ratio, renderTable, usd } from "../report/format";
 import type { PassRecord, ProtocolObservation, RehearsalReport } from "./rehearse";
 
 /** A protocol's observation at the last step of a pass: where the pass left it. */

@@ -9,7 +9,7 @@ import { AaveV3Adapter } from "../../protocols/aave/adapter";
 import { deployAaveMarket, DEMO_LOANS, openAaveBook } from "../../protocols/aave/deploy";
 import { ReferencePerpsAdapter } from "../../protocols/reference/adapter";
 import { stressGrid } from "../../risk";
-import { percent, ratio, renderTable, usd } from "../format";
+import { percent, ratio, renderTable, usd } from "../../report/format";
 import { renderAssessment } from "./status";
 
 /**

@@ -9,7 +9,7 @@ import { AaveArtifacts } from "../../protocols/aave/artifacts";
 import { createAdapter } from "../../protocols/factory";
 import { describeAction, describeReason } from "../../policy/describe";
 import { openContext } from "../context";
-import { percent, ratio, renderTable, toJson } from "../format";
+import { percent, ratio, renderTable, toJson } from "../../report/format";
 
 interface PlannedOutput {
   plan: Plan;

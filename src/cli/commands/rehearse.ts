@@ -16,7 +16,7 @@ import { renderSummary } from "../../rehearse/report-text";
 import { rehearse } from "../../rehearse/rehearse";
 import { parseScenario, ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
 import { deployEmbeddedWorld, targetsOf } from "../../rehearse/targets";
-import { toJson } from "../format";
+import { toJson } from "../../report/format";
 
 const SCENARIO_DIR = join(__dirname, "..", "..", "..", "scenarios");
 export const DEFAULT_SCENARIO = "crash-thin-liquidity";

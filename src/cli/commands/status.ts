@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { assess, type Assessment } from "../../keeper/assess";
 import { createAdapter } from "../../protocols/factory";
 import { openContext } from "../context";
-import { duration, percent, ratio, renderTable, toJson, usd, type Column } from "../format";
+import { duration, percent, ratio, renderTable, toJson, usd, type Column } from "../../report/format";
 import type { MarketAssessment } from "../../keeper/assess";
 
 export function registerStatus(program: Command): void {
