@@ -5,7 +5,7 @@ import { crashPoint } from "../util/crashpoint";
 import { RelayError } from "./errors";
 import { estimateFees, type Fees } from "./fees";
 import type { NonceManager, PendingNonce } from "./nonce";
-import type { SendOutcome, SendRequest } from "./outcome";
+import { includedOutcome, type SendOutcome, type SendRequest } from "./outcome";
 import type { PublicTransport } from "./public-transport";
 
 export interface FlashbotsTransportOptions {
@@ -60,7 +60,7 @@ export class FlashbotsTransport {
       const mined = await this.receipt(h);
       if (mined) {
         await this.nonces.release(p.nonce);
-        return { status: "included", txHash: h, blockNumber: mined.blockNumber, gasUsed: mined.gasUsed, success: mined.status === 1, via: "private", hashes: p.hashes, receipt: mined };
+        return includedOutcome(mined, "private", p.hashes);
       }
     }
     const onChain = await accountNonce(this.provider, this.signer.address);
@@ -97,7 +97,7 @@ export class FlashbotsTransport {
       const receipt = await this.receipt(hash);
       if (receipt) {
         await this.nonces.release(nonce);
-        return { status: "included", txHash: hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, success: receipt.status === 1, via: "private", hashes: [hash], receipt };
+        return includedOutcome(receipt, "private", [hash]);
       }
       target = Math.max(target + 1, (await headOf(this.provider)) + 1);
     }
@@ -108,7 +108,7 @@ export class FlashbotsTransport {
     // Not broadcast anywhere but the relay, whose targets have all passed: the nonce is free again.
     const onChain = await accountNonce(this.provider, this.signer.address);
     const late = await this.receipt(hash);
-    if (late) return { status: "included", txHash: hash, blockNumber: late.blockNumber, gasUsed: late.gasUsed, success: late.status === 1, via: "private", hashes: [hash], receipt: late };
+    if (late) return includedOutcome(late, "private", [hash]);
     if (onChain <= nonce) await this.nonces.release(nonce);
     return { status: "notIncluded", nonce, hashes: [hash], reason: `no block up to ${first + this.opts.deadlineBlocks - 1} included the bundle` };
   }

@@ -14,3 +14,8 @@ export interface SendRequest {
   /** Idempotency key of the action: ties the nonce record to it, so a restart resumes instead of re-sending. */
   actionKey: string;
 }
+
+/** The one way an included transaction is reported, from its receipt. */
+export function includedOutcome(receipt: TransactionReceipt, via: "public" | "private", hashes: string[]): SendOutcome & { status: "included" } {
+  return { status: "included", txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, success: receipt.status === 1, via, hashes, receipt };
+}

@@ -3,7 +3,7 @@ import { accountNonce, headOf } from "../rpc/reads";
 import { crashPoint } from "../util/crashpoint";
 import { bumpFees, estimateFees, type Fees } from "./fees";
 import type { NonceManager, PendingNonce } from "./nonce";
-import type { SendOutcome, SendRequest } from "./outcome";
+import { includedOutcome, type SendOutcome, type SendRequest } from "./outcome";
 
 export interface PublicTransportOptions {
   /** The most the keeper pays per gas, wei. */
@@ -118,7 +118,7 @@ export class PublicTransport {
       const receipt = await this.findReceipt(hashes);
       if (receipt) {
         await this.nonces.release(p.nonce);
-        return { status: "included", txHash: receipt.hash, blockNumber: receipt.blockNumber, gasUsed: receipt.gasUsed, success: receipt.status === 1, via: "public", hashes, receipt };
+        return includedOutcome(receipt, "public", hashes);
       }
       const chainNonce = await accountNonce(this.provider, this.signer.address);
       if (chainNonce > p.nonce) {

@@ -7,6 +7,20 @@ export type DecodedRevert =
   | { kind: "panic"; code: bigint; data: string }
   | { kind: "unknown"; data: string };
 
+/** Solidity's Panic(uint256) codes, named (gmx-synthetics' utils/error.ts keeps the same map). */
+export const PANIC_REASONS: Readonly<Record<number, string>> = {
+  0x00: "generic compiler panic",
+  0x01: "assert(false)",
+  0x11: "arithmetic underflow or overflow",
+  0x12: "division or modulo by zero",
+  0x21: "enum value out of range",
+  0x22: "corrupt storage byte array",
+  0x31: "pop() on an empty array",
+  0x32: "array index out of bounds",
+  0x41: "too much memory allocated",
+  0x51: "call to an uninitialized function",
+};
+
 const STANDARD = new Interface(["error Error(string)", "error Panic(uint256)"]);
 
 /** One decoder for every revert the keeper meets: give it the interfaces of the contracts it calls. */
@@ -40,7 +54,7 @@ export class RevertDecoder {
       case "message":
         return `Error("${r.message}")`;
       case "panic":
-        return `Panic(0x${r.code.toString(16)})`;
+        return `Panic(0x${r.code.toString(16)}: ${PANIC_REASONS[Number(r.code)] ?? "unknown panic code"})`;
       case "unknown":
         return r.data === "0x" ? "reverted without data" : `unknown error ${r.data.slice(0, 10)}`;
     }

@@ -1,17 +1,15 @@
 import { keccak256, toUtf8Bytes, Wallet, type JsonRpcProvider } from "ethers";
 import { headOf } from "../rpc/reads";
 import type { RehearsalClockProvider } from "./clock";
-import { RevertDecoder } from "../chain/revert";
+import { keeperRevertDecoder } from "../protocols/revert-decoder";
 import { ArtifactStore } from "../embedded/artifacts";
-import { executeAction } from "../keeper/execute";
+import { act, type ActResult } from "../keeper/act";
 import { observeProtocol } from "../keeper/observe";
 import type { Logger } from "../log/logger";
 import type { PolicyConfig } from "../policy";
-import { AaveV3Adapter } from "../protocols/aave/adapter";
-import { AaveArtifacts } from "../protocols/aave/artifacts";
 import type { ProtocolAdapter } from "../protocols/adapter";
 import type { ProtocolSnapshot } from "../domain/protocol-state";
-import { ReferencePerpsAdapter } from "../protocols/reference/adapter";
+import { buildAdapter, type AdapterSpec } from "../protocols/factory";
 import { inMemoryObserverMemory } from "../keeper/memory";
 import { NO_OBSERVER_METRICS } from "../keeper/ports";
 import { breakingShock, computeMetrics, runScenario, stressGrid } from "../risk";
@@ -133,7 +131,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const installed: InstalledSteward[] = [];
   for (const t of opts.targets) installed.push(await installSteward(provider, t, keeper.address, artifacts));
   const world = await ScenarioWorld.open(provider, scenario, installed, artifacts);
-  const adapters = installed.map((i) => adapterFor(provider, opts.chainId, i, artifacts));
+  const adapters = installed.map((i) => adapterFor(provider, opts.chainId, i));
   const startBlock = await headOf(provider);
   const before = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(startBlock))));
 
@@ -158,11 +156,14 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   };
 }
 
-function adapterFor(provider: JsonRpcProvider, chainId: bigint, i: InstalledSteward, artifacts: ArtifactStore): ProtocolAdapter {
+function adapterFor(provider: JsonRpcProvider, chainId: bigint, i: InstalledSteward): ProtocolAdapter {
   const t = i.target;
-  return t.kind === "reference"
-    ? new ReferencePerpsAdapter(provider, { protocolId: t.id, chainId, perps: t.perps, steward: i.steward, multicall: t.multicall, pools: t.pools }, artifacts)
-    : new AaveV3Adapter(provider, { protocolId: t.id, chainId, addressesProvider: t.addressesProvider, dataProvider: t.dataProvider, steward: i.steward, multicall: t.multicall, accounts: t.accounts });
+  const common = { protocolId: t.id, chainId, steward: i.steward, multicall: t.multicall };
+  const spec: AdapterSpec =
+    t.kind === "reference"
+      ? { kind: "reference", ...common, perps: t.perps, pools: t.pools }
+      : { kind: "aaveV3", ...common, addressesProvider: t.addressesProvider, dataProvider: t.dataProvider, accounts: t.accounts };
+  return buildAdapter(spec, provider);
 }
 
 /** Remembers the last snapshot the observer read, so the record shows exactly what was decided on. */
@@ -193,7 +194,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
   world.reset();
   provider.startStepAt(0); // the chain was reverted under the previous pass's clock
   const memory = inMemoryObserverMemory();
-  const decoder = new RevertDecoder([...new ArtifactStore().allInterfaces(), new AaveArtifacts().iface("PoolConfigurator")]);
+  const decoder = keeperRevertDecoder();
   const transport = inProcessTransport(provider, keeper, opts.chainId);
   const recording = adapters.map((a) => new RecordingAdapter(a));
   const records: StepRecord[] = [];
@@ -227,14 +228,8 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
           actions.push(base);
           continue;
         }
-        const done = await executeAction({ provider, adapter, decoder, from: keeper.address, publicTransport: transport, confirmations: 1 }, planned);
-        if (done.status !== "sent") {
-          actions.push({ ...base, outcome: `${done.status}: ${done.reason}` });
-          continue;
-        }
-        const o = done.outcome;
-        if (o.status === "included") actions.push({ ...base, outcome: o.success ? "included" : "reverted", txHash: o.txHash, block: o.blockNumber, gasUsed: Number(o.gasUsed) });
-        else actions.push({ ...base, outcome: o.status });
+        const done = await act({ provider, adapter, decoder, from: keeper.address, publicTransport: transport, confirmations: 1 }, planned);
+        actions.push({ ...base, ...recordOf(done) });
         logger.info("rehearsal action", { protocol: adapter.protocolId, market: planned.action.market, step, outcome: actions[actions.length - 1].outcome });
       }
     }
@@ -256,6 +251,20 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
       refused: sum((e) => e.refused),
     },
   };
+}
+
+/** How an action ended, as the rehearsal records it. */
+function recordOf(r: ActResult): Pick<RehearsalAction, "outcome" | "txHash" | "block" | "gasUsed"> {
+  switch (r.status) {
+    case "alreadyExecuted":
+    case "dropped":
+      return { outcome: `${r.status}: ${r.reason}` };
+    case "included":
+    case "reverted":
+      return { outcome: r.status, txHash: r.txHash, block: r.blockNumber, gasUsed: Number(r.gasUsed) };
+    default:
+      return { outcome: r.status };
+  }
 }
 
 function observation(snap: ProtocolSnapshot, status: "planned" | "skipped", skipReason: string | undefined, reports: { market: string; level: string; breakingShock: { down: number | null; up: number | null } }[] | undefined): ProtocolObservation {

@@ -1,11 +1,9 @@
 import type { Command } from "commander";
 import { Wallet } from "ethers";
 import { simulate, type SimulationResult } from "../../chain/simulate";
-import { RevertDecoder } from "../../chain/revert";
+import { keeperRevertDecoder } from "../../protocols/revert-decoder";
 import { policyFor } from "../../config/policy";
-import { ArtifactStore } from "../../embedded/artifacts";
 import { planActions, type Plan } from "../../policy";
-import { AaveArtifacts } from "../../protocols/aave/artifacts";
 import { createAdapter } from "../../protocols/factory";
 import { describeAction, describeReason } from "../../policy/describe";
 import { openContext } from "../context";
@@ -30,7 +28,7 @@ export function registerPlan(program: Command): void {
       try {
         const from = opts.from ?? (ctx.secrets.signerKey ? new Wallet(ctx.secrets.signerKey).address : undefined);
         if (!from) throw new Error(`plan simulates from the keeper's address: pass --from or set ${ctx.config.keeper.signerKeyEnv}`);
-        const decoder = new RevertDecoder([...new ArtifactStore().allInterfaces(), new AaveArtifacts().iface("PoolConfigurator")]);
+        const decoder = keeperRevertDecoder();
         const block = await ctx.provider.getBlockNumber();
         const outputs: PlannedOutput[] = [];
         for (const [i, p] of ctx.config.protocols.entries()) {
