@@ -1,5 +1,7 @@
 import { Contract, parseUnits, type Signer } from "ethers";
 import { textToMarketId } from "../protocols/units";
+import { applyProfile } from "../steward/install-bounds";
+import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
 import { ArtifactStore } from "./artifacts";
 
 /** One traded market of the reference protocol, as the embedded deployment lists it. */
@@ -54,12 +56,6 @@ export interface DeployOptions {
   insuranceUsd?: number;
   maxDeleverageNotionalUsd?: number;
 }
-
-/** Per-parameter steward bounds: tighten fast (big steps, short delay), loosen slowly. */
-export const DEFAULT_BOUNDS = {
-  margin: { maxTightenBps: 5000, maxLoosenBps: 1000, tightenDelay: 60, loosenDelay: 6 * 3600 },
-  cap: { maxTightenBps: 5000, maxLoosenBps: 1000, tightenDelay: 60, loosenDelay: 6 * 3600 },
-};
 
 const usd18 = (v: number) => parseUnits(v.toFixed(6), 18);
 const usdc = (v: number) => parseUnits(v.toFixed(2), USDC_DECIMALS);
@@ -117,22 +113,11 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
 }
 
 /** Bounds around a market's current values: margins from half today's value up, caps from 1 % to 2× today's. */
-export async function configureStewardBounds(steward: Contract, marketId: string, spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">): Promise<void> {
-  const m = DEFAULT_BOUNDS.margin;
-  const c = DEFAULT_BOUNDS.cap;
-  const margin = (min: number, max: number) => ({ min, max, ...m, tightenIsIncrease: true });
-  const cap = { min: usd18(spec.capUsd / 100), max: usd18(spec.capUsd * 2), ...c, tightenIsIncrease: false };
-  for (const [param, bounds] of [
-    ["IMR", margin(spec.imrBps / 2, 5000)],
-    ["MMR", margin(spec.mmrBps / 2, 4000)],
-    ["LONG_CAP", cap],
-    ["SHORT_CAP", cap],
-  ] as const) {
-    await (await steward.setBounds(marketId, paramId(param), bounds)).wait();
-  }
+export async function configureStewardBounds(steward: Contract, marketId: string, spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">, profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE): Promise<void> {
+  const cap = usd18(spec.capUsd);
+  await applyProfile(steward, marketId, profile, { IMR: BigInt(spec.imrBps), MMR: BigInt(spec.mmrBps), LONG_CAP: cap, SHORT_CAP: cap });
 }
 
-/** Steward parameter ids are the ASCII names right-padded to bytes32, as the contract declares them. */
 export function paramId(name: "IMR" | "MMR" | "LONG_CAP" | "SHORT_CAP"): string {
   return textToMarketId(name);
 }

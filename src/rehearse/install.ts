@@ -3,6 +3,7 @@ import { ArtifactStore } from "../embedded/artifacts";
 import { configureStewardBounds } from "../embedded/reference-system";
 import { AaveArtifacts } from "../protocols/aave/artifacts";
 import { configureAaveStewardBounds } from "../protocols/aave/deploy";
+import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
 
 /** A protocol to rehearse, by address: what a keeper config names, minus the steward (the rehearsal installs its own). */
 export type RehearsalTarget =
@@ -12,6 +13,8 @@ export type RehearsalTarget =
 export interface InstalledSteward {
   target: RehearsalTarget;
   steward: string;
+  /** The governance profile its bounds were set from. */
+  profile: GovernanceProfileName;
   /** Who governs the protocol on this chain (impersonated on a fork). */
   governance: string;
 }
@@ -28,11 +31,18 @@ export async function impersonate(provider: JsonRpcProvider, address: string): P
 
 /**
  * Installs a fresh steward in front of the protocol, as its governance would: deploys it, sets
- * bounds around today's parameters, makes it the risk admin and allowlists the keeper.
+ * bounds from a governance profile around today's parameters, makes it the risk admin and
+ * allowlists the keeper.
  */
-export async function installSteward(provider: JsonRpcProvider, target: RehearsalTarget, keeper: string, artifacts = new ArtifactStore()): Promise<InstalledSteward> {
+export async function installSteward(
+  provider: JsonRpcProvider,
+  target: RehearsalTarget,
+  keeper: string,
+  artifacts = new ArtifactStore(),
+  profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE,
+): Promise<InstalledSteward> {
   await provider.send("hardhat_setBalance", [keeper, ETH_1000]);
-  return target.kind === "reference" ? installRiskSteward(provider, target, keeper, artifacts) : installAaveSteward(provider, target, keeper, artifacts);
+  return target.kind === "reference" ? installRiskSteward(provider, target, keeper, artifacts, profile) : installAaveSteward(provider, target, keeper, artifacts, profile);
 }
 
 async function deploy(artifacts: ArtifactStore, name: string, signer: JsonRpcSigner, ...args: unknown[]): Promise<Contract> {
@@ -41,7 +51,7 @@ async function deploy(artifacts: ArtifactStore, name: string, signer: JsonRpcSig
   return c as unknown as Contract;
 }
 
-async function installRiskSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "reference" }>, keeper: string, artifacts: ArtifactStore): Promise<InstalledSteward> {
+async function installRiskSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "reference" }>, keeper: string, artifacts: ArtifactStore, profile: GovernanceProfileName): Promise<InstalledSteward> {
   const perpsRead = new Contract(target.perps, artifacts.get("ReferencePerps").abi, provider);
   const governance = (await perpsRead.owner()) as string;
   const gov = await impersonate(provider, governance);
@@ -49,15 +59,15 @@ async function installRiskSteward(provider: JsonRpcProvider, target: Extract<Reh
   const steward = await deploy(artifacts, "RiskSteward", gov, target.perps, governance);
   for (const m of await perps.getMarkets()) {
     const cap = Number(formatUnits(m.longCap > m.shortCap ? m.longCap : m.shortCap, 18));
-    await configureStewardBounds(steward, m.id, { imrBps: Number(m.imrBps), mmrBps: Number(m.mmrBps), capUsd: cap });
+    await configureStewardBounds(steward, m.id, { imrBps: Number(m.imrBps), mmrBps: Number(m.mmrBps), capUsd: cap }, profile);
   }
   await (await steward.setMaxDeleverageNotional(5_000_000n * 10n ** 18n)).wait();
   await (await steward.setKeeper(keeper, true)).wait();
   await (await perps.setRiskAdmin(await steward.getAddress())).wait();
-  return { target, steward: await steward.getAddress(), governance };
+  return { target, steward: await steward.getAddress(), governance, profile };
 }
 
-async function installAaveSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "aaveV3" }>, keeper: string, artifacts: ArtifactStore): Promise<InstalledSteward> {
+async function installAaveSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "aaveV3" }>, keeper: string, artifacts: ArtifactStore, profile: GovernanceProfileName): Promise<InstalledSteward> {
   const aave = new AaveArtifacts();
   const addresses = new Contract(target.addressesProvider, aave.get("PoolAddressesProvider").abi, provider);
   const governance = (await addresses.getACLAdmin()) as string;
@@ -72,11 +82,12 @@ async function installAaveSteward(provider: JsonRpcProvider, target: Extract<Reh
     await configureAaveStewardBounds(steward, tokenAddress, {
       ltvBps: Number(conf.ltv),
       liquidationThresholdBps: Number(conf.liquidationThreshold),
+      liquidationBonusBps: Number(conf.liquidationBonus),
       supplyCap: Number(caps.supplyCap),
       borrowCap: Number(caps.borrowCap),
-    });
+    }, profile);
   }
   await (await steward.setKeeper(keeper, true)).wait();
   await (await acl.addRiskAdmin(await steward.getAddress())).wait();
-  return { target, steward: await steward.getAddress(), governance };
+  return { target, steward: await steward.getAddress(), governance, profile };
 }

@@ -15,6 +15,7 @@ import { NO_OBSERVER_METRICS } from "../keeper/ports";
 import { breakingShock, computeMetrics, runScenario, stressGrid } from "../risk";
 import { describeAction, describeReason } from "../policy/describe";
 import { inProcessTransport } from "./executor";
+import { DEFAULT_GOVERNANCE_PROFILE, governanceProfile, type GovernanceProfileName } from "../steward/profiles";
 import { installSteward, type InstalledSteward, type RehearsalTarget } from "./install";
 import { totalSteps, type Scenario } from "./scenario";
 import { ScenarioWorld, type StepEffects } from "./world";
@@ -30,6 +31,8 @@ export interface RehearsalOptions {
   onStep?: (pass: PassName, step: number, steps: number) => void;
   /** Where the fork was taken (undefined: the embedded chain). */
   fork?: { url: string; block: number };
+  /** The governance profile the installed stewards are bounded by (default: permissive). */
+  profile?: GovernanceProfileName;
 }
 
 export type PassName = "counterfactual" | "keeper";
@@ -106,6 +109,8 @@ export interface RehearsalReport {
   scenario: { name: string; description: string; steps: number; secondsPerStep: number; seed: number };
   chain: { chainId: string; fork?: { url: string; block: number }; startBlock: number };
   keeper: string;
+  /** The governance profile every steward of this rehearsal was bounded by. */
+  governanceProfile: { name: GovernanceProfileName; description: string };
   stewards: { protocol: string; steward: string; governance: string }[];
   thresholds: Record<string, { svr: PolicyConfig["defaults"]["svr"] }>;
   before: ProtocolPicture[];
@@ -129,7 +134,8 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const keeper = new Wallet(REHEARSAL_KEEPER_KEY, provider);
   const artifacts = new ArtifactStore();
   const installed: InstalledSteward[] = [];
-  for (const t of opts.targets) installed.push(await installSteward(provider, t, keeper.address, artifacts));
+  const profile = governanceProfile(opts.profile ?? DEFAULT_GOVERNANCE_PROFILE);
+  for (const t of opts.targets) installed.push(await installSteward(provider, t, keeper.address, artifacts, profile.name));
   const world = await ScenarioWorld.open(provider, scenario, installed, artifacts);
   const adapters = installed.map((i) => adapterFor(provider, opts.chainId, i));
   const startBlock = await headOf(provider);
@@ -146,6 +152,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     scenario: { name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep, seed: scenario.seed },
     chain: { chainId: opts.chainId.toString(), fork: opts.fork, startBlock },
     keeper: keeper.address,
+    governanceProfile: { name: profile.name, description: profile.description },
     stewards: installed.map((i) => ({ protocol: i.target.id, steward: i.steward, governance: i.governance })),
     thresholds: Object.fromEntries(opts.targets.map((t) => [t.id, { svr: opts.policies[t.id].defaults.svr }])),
     before,

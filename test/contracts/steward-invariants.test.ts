@@ -2,7 +2,8 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
-import { DEFAULT_BOUNDS, paramId } from "../../src/embedded/reference-system";
+import { paramId } from "../../src/embedded/reference-system";
+import { parameterRule } from "../../src/steward/profiles";
 import { mulberry32 } from "../../src/util/prng";
 import { referenceFixture } from "./fixtures";
 
@@ -38,7 +39,7 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
     }
     [params.IMR.value, params.MMR.value] = await f.perps.marginRatios(m.id);
     [params.LONG_CAP.value, params.SHORT_CAP.value] = await f.perps.openInterestCaps(m.id);
-    const rule = (p: Param) => (p.name.endsWith("CAP") ? DEFAULT_BOUNDS.cap : DEFAULT_BOUNDS.margin);
+    const rule = (p: Param) => parameterRule("permissive", p.name);
 
     /** Would the steward accept moving p to v at time now? (Unchanged values are skipped by the steward.) */
     const allowed = (p: Param, v: bigint, now: number): boolean => {
@@ -46,10 +47,10 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
       if (v === 0n || v < p.min || v > p.max) return false;
       const tightening = v > p.value === p.tightenIsIncrease;
       const r = rule(p);
-      const step = BigInt(tightening ? r.maxTightenBps : r.maxLoosenBps);
+      const step = BigInt(tightening ? r.tighten.maxStep : r.loosen.maxStep);
       const delta = v > p.value ? v - p.value : p.value - v;
       if (delta * 10_000n > step * p.value) return false;
-      const delay = tightening ? r.tightenDelay : r.loosenDelay;
+      const delay = tightening ? r.tighten.minDelaySeconds : r.loosen.minDelaySeconds;
       return p.lastUpdate === 0 || now >= p.lastUpdate + delay;
     };
     const jitter = (v: bigint, spreadBps: number) => {

@@ -17,6 +17,7 @@ import { rehearse } from "../../rehearse/rehearse";
 import { parseScenario, ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
 import { deployEmbeddedWorld, targetsOf } from "../../rehearse/targets";
 import { toJson } from "../../report/format";
+import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
 
 const SCENARIO_DIR = join(__dirname, "..", "..", "..", "scenarios");
 export const DEFAULT_SCENARIO = "crash-thin-liquidity";
@@ -37,11 +38,13 @@ export function registerRehearse(program: Command): void {
     .option("--out <dir>", "write report.json and report.html here", "rehearsal-report")
     .option("--positions <n>", "embedded chain: positions in the reference protocol's book", (v) => Number.parseInt(v, 10), 150)
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
+    .option("--profile <name>", `governance profile the stewards are bounded by (${GOVERNANCE_PROFILE_NAMES.join(", ")})`, DEFAULT_GOVERNANCE_PROFILE)
     .option("--json", "print the whole report as JSON instead of the summary")
-    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; profile: string; json?: boolean }, cmd: Command) => {
       for (const [flag, v] of [["--block", opts.block], ["--positions", opts.positions], ["--seed", opts.seed]] as const) {
         if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
       }
+      const profile = governanceProfile(opts.profile).name;
       const scenario = loadScenario(opts.scenario);
       const redactor = new Redactor();
       const logLevel = cmd.optsWithGlobals().logLevel as string;
@@ -85,6 +88,7 @@ export function registerRehearse(program: Command): void {
           scenario,
           policies,
           logger,
+          profile,
           fork: fork && { url: redactUrl(fork.url), block: fork.block },
           onStep: (pass, step) => bar.update((pass === "keeper" ? steps : 0) + step + 1, { pass: pass === "keeper" ? "with the keeper" : "without the keeper" }),
         });

@@ -1,7 +1,8 @@
 import { Contract, parseUnits, type Signer } from "ethers";
 import { ArtifactStore } from "../../embedded/artifacts";
-import { textToMarketId } from "../units";
 import { AaveArtifacts } from "./artifacts";
+import { applyProfile } from "../../steward/install-bounds";
+import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../../steward/profiles";
 
 /** One reserve of the embedded Aave market. */
 export interface ReserveSpec {
@@ -170,18 +171,20 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
   return { addressesProvider, acl, pool, configurator, oracle, dataProvider, steward, multicall, reserves, artifacts: aave };
 }
 
-/** Tighten fast, loosen slowly; bounds wide enough around each reserve's launch values. */
-export async function configureAaveStewardBounds(steward: Contract, asset: string, r: Pick<ReserveSpec, "ltvBps" | "liquidationThresholdBps" | "supplyCap" | "borrowCap">): Promise<void> {
-  const key = await steward.marketKey(asset);
-  const rule = { maxTightenBps: 1500, maxLoosenBps: 500, tightenDelay: 60, loosenDelay: 6 * 3600 };
-  const bounds: [string, { min: bigint | number; max: bigint | number; tightenIsIncrease: boolean }][] = [
-    ["LTV", { min: 1000, max: r.ltvBps, tightenIsIncrease: false }],
-    ["LIQ_THRESHOLD", { min: 2000, max: r.liquidationThresholdBps, tightenIsIncrease: false }],
-    ["LIQ_BONUS", { min: 10_100, max: 11_500, tightenIsIncrease: true }],
-    ["SUPPLY_CAP", { min: Math.max(1, Math.floor(r.supplyCap / 100)), max: r.supplyCap * 2, tightenIsIncrease: false }],
-    ["BORROW_CAP", { min: Math.max(1, Math.floor(r.borrowCap / 100)), max: r.borrowCap * 2, tightenIsIncrease: false }],
-  ];
-  for (const [param, b] of bounds) await (await steward.setBounds(key, textToMarketId(param), { ...b, ...rule })).wait();
+/** The bounds a governance profile gives each of a reserve's risk parameters and caps, around its launch values. */
+export async function configureAaveStewardBounds(
+  steward: Contract,
+  asset: string,
+  r: Pick<ReserveSpec, "ltvBps" | "liquidationThresholdBps" | "liquidationBonusBps" | "supplyCap" | "borrowCap">,
+  profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE,
+): Promise<void> {
+  await applyProfile(steward, await steward.marketKey(asset), profile, {
+    LTV: BigInt(r.ltvBps),
+    LIQ_THRESHOLD: BigInt(r.liquidationThresholdBps),
+    LIQ_BONUS: BigInt(r.liquidationBonusBps),
+    SUPPLY_CAP: BigInt(r.supplyCap),
+    BORROW_CAP: BigInt(r.borrowCap),
+  });
 }
 
 /** Users supply and borrow for real: each loan supplies one reserve and, optionally, borrows another against it. */
