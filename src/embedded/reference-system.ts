@@ -2,7 +2,7 @@ import { Contract, parseUnits, type Signer } from "ethers";
 import { textToMarketId } from "../protocols/units";
 import { applyProfile } from "../steward/install-bounds";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
-import { ArtifactStore } from "./artifacts";
+import { ourFactory, type OurContract } from "../abi";
 
 /** One traded market of the reference protocol, as the embedded deployment lists it. */
 export interface MarketSpec {
@@ -43,7 +43,6 @@ export interface ReferenceSystem {
   multicall: Contract;
   markets: DeployedMarket[];
   governance: Signer;
-  artifacts: ArtifactStore;
 }
 
 export interface DeployOptions {
@@ -65,11 +64,11 @@ const usdc = (v: number) => parseUnits(v.toFixed(2), USDC_DECIMALS);
  * Chainlink-compatible feeds, one constant-product pool per traded asset and Multicall3,
  * with the pool and insurance fund funded. `governance` owns everything.
  */
-export async function deployReferenceSystem(governance: Signer, opts: DeployOptions = {}, artifacts = new ArtifactStore()): Promise<ReferenceSystem> {
+export async function deployReferenceSystem(governance: Signer, opts: DeployOptions = {}): Promise<ReferenceSystem> {
   const specs = opts.markets ?? DEFAULT_MARKETS;
   const gov = await governance.getAddress();
-  const deploy = async (name: string, ...args: unknown[]) => {
-    const c = await artifacts.factory(name, governance).deploy(...args);
+  const deploy = async (name: OurContract, ...args: unknown[]) => {
+    const c = await ourFactory(name, governance).deploy(...args);
     await c.waitForDeployment();
     return c as unknown as Contract;
   };
@@ -109,7 +108,7 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
   await send(steward.setMaxDeleverageNotional(usd18(opts.maxDeleverageNotionalUsd ?? 5_000_000)));
   for (const k of opts.keepers ?? []) await send(steward.setKeeper(k, true));
 
-  return { usdc: usdcToken, perps, steward, multicall, markets, governance, artifacts };
+  return { usdc: usdcToken, perps, steward, multicall, markets, governance };
 }
 
 /** Bounds around a market's current values: margins from half today's value up, caps from 1 % to 2× today's. */

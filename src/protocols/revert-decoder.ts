@@ -1,8 +1,7 @@
 import { RevertDecoder } from "../chain/revert";
-import { ArtifactStore } from "../embedded/artifacts";
-import { AaveArtifacts } from "./aave/artifacts";
+import { aaveInterface, ourInterfaces } from "../abi";
 
 /** The decoder for every contract the keeper calls: our steward and protocol, and Aave's PoolConfigurator behind its steward. */
 export function keeperRevertDecoder(): RevertDecoder {
-  return new RevertDecoder([...new ArtifactStore().allInterfaces(), new AaveArtifacts().iface("PoolConfigurator")]);
+  return new RevertDecoder([...ourInterfaces(), aaveInterface("PoolConfigurator")]);
 }

@@ -1,7 +1,6 @@
 import { Contract, formatUnits, JsonRpcSigner, type JsonRpcProvider } from "ethers";
-import { ArtifactStore } from "../embedded/artifacts";
 import { configureStewardBounds } from "../embedded/reference-system";
-import { AaveArtifacts } from "../protocols/aave/artifacts";
+import { aaveAbi, ourAbi, ourFactory, type OurContract } from "../abi";
 import { configureAaveStewardBounds } from "../protocols/aave/deploy";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
 
@@ -38,25 +37,24 @@ export async function installSteward(
   provider: JsonRpcProvider,
   target: RehearsalTarget,
   keeper: string,
-  artifacts = new ArtifactStore(),
   profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE,
 ): Promise<InstalledSteward> {
   await provider.send("hardhat_setBalance", [keeper, ETH_1000]);
-  return target.kind === "reference" ? installRiskSteward(provider, target, keeper, artifacts, profile) : installAaveSteward(provider, target, keeper, artifacts, profile);
+  return target.kind === "reference" ? installRiskSteward(provider, target, keeper, profile) : installAaveSteward(provider, target, keeper, profile);
 }
 
-async function deploy(artifacts: ArtifactStore, name: string, signer: JsonRpcSigner, ...args: unknown[]): Promise<Contract> {
-  const c = await artifacts.factory(name, signer).deploy(...args);
+async function deploy(name: OurContract, signer: JsonRpcSigner, ...args: unknown[]): Promise<Contract> {
+  const c = await ourFactory(name, signer).deploy(...args);
   await c.waitForDeployment();
   return c as unknown as Contract;
 }
 
-async function installRiskSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "reference" }>, keeper: string, artifacts: ArtifactStore, profile: GovernanceProfileName): Promise<InstalledSteward> {
-  const perpsRead = new Contract(target.perps, artifacts.get("ReferencePerps").abi, provider);
+async function installRiskSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "reference" }>, keeper: string, profile: GovernanceProfileName): Promise<InstalledSteward> {
+  const perpsRead = new Contract(target.perps, ourAbi("ReferencePerps"), provider);
   const governance = (await perpsRead.owner()) as string;
   const gov = await impersonate(provider, governance);
   const perps = perpsRead.connect(gov) as Contract;
-  const steward = await deploy(artifacts, "RiskSteward", gov, target.perps, governance);
+  const steward = await deploy("RiskSteward", gov, target.perps, governance);
   for (const m of await perps.getMarkets()) {
     const cap = Number(formatUnits(m.longCap > m.shortCap ? m.longCap : m.shortCap, 18));
     await configureStewardBounds(steward, m.id, { imrBps: Number(m.imrBps), mmrBps: Number(m.mmrBps), capUsd: cap }, profile);
@@ -67,14 +65,13 @@ async function installRiskSteward(provider: JsonRpcProvider, target: Extract<Reh
   return { target, steward: await steward.getAddress(), governance, profile };
 }
 
-async function installAaveSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "aaveV3" }>, keeper: string, artifacts: ArtifactStore, profile: GovernanceProfileName): Promise<InstalledSteward> {
-  const aave = new AaveArtifacts();
-  const addresses = new Contract(target.addressesProvider, aave.get("PoolAddressesProvider").abi, provider);
+async function installAaveSteward(provider: JsonRpcProvider, target: Extract<RehearsalTarget, { kind: "aaveV3" }>, keeper: string, profile: GovernanceProfileName): Promise<InstalledSteward> {
+  const addresses = new Contract(target.addressesProvider, aaveAbi("PoolAddressesProvider"), provider);
   const governance = (await addresses.getACLAdmin()) as string;
   const gov = await impersonate(provider, governance);
-  const acl = new Contract(await addresses.getACLManager(), aave.get("ACLManager").abi, gov);
-  const data = new Contract(target.dataProvider, aave.get("AaveProtocolDataProvider").abi, provider);
-  const steward = await deploy(artifacts, "AaveRiskSteward", gov, await addresses.getPoolConfigurator(), target.dataProvider, governance);
+  const acl = new Contract(await addresses.getACLManager(), aaveAbi("ACLManager"), gov);
+  const data = new Contract(target.dataProvider, aaveAbi("AaveProtocolDataProvider"), provider);
+  const steward = await deploy("AaveRiskSteward", gov, await addresses.getPoolConfigurator(), target.dataProvider, governance);
   for (const { tokenAddress } of await data.getAllReservesTokens()) {
     const conf = await data.getReserveConfigurationData(tokenAddress);
     if (!conf.usageAsCollateralEnabled && !conf.borrowingEnabled) continue;

@@ -1,6 +1,5 @@
 import { Contract, formatUnits, Interface, keccak256, parseUnits, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner } from "ethers";
-import { ArtifactStore } from "../embedded/artifacts";
-import { AaveArtifacts } from "../protocols/aave/artifacts";
+import { aaveAbi, ourAbi, ourFactory } from "../abi";
 import { MulticallReader } from "../protocols/multicall";
 import { marketIdToText } from "../protocols/units";
 import { headOf } from "../rpc/reads";
@@ -58,15 +57,14 @@ export class ScenarioWorld {
     private readonly provider: JsonRpcProvider,
     private readonly scenario: Scenario,
     private readonly governance: Map<string, string>,
-    private readonly artifacts: ArtifactStore,
   ) {}
 
   /**
    * Finds every feed and pool of the targets. Aave's oracle sources are replaced by feeds the
    * rehearsal can move (on mainnet they are Chainlink aggregators nobody but its nodes can write).
    */
-  static async open(provider: JsonRpcProvider, scenario: Scenario, targets: { target: RehearsalTarget; governance: string }[], artifacts = new ArtifactStore()): Promise<ScenarioWorld> {
-    const w = new ScenarioWorld(provider, scenario, new Map(targets.map((t) => [t.target.id, t.governance])), artifacts);
+  static async open(provider: JsonRpcProvider, scenario: Scenario, targets: { target: RehearsalTarget; governance: string }[]): Promise<ScenarioWorld> {
+    const w = new ScenarioWorld(provider, scenario, new Map(targets.map((t) => [t.target.id, t.governance])));
     for (const { target, governance } of targets) {
       if (target.kind === "reference") await w.openReference(target);
       else await w.openAave(target, governance);
@@ -81,14 +79,14 @@ export class ScenarioWorld {
   }
 
   private async openReference(target: Extract<RehearsalTarget, { kind: "reference" }>): Promise<void> {
-    this.perps = new Contract(target.perps, this.artifacts.get("ReferencePerps").abi, this.provider);
+    this.perps = new Contract(target.perps, ourAbi("ReferencePerps"), this.provider);
     this.liquidityProvider = this.governance.get(target.id);
     this.multicall = new MulticallReader(this.provider, target.multicall);
-    const feedAbi = this.artifacts.get("MockV3Aggregator").abi;
+    const feedAbi = ourAbi("MockV3Aggregator");
     for (const m of await this.perps.getMarkets()) {
       const name = marketIdToText(m.id);
       const poolAddress = target.pools[name];
-      const pool = poolAddress ? new Contract(poolAddress, this.artifacts.get("ConstantProductPool").abi, this.provider) : undefined;
+      const pool = poolAddress ? new Contract(poolAddress, ourAbi("ConstantProductPool"), this.provider) : undefined;
       const baseToken = pool ? new Contract(await pool.base(), ERC20_ABI, this.provider) : undefined;
       const asset = baseToken ? ((await baseToken.symbol()) as string) : name.split("-")[0];
       const feed = await this.drivenFeed(new Contract(m.feed, feedAbi, this.provider), asset);
@@ -97,12 +95,11 @@ export class ScenarioWorld {
   }
 
   private async openAave(target: Extract<RehearsalTarget, { kind: "aaveV3" }>, governance: string): Promise<void> {
-    const aave = new AaveArtifacts();
-    const gov = await impersonate(this.provider, governance);
-    const addresses = new Contract(target.addressesProvider, aave.get("PoolAddressesProvider").abi, this.provider);
-    const acl = new Contract(await addresses.getACLManager(), aave.get("ACLManager").abi, gov);
-    const oracle = new Contract(await addresses.getPriceOracle(), aave.get("AaveOracle").abi, gov);
-    const data = new Contract(target.dataProvider, aave.get("AaveProtocolDataProvider").abi, this.provider);
+        const gov = await impersonate(this.provider, governance);
+    const addresses = new Contract(target.addressesProvider, aaveAbi("PoolAddressesProvider"), this.provider);
+    const acl = new Contract(await addresses.getACLManager(), aaveAbi("ACLManager"), gov);
+    const oracle = new Contract(await addresses.getPriceOracle(), aaveAbi("AaveOracle"), gov);
+    const data = new Contract(target.dataProvider, aaveAbi("AaveProtocolDataProvider"), this.provider);
     if (!(await acl.isPoolAdmin(governance))) await (await acl.addPoolAdmin(governance)).wait();
     const assets: string[] = [];
     const sources: string[] = [];
@@ -118,7 +115,7 @@ export class ScenarioWorld {
   }
 
   private async deployFeed(signer: JsonRpcSigner, price: number): Promise<Contract> {
-    const c = await this.artifacts.factory("MockV3Aggregator", signer).deploy(8, parseUnits(price.toFixed(8), 8));
+    const c = await ourFactory("MockV3Aggregator", signer).deploy(8, parseUnits(price.toFixed(8), 8));
     await c.waitForDeployment();
     return c as unknown as Contract;
   }

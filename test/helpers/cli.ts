@@ -11,12 +11,22 @@ export interface CliResult {
 
 const ROOT = join(__dirname, "..", "..");
 
+/**
+ * How the CLI is started: from source through ts-node, or, when SVR_KEEPER_CLI names a compiled
+ * main.js (scripts/check-production.sh: a copy with production dependencies only), that file with
+ * plain node.
+ */
+function cliCommand(args: string[]): string[] {
+  const compiled = process.env.SVR_KEEPER_CLI;
+  return compiled ? [compiled, ...args] : ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), ...args];
+}
+
 /** Runs the real CLI in a child process, as an operator would. */
 export function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), ...args],
+      cliCommand(args),
       { cwd: ROOT, env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env }, timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
@@ -55,7 +65,7 @@ export async function referenceProtocolEntry(
 /** `svr-keeper run` as a real process; its stdout and stderr are collected in `output()`. */
 export function spawnKeeper(configPath: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
   let output = "";
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", configPath], {
+  const child = spawn(process.execPath, cliCommand(["run", "--config", configPath]), {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,4 @@
 import { Interface, type Provider, type Result } from "ethers";
-import { ArtifactStore } from "../../embedded/artifacts";
 import type { ActionProvenance, ActionRequest } from "../../policy/actions";
 import type { AssetState, MarketState, Position, Snapshot } from "../../risk/snapshot";
 import type { ProtocolAdapter } from "../adapter";
@@ -8,7 +7,7 @@ import { NoContractError, OracleAnswerError, UnsupportedActionError } from "../e
 import { decodeBoundsBatch } from "../steward-bounds";
 import { MulticallReader, type TypedCall } from "../multicall";
 import { textToMarketId, toFloat } from "../units";
-import { AaveArtifacts } from "./artifacts";
+import { aaveInterface, ourInterface } from "../../abi";
 
 export interface AaveAdapterOptions {
   protocolId: string;
@@ -67,18 +66,16 @@ export class AaveV3Adapter implements ProtocolAdapter {
   constructor(
     private readonly provider: Provider,
     private readonly opts: AaveAdapterOptions,
-    aave = new AaveArtifacts(),
-    ours = new ArtifactStore(),
   ) {
     this.protocolId = opts.protocolId;
     this.chainId = opts.chainId;
-    this.pool = aave.iface("Pool");
-    this.provider_ = aave.iface("PoolAddressesProvider");
-    this.data = aave.iface("AaveProtocolDataProvider");
-    this.oracle = aave.iface("AaveOracle");
-    this.erc20 = aave.iface("MintableERC20");
-    this.feed = ours.iface("MockV3Aggregator");
-    this.steward = ours.iface("AaveRiskSteward");
+    this.pool = aaveInterface("Pool");
+    this.provider_ = aaveInterface("PoolAddressesProvider");
+    this.data = aaveInterface("AaveProtocolDataProvider");
+    this.oracle = aaveInterface("AaveOracle");
+    this.erc20 = aaveInterface("MintableERC20");
+    this.feed = ourInterface("MockV3Aggregator");
+    this.steward = ourInterface("AaveRiskSteward");
     this.reader = new MulticallReader(provider, opts.multicall, { pageSize: 400 });
   }
 

@@ -1,8 +1,7 @@
 import { Contract, parseUnits, type Signer } from "ethers";
-import { ArtifactStore } from "../../embedded/artifacts";
-import { AaveArtifacts } from "./artifacts";
 import { applyProfile } from "../../steward/install-bounds";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../../steward/profiles";
+import { aaveAbi, aaveFactory, ourFactory, type AaveContract, type OurContract } from "../../abi";
 
 /** One reserve of the embedded Aave market. */
 export interface ReserveSpec {
@@ -43,7 +42,6 @@ export interface AaveMarket {
   steward: Contract;
   multicall: Contract;
   reserves: DeployedReserve[];
-  artifacts: AaveArtifacts;
 }
 
 export interface AaveDeployOptions {
@@ -63,20 +61,20 @@ const ray = (x: number) => (BigInt(Math.round(x * 1e6)) * RAY) / 1_000_000n;
  * lists the reserves, and installs an AaveRiskSteward holding RISK_ADMIN. `governance` is the
  * market's owner, ACL admin and pool admin.
  */
-export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptions = {}, aave = new AaveArtifacts(), ours = new ArtifactStore()): Promise<AaveMarket> {
+export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptions = {}): Promise<AaveMarket> {
   const gov = await governance.getAddress();
-  const deployAave = async (name: string, args: unknown[] = [], libraries: Record<string, string> = {}) => {
-    const c = await aave.factory(name, governance, libraries).deploy(...args);
+  const deployAave = async (name: AaveContract, args: unknown[] = [], libraries: Record<string, string> = {}) => {
+    const c = await aaveFactory(name, governance, libraries).deploy(...args);
     await c.waitForDeployment();
     return c as unknown as Contract;
   };
-  const deployOurs = async (name: string, ...args: unknown[]) => {
-    const c = await ours.factory(name, governance).deploy(...args);
+  const deployOurs = async (name: OurContract, ...args: unknown[]) => {
+    const c = await ourFactory(name, governance).deploy(...args);
     await c.waitForDeployment();
     return c as unknown as Contract;
   };
   const send = async (p: Promise<{ wait(): Promise<unknown> }>) => (await p).wait();
-  const at = (name: string, address: string) => new Contract(address, aave.get(name).abi, governance);
+  const at = (name: AaveContract, address: string) => new Contract(address, aaveAbi(name), governance);
 
   const addressesProvider = await deployAave("PoolAddressesProvider", ["svr-keeper embedded market", gov]);
   const providerAddress = await addressesProvider.getAddress();
@@ -85,7 +83,7 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
   await send(addressesProvider.setACLManager(await acl.getAddress()));
   await send(acl.addPoolAdmin(gov));
 
-  const lib = async (name: string, libraries: Record<string, string> = {}) => (await deployAave(name, [], libraries)).getAddress();
+  const lib = async (name: AaveContract, libraries: Record<string, string> = {}) => (await deployAave(name, [], libraries)).getAddress();
   const borrowLogic = await lib("BorrowLogic");
   const libraries = {
     BorrowLogic: borrowLogic,
@@ -168,7 +166,7 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
     reserves.push({ ...r, token: tokens[i], feed: feeds[i], aToken: t.aTokenAddress, variableDebtToken: t.variableDebtTokenAddress, stableDebtToken: t.stableDebtTokenAddress });
   }
   const multicall = opts.multicall ?? (await deployOurs("Multicall3"));
-  return { addressesProvider, acl, pool, configurator, oracle, dataProvider, steward, multicall, reserves, artifacts: aave };
+  return { addressesProvider, acl, pool, configurator, oracle, dataProvider, steward, multicall, reserves };
 }
 
 /** The bounds a governance profile gives each of a reserve's risk parameters and caps, around its launch values. */

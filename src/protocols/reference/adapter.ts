@@ -1,5 +1,5 @@
 import { Interface, type Provider, type Result } from "ethers";
-import { ArtifactStore } from "../../embedded/artifacts";
+import { ourInterface } from "../../abi";
 import type { ActionProvenance, ActionRequest } from "../../policy/actions";
 import type { AssetState, MarketState, Position, Snapshot } from "../../risk/snapshot";
 import type { ProtocolAdapter } from "../adapter";
@@ -60,14 +60,13 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
   constructor(
     private readonly provider: Provider,
     private readonly opts: ReferenceAdapterOptions,
-    artifacts = new ArtifactStore(),
   ) {
     this.protocolId = opts.protocolId;
     this.chainId = opts.chainId;
-    this.perps = artifacts.iface("ReferencePerps");
-    this.steward = artifacts.iface("RiskSteward");
-    this.feed = artifacts.iface("MockV3Aggregator");
-    this.pool = artifacts.iface("ConstantProductPool");
+    this.perps = ourInterface("ReferencePerps");
+    this.steward = ourInterface("RiskSteward");
+    this.feed = ourInterface("MockV3Aggregator");
+    this.pool = ourInterface("ConstantProductPool");
     this.pageLimit = opts.positionsPerCall ?? POSITION_PAGE;
     // getPositions pages are heavy (~16k gas of cold reads a position): size each eth_call's batch
     // to stay well under nodes' eth_call gas cap.

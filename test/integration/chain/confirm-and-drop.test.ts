@@ -3,8 +3,7 @@ import { ethers } from "hardhat";
 import { waitForConfirmations } from "../../../src/chain/confirm";
 import { NonceManager } from "../../../src/chain/nonce";
 import { PublicTransport } from "../../../src/chain/public-transport";
-import { RevertDecoder } from "../../../src/chain/revert";
-import { ArtifactStore } from "../../../src/embedded/artifacts";
+import { keeperRevertDecoder } from "../../../src/protocols/revert-decoder";
 import { executeAction } from "../../../src/keeper/execute";
 import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
 import { referenceFixture } from "../../contracts/fixtures";
@@ -54,7 +53,7 @@ describe("confirmation, reorgs and simulated reverts", function () {
         {
           provider: chain.provider,
           adapter,
-          decoder: new RevertDecoder(new ArtifactStore().allInterfaces()),
+          decoder: keeperRevertDecoder(),
           from: stranger.address,
           publicTransport: new PublicTransport(chain.provider, stranger, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks: 3, deadlineBlocks: 5, pollMs: 20 }),
           confirmations: 1,

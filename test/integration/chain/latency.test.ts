@@ -4,9 +4,8 @@ import { Wallet, type Contract } from "ethers";
 import { FlashbotsTransport } from "../../../src/chain/flashbots-transport";
 import { NonceManager } from "../../../src/chain/nonce";
 import { PublicTransport } from "../../../src/chain/public-transport";
-import { RevertDecoder } from "../../../src/chain/revert";
 import { openBook, syntheticIntents } from "../../../src/embedded/book";
-import { ArtifactStore } from "../../../src/embedded/artifacts";
+import { keeperRevertDecoder } from "../../../src/protocols/revert-decoder";
 import { executeAction } from "../../../src/keeper/execute";
 import { DEFAULT_POLICY, planActions, type PolicyConfig } from "../../../src/policy";
 import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
@@ -54,7 +53,7 @@ describe("blocks from the first breaching block to the corrective transaction (o
       const nonces = new NonceManager(r.redis, 31337n, keeper.address, () => chain.provider.getTransactionCount(keeper.address, "latest"), { prefix: r.prefix });
       const publicTransport = new PublicTransport(chain.provider, keeper, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks: 3, deadlineBlocks: 10, pollMs: 20 });
       const privateTransport = new FlashbotsTransport(chain.provider, keeper, new Wallet(Wallet.createRandom().privateKey), nonces, { relayUrl, maxFeePerGas: 500n * GWEI, deadlineBlocks: 3, pollMs: 20 });
-      const decoder = new RevertDecoder(new ArtifactStore().allInterfaces());
+      const decoder = keeperRevertDecoder();
 
       const figures: Record<string, number> = {};
       for (const [market, route, mineNext] of [

@@ -4,8 +4,7 @@ import { JsonRpcProvider, Transaction, Wallet } from "ethers";
 import { FlashbotsTransport } from "../../../src/chain/flashbots-transport";
 import { NonceLockLostError, NonceManager } from "../../../src/chain/nonce";
 import { PublicTransport } from "../../../src/chain/public-transport";
-import { RevertDecoder } from "../../../src/chain/revert";
-import { ArtifactStore } from "../../../src/embedded/artifacts";
+import { keeperRevertDecoder } from "../../../src/protocols/revert-decoder";
 import { startEmbeddedNode, type EmbeddedNode } from "../../../src/embedded/hardhat-node";
 import { executeAction } from "../../../src/keeper/execute";
 import type { PlannedAction } from "../../../src/policy";
@@ -277,7 +276,7 @@ describe("a send cut short by a killed process, resumed by the next (a chain tha
     };
     const nonces = managerFor(keeper.address);
     const publicTransport = transport(keeper, nonces);
-    const deps = { provider, adapter, decoder: new RevertDecoder(new ArtifactStore().allInterfaces()), from: keeper.address, publicTransport, confirmations: 1 };
+    const deps = { provider, adapter, decoder: keeperRevertDecoder(), from: keeper.address, publicTransport, confirmations: 1 };
 
     // The killed attempt: signed, recorded, broadcast (mined at once), then SIGKILL before it saw the receipt.
     const tx = adapter.buildAction(planned.action, planned.provenance);

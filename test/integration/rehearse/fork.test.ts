@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Contract, JsonRpcProvider } from "ethers";
 import { chromium } from "playwright-core";
-import { ArtifactStore } from "../../../src/embedded/artifacts";
+import { ourAbi } from "../../../src/abi";
 import { textToMarketId } from "../../../src/protocols/units";
 import type { RehearsalReport } from "../../../src/rehearse/rehearse";
 import { deployEmbeddedWorld } from "../../../src/rehearse/targets";
@@ -55,7 +55,7 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
     pinned = await provider.getBlockNumber();
 
     // After the pinned block, upstream governance changes ETH's margins: the fork must not see it.
-    perps = new Contract(ref.perps, new ArtifactStore().get("ReferencePerps").abi, await provider.getSigner(0));
+    perps = new Contract(ref.perps, ourAbi("ReferencePerps"), await provider.getSigner(0));
     await (await perps.setRiskAdmin(await (await provider.getSigner(0)).getAddress())).wait();
     await (await perps.setMarginRatios(textToMarketId("ETH-USD"), 3000, 1500)).wait();
     upstreamHeadAfterChange = await provider.getBlockNumber();
