@@ -1,4 +1,4 @@
-import { Contract, formatUnits, Interface, keccak256, parseUnits, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner } from "ethers";
+import { Contract, formatUnits, Interface, keccak256, parseUnits, toQuantity, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner } from "ethers";
 import { aaveAbi, ourAbi, ourFactory } from "../abi";
 import { MulticallReader } from "../protocols/multicall";
 import { marketIdToText } from "../protocols/units";
@@ -35,6 +35,12 @@ export interface StepEffects {
 }
 
 const ERC20_ABI = ["function symbol() view returns (string)", "function mint(address to, uint256 amount)", "function approve(address spender, uint256 amount) returns (bool)"];
+
+/**
+ * Gas limit of the world's own transactions: given, so the node need not estimate each one (an
+ * estimate is a simulation, and on the rehearsal clock a simulation costs four more round trips).
+ */
+const WORLD_GAS = toQuantity(3_000_000);
 
 /**
  * The world around the keeper on the rehearsal chain: the scenario's prices written to the
@@ -144,7 +150,7 @@ export class ScenarioWorld {
     for (const f of this.feeds.values()) {
       const price = f.start * this.multipliers[f.asset][step] * (this.impact.get(f.asset) ?? 1);
       prices[f.asset] = price;
-      await (await (f.feed.connect(writer) as Contract).updateAnswer(parseUnits(price.toFixed(f.decimals), f.decimals))).wait();
+      await this.send(writer, f.feed, "updateAnswer", [parseUnits(price.toFixed(f.decimals), f.decimals)]);
     }
     const effects: StepEffects = { prices, liquidations: 0, liquidatedNotionalUsd: 0, opened: 0, refused: 0, liquidityWithdrawn: [] };
     for (const e of eventsAt(this.scenario, step)) await this.apply(e, effects);
@@ -167,7 +173,7 @@ export class ScenarioWorld {
       const shares = (await m.pool.shares(holder)) as bigint;
       const amount = (shares * BigInt(Math.round(e.fraction * 1e6))) / 1_000_000n;
       if (amount === 0n) throw new Error(`scenario withdraws liquidity from ${e.market}, but ${holder} holds no share of its pool`);
-      await (await (m.pool.connect(lp) as Contract).removeLiquidity(amount)).wait();
+      await this.send(lp, m.pool, "removeLiquidity", [amount]);
       effects.liquidityWithdrawn.push(e.market);
       return;
     }
@@ -187,16 +193,16 @@ export class ScenarioWorld {
       const collateral = parseUnits(((e.notionalUsd / leverage) * 1.001).toFixed(decimals), decimals);
       const size = parseUnits((e.notionalUsd / price).toFixed(18), 18);
       const who = await trader.getAddress();
-      await (await (collateralToken.connect(trader) as Contract).mint(who, collateral)).wait();
-      await (await (collateralToken.connect(trader) as Contract).approve(await perps.getAddress(), collateral)).wait();
-      await (await (perps.connect(trader) as Contract).deposit(collateral)).wait();
+      await this.send(trader, collateralToken, "mint", [who, collateral]);
+      await this.send(trader, collateralToken, "approve", [perps.target, collateral]);
+      await this.send(trader, perps, "deposit", [collateral]);
       try {
         await (perps.connect(trader) as Contract).openPosition.staticCall(m.id, e.side === "long", size, collateral);
       } catch {
         effects.refused++;
         continue;
       }
-      await (await (perps.connect(trader) as Contract).openPosition(m.id, e.side === "long", size, collateral)).wait();
+      await this.send(trader, perps, "openPosition", [m.id, e.side === "long", size, collateral]);
       effects.opened++;
     }
   }
@@ -224,7 +230,7 @@ export class ScenarioWorld {
     const seized = new Map<string, bigint>();
     for (const [i, p] of positions.entries()) {
       if (health[i].equity >= health[i].maintenance) continue;
-      await (await (perps.connect(liquidator) as Contract).liquidate(p.id)).wait();
+      await this.send(liquidator, perps, "liquidate", [p.id]);
       effects.liquidations++;
       const m = this.markets.find((x) => x.id === p.market)!;
       effects.liquidatedNotionalUsd += Number(formatUnits(p.size, 18)) * effects.prices[m.asset];
@@ -250,20 +256,30 @@ export class ScenarioWorld {
     const before = await spot();
     const who = await liquidator.getAddress();
     if (net > 0n) {
-      await (await (m.baseToken!.connect(liquidator) as Contract).mint(who, net)).wait();
-      await (await (m.baseToken!.connect(liquidator) as Contract).approve(await pool.getAddress(), net)).wait();
-      await (await pool.swap(true, net, 0)).wait();
+      await this.send(liquidator, m.baseToken!, "mint", [who, net]);
+      await this.send(liquidator, m.baseToken!, "approve", [pool.target, net]);
+      await this.send(liquidator, pool, "swap", [true, net, 0]);
     } else {
       const [b, q] = (await pool.getReserves({ blockTag: await headOf(this.provider) })) as [bigint, bigint];
       const out = -net >= b / 2n ? b / 2n : -net; // never drain the pool: the rest is bought elsewhere
       const fee = BigInt(await pool.feeBps());
       const quoteIn = (q * out * 10_000n) / ((b - out) * (10_000n - fee)) + 1n;
       const quote = new Contract(await pool.quote(), ERC20_ABI, liquidator);
-      await (await quote.mint(who, quoteIn)).wait();
-      await (await quote.approve(await pool.getAddress(), quoteIn)).wait();
-      await (await pool.swap(false, quoteIn, 0)).wait();
+      await this.send(liquidator, quote, "mint", [who, quoteIn]);
+      await this.send(liquidator, quote, "approve", [pool.target, quoteIn]);
+      await this.send(liquidator, pool, "swap", [false, quoteIn, 0]);
     }
     return (await spot()) / before;
+  }
+
+  /**
+   * One transaction of the world, mined at once: one request instead of ethers' estimate, send,
+   * lookup and receipt. Hardhat's automine answers a reverted transaction with an error, so a
+   * failure still surfaces here.
+   */
+  private async send(from: JsonRpcSigner, contract: Contract, method: string, args: unknown[]): Promise<void> {
+    const data = contract.interface.encodeFunctionData(method, args);
+    await this.provider.send("eth_sendTransaction", [{ from: from.address, to: contract.target as string, data, gas: WORLD_GAS }]);
   }
 
   /** A deterministic, impersonated account for a role of the world (liquidator, trader n…). */

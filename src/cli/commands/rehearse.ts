@@ -70,7 +70,7 @@ export function registerRehearse(program: Command): void {
         };
       }
       const node = await startEmbeddedNode(fork ? { forkUrl: fork.url, forkBlockNumber: fork.block } : {});
-      const provider = new RehearsalClockProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+      const provider = new RehearsalClockProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50, batchStallTime: 0 });
       try {
         process.stderr.write(fork ? `forked ${redactUrl(fork.url)} at block ${fork.block}\n` : `embedded chain at ${node.url}\n`);
         // Hardhat executes blocks up to the fork block only under a known hardfork history (it has
