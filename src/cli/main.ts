@@ -2,6 +2,7 @@
 import { Command, Option } from "commander";
 import { Redactor } from "../log/redact";
 import { registerDemo } from "./commands/demo";
+import { registerEvaluate } from "./commands/evaluate";
 import { registerPlan } from "./commands/plan";
 import { registerRehearse } from "./commands/rehearse";
 import { registerRun } from "./commands/run";
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerPlan(program);
   registerRun(program);
   registerRehearse(program);
+  registerEvaluate(program);
   return program;
 }
 

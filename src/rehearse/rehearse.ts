@@ -5,7 +5,7 @@ import { keeperRevertDecoder } from "../protocols/revert-decoder";
 import { act, type ActResult } from "../keeper/act";
 import { observeProtocol } from "../keeper/observe";
 import type { Logger } from "../log/logger";
-import type { PolicyConfig } from "../policy";
+import type { Plan, PlannedAction, PolicyConfig } from "../policy";
 import type { ProtocolAdapter } from "../protocols/adapter";
 import type { ProtocolSnapshot } from "../domain/protocol-state";
 import { buildAdapter, type AdapterSpec } from "../protocols/factory";
@@ -36,6 +36,19 @@ export interface RehearsalOptions {
 
 export type PassName = "counterfactual" | "keeper";
 
+/** How a pass treats what the policy plans: the rehearsal's two passes, and the scorecard's baselines. */
+export interface PassMode {
+  /** Send actions through the steward; false: observe and plan only (the counterfactual). */
+  act: boolean;
+  /** A baseline's own actions in place of the policy's (the naive bot), from the snapshot and the policy's plan. */
+  actionsOf?: (snapshot: ProtocolSnapshot, plan: Plan) => PlannedAction[];
+}
+
+/** What a pass needs of the rehearsal: the chain, the scenario and each protocol's policy. */
+export type PassOptions = Pick<RehearsalOptions, "provider" | "chainId" | "scenario" | "policies" | "logger"> & {
+  onStep?: (step: number, steps: number) => void;
+};
+
 export interface MarketObservation {
   market: string;
   level: string;
@@ -56,6 +69,8 @@ export interface ProtocolObservation {
   bufferUsd: number;
   /** Recorded on-chain bad debt (reference protocol), USD. */
   badDebtUsd: number;
+  /** Whether the protocol keeps a bad-debt ledger (a lending market's bad debt is only what liquidation would leave). */
+  recordsBadDebt: boolean;
   /** What liquidating every position now would leave unpaid (the risk engine's no-shock cascade), USD. */
   shortfallNowUsd: number;
   insuranceFundUsd: number;
@@ -86,11 +101,22 @@ export interface StepRecord {
 }
 
 export interface PassRecord {
-  pass: PassName;
+  pass: string;
   steps: StepRecord[];
   actions: RehearsalAction[];
   /** Totals at the end of the pass. */
-  final: { badDebtUsd: number; shortfallNowUsd: number; liquidations: number; liquidatedNotionalUsd: number; opened: number; refused: number };
+  final: {
+    badDebtUsd: number;
+    shortfallNowUsd: number;
+    liquidations: number;
+    liquidatedNotionalUsd: number;
+    /** Every account liquidated during the pass, once each. */
+    liquidatedAccounts: string[];
+    liquidationFeesUsd: number;
+    opened: number;
+    refused: number;
+    refusedNotionalUsd: number;
+  };
 }
 
 export interface ProtocolPicture {
@@ -140,9 +166,9 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const before = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(startBlock))));
 
   const base = await provider.send("evm_snapshot", []);
-  const counterfactual = await playPass("counterfactual", opts, world, adapters, keeper);
+  const counterfactual = await playPass("counterfactual", { act: false }, { ...opts, onStep: (s, n) => opts.onStep?.("counterfactual", s, n) }, world, adapters, keeper);
   await provider.send("evm_revert", [base]);
-  const keeperRun = await playPass("keeper", opts, world, adapters, keeper);
+  const keeperRun = await playPass("keeper", { act: true }, { ...opts, onStep: (s, n) => opts.onStep?.("keeper", s, n) }, world, adapters, keeper);
   const endBlock = await headOf(provider);
   const after = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(endBlock))));
 
@@ -161,7 +187,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   };
 }
 
-function adapterFor(provider: JsonRpcProvider, chainId: bigint, i: InstalledSteward): ProtocolAdapter {
+export function adapterFor(provider: JsonRpcProvider, chainId: bigint, i: InstalledSteward): ProtocolAdapter {
   const t = i.target;
   const common = { protocolId: t.id, chainId, steward: i.steward, multicall: t.multicall };
   const spec: AdapterSpec =
@@ -193,7 +219,12 @@ class RecordingAdapter implements ProtocolAdapter {
   }
 }
 
-async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioWorld, adapters: ProtocolAdapter[], keeper: Wallet): Promise<PassRecord> {
+/**
+ * One pass of the scenario from the chain's current state: every step the world moves, then each
+ * protocol is observed and planned for exactly as `svr-keeper run` does, and — when the mode acts —
+ * the planned actions go through the steward.
+ */
+export async function playPass(pass: string, mode: PassMode, opts: PassOptions, world: ScenarioWorld, adapters: ProtocolAdapter[], keeper: Wallet): Promise<PassRecord> {
   const { provider, scenario, logger } = opts;
   const steps = totalSteps(scenario);
   world.reset();
@@ -216,7 +247,8 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
       const result = await observeProtocol({ adapter, provider, policy: opts.policies[adapter.protocolId], memory, metrics: NO_OBSERVER_METRICS, alert: () => undefined, logger, maxPriceJump: 0.5 });
       protocols.push(observation(adapter.last!, result.status, result.status === "skipped" ? result.reason : undefined, result.status === "planned" ? result.plan.markets : undefined));
       if (result.status !== "planned") continue;
-      for (const planned of result.plan.actions) {
+      const actionsToTake = mode.actionsOf ? mode.actionsOf(adapter.last!, result.plan) : result.plan.actions;
+      for (const planned of actionsToTake) {
         const base: RehearsalAction = {
           step,
           protocol: adapter.protocolId,
@@ -229,7 +261,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
           evidenceHash: planned.provenance.evidenceHash,
           outcome: "not sent",
         };
-        if (pass === "counterfactual") {
+        if (!mode.act) {
           actions.push(base);
           continue;
         }
@@ -239,7 +271,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
       }
     }
     records.push({ step, effects, protocols });
-    opts.onStep?.(pass, step, steps);
+    opts.onStep?.(step, steps);
   }
   const last = records[records.length - 1];
   const sum = (f: (e: StepEffects) => number) => records.reduce((s, r) => s + f(r.effects), 0);
@@ -252,8 +284,11 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
       shortfallNowUsd: last.protocols.reduce((s, p) => s + p.shortfallNowUsd, 0),
       liquidations: sum((e) => e.liquidations),
       liquidatedNotionalUsd: sum((e) => e.liquidatedNotionalUsd),
+      liquidatedAccounts: [...new Set(records.flatMap((r) => r.effects.liquidatedAccounts))],
+      liquidationFeesUsd: sum((e) => e.liquidationFeesUsd),
       opened: sum((e) => e.opened),
       refused: sum((e) => e.refused),
+      refusedNotionalUsd: sum((e) => e.refusedNotionalUsd),
     },
   };
 }
@@ -283,6 +318,7 @@ function observation(snap: ProtocolSnapshot, status: "planned" | "skipped", skip
     svr: metrics.protocol.svr,
     bufferUsd: metrics.protocol.systemicBuffer,
     badDebtUsd: onchainBadDebt(snap),
+    recordsBadDebt: snap.recordedBadDebtUsd !== undefined,
     shortfallNowUsd: runScenario(snap.risk, {}).shortfall,
     insuranceFundUsd: snap.risk.insuranceFund,
     markets: snap.risk.markets.map((m) => {

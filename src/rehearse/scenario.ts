@@ -42,6 +42,15 @@ const openPositions = z
   })
   .strict();
 
+const pricePoint = z
+  .object({
+    /** Seconds from the scenario's start. */
+    t: z.number().nonnegative(),
+    /** The asset's price at that time, in any unit: only its ratio to the first point is played. */
+    price: z.number().positive(),
+  })
+  .strict();
+
 export const scenarioSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9-]+$/, "lowercase letters, digits and '-' only"),
@@ -63,6 +72,15 @@ export const scenarioSchema = z
     /** Share of what liquidators seize that they hedge in the tracked spot pool (the rest trades elsewhere). */
     liquidationFlowToPool: z.number().min(0).max(1).default(1),
     events: z.array(z.discriminatedUnion("kind", [withdrawLiquidity, openPositions])).default([]),
+    /**
+     * Explicit price paths by asset symbol: timestamped prices (a real series can be replayed),
+     * interpolated linearly at each step's time and held after the last point. A listed asset
+     * follows its path instead of the factor, without noise; the path is played as ratios to its
+     * first point, so a series in USD moves an asset from whatever price the chain starts at.
+     */
+    pricePath: z.record(z.string(), z.array(pricePoint).min(2)).default({}),
+    /** Steps by which the oracles lag the market: a feed publishes the price of this many steps ago. */
+    oracleLagSteps: z.number().int().min(0).max(100).default(0),
   })
   .strict();
 
@@ -82,6 +100,11 @@ export function parseScenario(raw: unknown, source: string): Scenario {
   }
   const s = r.data;
   const steps = totalSteps(s);
+  for (const [asset, points] of Object.entries(s.pricePath)) {
+    if (points[0].t !== 0) throw new ScenarioError(`scenario ${source} is invalid:\n  pricePath.${asset}.0.t: the first point must be at t = 0 (the start), not ${points[0].t}`);
+    const back = points.findIndex((p, i) => i > 0 && p.t <= points[i - 1].t);
+    if (back > 0) throw new ScenarioError(`scenario ${source} is invalid:\n  pricePath.${asset}.${back}.t: times must increase (${points[back].t} follows ${points[back - 1].t})`);
+  }
   const late = s.events.filter((e) => e.step > steps);
   if (late.length) throw new ScenarioError(`scenario ${source} is invalid:\n  events: step ${late[0].step} is after the last step (${steps})`);
   return s;
@@ -102,14 +125,37 @@ export function factorPath(s: Pick<Scenario, "factor">): number[] {
   return out;
 }
 
+/** A price path's value at time `t` (seconds): linear between points, held after the last. */
+export function pathAt(points: readonly { t: number; price: number }[], t: number): number {
+  if (t >= points[points.length - 1].t) return points[points.length - 1].price;
+  let i = 1;
+  while (points[i].t < t) i++;
+  const a = points[i - 1];
+  const b = points[i];
+  return a.price + ((b.price - a.price) * (t - a.t)) / (b.t - a.t);
+}
+
 /**
  * Price multipliers (price ÷ starting price) per asset and step: 1 + beta·factor, times the
- * asset's own noise. Never below 1 % of the start: a feed that answers zero is a different test.
+ * asset's own noise, or the asset's explicit price path. Never below 1 % of the start: a feed
+ * that answers zero is a different test. With an oracle lag, step s publishes step s − lag.
  */
 export function priceMultipliers(s: Scenario, assets: string[]): Record<string, number[]> {
+  const market = marketMultipliers(s, assets);
+  if (s.oracleLagSteps === 0) return market;
+  return Object.fromEntries(Object.entries(market).map(([a, m]) => [a, m.map((_, step) => m[Math.max(0, step - s.oracleLagSteps)])]));
+}
+
+/** What the market trades at, per asset and step, before any oracle lag. */
+export function marketMultipliers(s: Scenario, assets: string[]): Record<string, number[]> {
   const factor = factorPath(s);
   const out: Record<string, number[]> = {};
   for (const [i, asset] of [...assets].sort().entries()) {
+    const path = s.pricePath[asset];
+    if (path) {
+      out[asset] = factor.map((_, step) => Math.max(0.01, pathAt(path, step * s.secondsPerStep) / path[0].price));
+      continue;
+    }
     const rand = mulberry32(s.seed * 1009 + i);
     const beta = s.betas[asset] ?? 1;
     let drift = 1;

@@ -21,6 +21,8 @@ interface DrivenMarket {
   pool?: Contract;
   baseToken?: Contract;
   feed: DrivenFeed;
+  /** The protocol's liquidation fee, a share of notional (governance's, not the steward's). */
+  liquidationFee: number;
 }
 
 /** What the world did in one step, besides prices. */
@@ -28,9 +30,15 @@ export interface StepEffects {
   prices: Record<string, number>;
   liquidations: number;
   liquidatedNotionalUsd: number;
+  /** Owners of the positions liquidated this step. */
+  liquidatedAccounts: string[];
+  /** What liquidated traders paid the liquidators: the fee, out of their remaining equity, USD. */
+  liquidationFeesUsd: number;
   opened: number;
   /** Openings the protocol refused (a cap reached, a margin too high for the trader's collateral). */
   refused: number;
+  /** USD notional of the refused openings: business turned away. */
+  refusedNotionalUsd: number;
   liquidityWithdrawn: string[];
 }
 
@@ -75,7 +83,10 @@ export class ScenarioWorld {
       if (target.kind === "reference") await w.openReference(target);
       else await w.openAave(target, governance);
     }
-    w.multipliers = priceMultipliers(scenario, [...new Set([...w.feeds.values()].map((f) => f.asset))]);
+    const assets = [...new Set([...w.feeds.values()].map((f) => f.asset))];
+    const unknown = Object.keys(scenario.pricePath).filter((a) => !assets.includes(a));
+    if (unknown.length) throw new Error(`scenario ${scenario.name}: pricePath.${unknown[0]} names an asset no rehearsed protocol prices (they price ${assets.join(", ")})`);
+    w.multipliers = priceMultipliers(scenario, assets);
     return w;
   }
 
@@ -96,7 +107,7 @@ export class ScenarioWorld {
       const baseToken = pool ? new Contract(await pool.base(), ERC20_ABI, this.provider) : undefined;
       const asset = baseToken ? ((await baseToken.symbol()) as string) : name.split("-")[0];
       const feed = await this.drivenFeed(new Contract(m.feed, feedAbi, this.provider), asset);
-      this.markets.push({ id: m.id, name, asset, pool, baseToken, feed });
+      this.markets.push({ id: m.id, name, asset, pool, baseToken, feed, liquidationFee: Number(m.liqFeeBps) / 10_000 });
     }
   }
 
@@ -152,7 +163,7 @@ export class ScenarioWorld {
       prices[f.asset] = price;
       await this.send(writer, f.feed, "updateAnswer", [parseUnits(price.toFixed(f.decimals), f.decimals)]);
     }
-    const effects: StepEffects = { prices, liquidations: 0, liquidatedNotionalUsd: 0, opened: 0, refused: 0, liquidityWithdrawn: [] };
+    const effects: StepEffects = { prices, liquidations: 0, liquidatedNotionalUsd: 0, liquidatedAccounts: [], liquidationFeesUsd: 0, opened: 0, refused: 0, refusedNotionalUsd: 0, liquidityWithdrawn: [] };
     for (const e of eventsAt(this.scenario, step)) await this.apply(e, effects);
     await this.liquidate(effects);
     return effects;
@@ -200,6 +211,7 @@ export class ScenarioWorld {
         await (perps.connect(trader) as Contract).openPosition.staticCall(m.id, e.side === "long", size, collateral);
       } catch {
         effects.refused++;
+        effects.refusedNotionalUsd += e.notionalUsd;
         continue;
       }
       await this.send(trader, perps, "openPosition", [m.id, e.side === "long", size, collateral]);
@@ -218,9 +230,9 @@ export class ScenarioWorld {
     const iface = perps.interface as Interface;
     const head = await headOf(this.provider);
     const count = Number((await perps.getProtocolState({ blockTag: head })).positionCount);
-    const positions: { id: bigint; market: string; isLong: boolean; size: bigint }[] = [];
+    const positions: { id: bigint; account: string; market: string; isLong: boolean; size: bigint }[] = [];
     for (let offset = 0; offset < count; offset += 500) {
-      for (const p of await perps.getPositions(offset, 500, { blockTag: head })) positions.push({ id: p.id, market: p.market, isLong: p.isLong, size: p.size });
+      for (const p of await perps.getPositions(offset, 500, { blockTag: head })) positions.push({ id: p.id, account: p.account, market: p.market, isLong: p.isLong, size: p.size });
     }
     const health = await this.multicall!.read(
       positions.map((p) => ({ target: perps.target as string, iface, method: "positionHealth", args: [p.id], decode: (r) => ({ equity: r[0] as bigint, maintenance: r[1] as bigint }) })),
@@ -233,7 +245,12 @@ export class ScenarioWorld {
       await this.send(liquidator, perps, "liquidate", [p.id]);
       effects.liquidations++;
       const m = this.markets.find((x) => x.id === p.market)!;
-      effects.liquidatedNotionalUsd += Number(formatUnits(p.size, 18)) * effects.prices[m.asset];
+      const notional = Number(formatUnits(p.size, 18)) * effects.prices[m.asset];
+      effects.liquidatedNotionalUsd += notional;
+      effects.liquidatedAccounts.push(p.account);
+      // The contract's fee: a share of notional, out of what equity remains (none when underwater).
+      const equity = Number(formatUnits(health[i].equity, 18));
+      if (equity > 0) effects.liquidationFeesUsd += Math.min(notional * m.liquidationFee, equity);
       seized.set(p.market, (seized.get(p.market) ?? 0n) + (p.isLong ? p.size : -p.size));
     }
     for (const [marketId, net] of seized) {

@@ -3,26 +3,18 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { Presets, SingleBar } from "cli-progress";
 import { parse as parseYaml } from "yaml";
-import { loadConfigFile } from "../../config/load";
-import { resolveSecrets } from "../../config/secrets";
-import { startEmbeddedNode } from "../../embedded/hardhat-node";
 import { createLogger } from "../../log/logger";
 import { redactUrl, Redactor } from "../../log/redact";
-import { DEFAULT_POLICY } from "../../policy";
-import { connectRpc } from "../../rpc/connect";
-import { RehearsalClockProvider } from "../../rehearse/clock";
 import { renderHtmlReport } from "../../rehearse/report-html";
 import { renderSummary } from "../../rehearse/report-text";
 import { rehearse } from "../../rehearse/rehearse";
 import { parseScenario, ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
-import { deployEmbeddedWorld, targetsOf } from "../../rehearse/targets";
 import { toJson } from "../../report/format";
 import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
+import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
 
 const SCENARIO_DIR = join(__dirname, "..", "..", "..", "scenarios");
 export const DEFAULT_SCENARIO = "crash-thin-liquidity";
-/** Hardhat's chain id: the rehearsal chain signs as itself, whatever chain it forked. */
-const REHEARSAL_CHAIN_ID = 31337n;
 
 /**
  * `svr-keeper rehearse`: fork a chain at a block (or start the embedded one), install the steward,
@@ -49,34 +41,9 @@ export function registerRehearse(program: Command): void {
       const redactor = new Redactor();
       const logLevel = cmd.optsWithGlobals().logLevel as string;
       const logger = createLogger({ redactor, level: logLevel });
-      let fork: { url: string; block: number } | undefined;
-      let setup: () => Promise<Awaited<ReturnType<typeof deployEmbeddedWorld>> & { policies: Record<string, typeof DEFAULT_POLICY> }>;
-      if (opts.config) {
-        const config = loadConfigFile(opts.config);
-        const secrets = resolveSecrets(config, process.env, redactor, false);
-        const upstream = await connectRpc(secrets.rpcUrl, config.chain.chainId);
-        const block = opts.block ?? (await upstream.getBlockNumber());
-        upstream.destroy();
-        fork = { url: secrets.rpcUrl, block };
-        setup = async () => targetsOf(config);
-      } else {
-        setup = async () => {
-          process.stderr.write("deploying the reference protocol and a real Aave V3 market\n");
-          const bar = new SingleBar({ format: "opening positions [{bar}] {value}/{total}", hideCursor: true, stream: process.stderr }, Presets.shades_classic);
-          bar.start(opts.positions, 0);
-          const world = await deployEmbeddedWorld(provider, { positions: opts.positions, seed: opts.seed, onProgress: (d) => bar.update(d) });
-          bar.stop();
-          return { ...world, policies: Object.fromEntries(world.targets.map((t) => [t.id, DEFAULT_POLICY])) };
-        };
-      }
-      const node = await startEmbeddedNode(fork ? { forkUrl: fork.url, forkBlockNumber: fork.block } : {});
-      const provider = new RehearsalClockProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50, batchStallTime: 0 });
+      const chain = await openRehearsalChain({ config: opts.config, block: opts.block, positions: opts.positions, seed: opts.seed, redactor });
+      const { provider, fork, targets, policies } = chain;
       try {
-        process.stderr.write(fork ? `forked ${redactUrl(fork.url)} at block ${fork.block}\n` : `embedded chain at ${node.url}\n`);
-        // Hardhat executes blocks up to the fork block only under a known hardfork history (it has
-        // none for other dev chains); one empty local block makes "latest" a block of its own.
-        if (fork) await provider.send("evm_mine", []);
-        const { targets, policies } = await setup();
         // One bar over both passes: the counterfactual first, then the keeper's run.
         const steps = totalSteps(scenario) + 1;
         const bar = new SingleBar({ format: "rehearsing [{bar}] {value}/{total} steps, {pass}", hideCursor: true, stream: process.stderr }, Presets.shades_classic);
@@ -99,8 +66,7 @@ export function registerRehearse(program: Command): void {
         writeFileSync(join(out, "report.html"), renderHtmlReport(report));
         process.stdout.write(opts.json ? `${toJson(report)}\n` : `${renderSummary(report)}\n\nreport: ${join(out, "report.html")} (and report.json)\n`);
       } finally {
-        provider.destroy();
-        await node.close();
+        await chain.close();
         logger.close();
       }
     });
