@@ -3,7 +3,6 @@
  * direct risk-admin call. Run: npx hardhat run scripts/gas-report.ts
  */
 import { ethers } from "hardhat";
-import type { Contract } from "ethers";
 import { deployReferenceSystem, USDC_DECIMALS } from "../src/embedded/reference-system";
 
 async function main(): Promise<void> {
@@ -13,7 +12,7 @@ async function main(): Promise<void> {
   await (await direct.perps.setRiskAdmin(governance.address)).wait();
 
   const eth = (s: typeof viaSteward) => s.markets[0];
-  const steward = viaSteward.steward.connect(keeper) as Contract;
+  const steward = viaSteward.steward.connect(keeper);
   const gasOf = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>) => (await (await p).wait())!.gasUsed;
   const key = (n: string) => ethers.id(`gas:${n}`);
   const evidence = ethers.id("evidence");
@@ -34,9 +33,9 @@ async function main(): Promise<void> {
   // One profitable position in each system, deleveraged by half.
   const ids: bigint[] = [];
   for (const s of [direct, viaSteward]) {
-    const perps = s.perps.connect(trader) as Contract;
-    await (await (s.usdc.connect(trader) as Contract).mint(trader.address, ethers.parseUnits("100000", USDC_DECIMALS))).wait();
-    await (await (s.usdc.connect(trader) as Contract).approve(await s.perps.getAddress(), ethers.MaxUint256)).wait();
+    const perps = s.perps.connect(trader);
+    await (await s.usdc.connect(trader).mint(trader.address, ethers.parseUnits("100000", USDC_DECIMALS))).wait();
+    await (await s.usdc.connect(trader).approve(await s.perps.getAddress(), ethers.MaxUint256)).wait();
     await (await perps.deposit(ethers.parseUnits("100000", USDC_DECIMALS))).wait();
     const id = await perps.openPosition.staticCall(eth(s).id, true, ethers.parseUnits("10", 18), ethers.parseUnits("6000", USDC_DECIMALS));
     await (await perps.openPosition(eth(s).id, true, ethers.parseUnits("10", 18), ethers.parseUnits("6000", USDC_DECIMALS))).wait();

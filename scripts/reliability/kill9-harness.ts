@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, Wallet, type EventLog, type Signer } from "ethers";
+import { JsonRpcProvider, Wallet, type Signer } from "ethers";
 import Redis from "ioredis";
 import type { Queue } from "bullmq";
 import { startEmbeddedNode, type EmbeddedNode } from "../../src/embedded/hardhat-node";
@@ -122,7 +122,7 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Figures> {
       log(`cycle ${cycles}: ${run.killedAt ? `killed at ${run.killedAt}` : "stopped (queue empty)"} after ${(run.ms / 1000).toFixed(1)} s; ${await doneCount(queue)}/${intended.length} jobs done`);
     }
 
-    const executed = (await system.steward.queryFilter(system.steward.filters.ActionExecuted(), 0, "latest")) as EventLog[];
+    const executed = await system.steward.queryFilter(system.steward.filters.ActionExecuted(), 0, "latest");
     const byKey = new Map<string, number>();
     for (const e of executed) byKey.set(String(e.args.key).toLowerCase(), (byKey.get(String(e.args.key).toLowerCase()) ?? 0) + 1);
     const keys = intended.map((p) => p.provenance.idempotencyKey.toLowerCase());

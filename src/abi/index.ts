@@ -79,6 +79,10 @@ const AAVE = {
 } satisfies Record<string, CompiledContract>;
 
 export type OurContract = keyof typeof OURS;
+
+/** Typed factories and contracts of ours, for code that deploys or calls them with their types (the embedded system, tests). */
+export { ConstantProductPool__factory, MintableERC20__factory, MockV3Aggregator__factory, Multicall3__factory, ReferencePerps__factory, RiskSteward__factory };
+export type { ConstantProductPool, MintableERC20, MockV3Aggregator, Multicall3, ReferencePerps, RiskSteward } from "./typechain";
 export type AaveContract = keyof typeof AAVE;
 
 /** Aave's logic libraries live at one path each; linked bytecode names them by it. */

@@ -1,4 +1,4 @@
-import { parseUnits, type Contract, type Signer } from "ethers";
+import { parseUnits, type Signer } from "ethers";
 import { mulberry32 } from "../util/prng";
 import { USDC_DECIMALS, type ReferenceSystem } from "./reference-system";
 
@@ -44,13 +44,14 @@ export async function openBook(system: ReferenceSystem, traders: Signer[], inten
       const who = await trader.getAddress();
       const plan = indexes.map((i) => ({ i, ...sizeIntent(system, intents[i]) }));
       const total = plan.reduce((s, p) => s + p.collateral, 0n);
-      await (await (system.usdc.connect(trader) as Contract).mint(who, total)).wait();
-      await (await (system.usdc.connect(trader) as Contract).approve(perpsAddress, total)).wait();
-      await (await (system.perps.connect(trader) as Contract).deposit(total)).wait();
+      await (await system.usdc.connect(trader).mint(who, total)).wait();
+      await (await system.usdc.connect(trader).approve(perpsAddress, total)).wait();
+      await (await system.perps.connect(trader).deposit(total)).wait();
       for (const p of plan) {
-        const tx = await (system.perps.connect(trader) as Contract).openPosition(p.marketId, intents[p.i].isLong, p.size, p.collateral);
+        const tx = await system.perps.connect(trader).openPosition(p.marketId, intents[p.i].isLong, p.size, p.collateral);
         const receipt = await tx.wait();
-        const log = receipt.logs.map((l: { topics: string[]; data: string }) => system.perps.interface.parseLog(l)).find((l: { name: string } | null) => l?.name === "PositionOpened");
+        const log = receipt?.logs.map((l) => system.perps.interface.parseLog(l)).find((l) => l?.name === "PositionOpened");
+        if (!log) throw new Error(`openPosition ${tx.hash} emitted no PositionOpened`);
         ids[p.i] = log.args.id as bigint;
       }
     }),

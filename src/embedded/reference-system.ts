@@ -1,8 +1,21 @@
-import { Contract, parseUnits, type Signer } from "ethers";
+import { parseUnits, type Contract, type Signer } from "ethers";
 import { textToMarketId } from "../protocols/units";
 import { applyProfile } from "../steward/install-bounds";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
-import { ourFactory, type OurContract } from "../abi";
+import {
+  ConstantProductPool__factory,
+  MintableERC20__factory,
+  MockV3Aggregator__factory,
+  Multicall3__factory,
+  ReferencePerps__factory,
+  RiskSteward__factory,
+  type ConstantProductPool,
+  type MintableERC20,
+  type MockV3Aggregator,
+  type Multicall3,
+  type ReferencePerps,
+  type RiskSteward,
+} from "../abi";
 
 /** One traded market of the reference protocol, as the embedded deployment lists it. */
 export interface MarketSpec {
@@ -31,16 +44,16 @@ export const USDC_DECIMALS = 6;
 
 export interface DeployedMarket extends MarketSpec {
   id: string;
-  feed: Contract;
-  baseToken: Contract;
-  pool: Contract;
+  feed: MockV3Aggregator;
+  baseToken: MintableERC20;
+  pool: ConstantProductPool;
 }
 
 export interface ReferenceSystem {
-  usdc: Contract;
-  perps: Contract;
-  steward: Contract;
-  multicall: Contract;
+  usdc: MintableERC20;
+  perps: ReferencePerps;
+  steward: RiskSteward;
+  multicall: Multicall3;
   markets: DeployedMarket[];
   governance: Signer;
 }
@@ -67,25 +80,24 @@ const usdc = (v: number) => parseUnits(v.toFixed(2), USDC_DECIMALS);
 export async function deployReferenceSystem(governance: Signer, opts: DeployOptions = {}): Promise<ReferenceSystem> {
   const specs = opts.markets ?? DEFAULT_MARKETS;
   const gov = await governance.getAddress();
-  const deploy = async (name: OurContract, ...args: unknown[]) => {
-    const c = await ourFactory(name, governance).deploy(...args);
-    await c.waitForDeployment();
-    return c as unknown as Contract;
+  const deployed = async <C extends { waitForDeployment(): Promise<unknown> }>(c: Promise<C>): Promise<C> => {
+    await (await c).waitForDeployment();
+    return c;
   };
   const send = async (p: Promise<{ wait(): Promise<unknown> }>) => (await p).wait();
 
-  const usdcToken = await deploy("MintableERC20", "USD Coin", "USDC", USDC_DECIMALS);
-  const perps = await deploy("ReferencePerps", await usdcToken.getAddress(), gov);
-  const steward = await deploy("RiskSteward", await perps.getAddress(), gov);
-  const multicall = await deploy("Multicall3");
+  const usdcToken = await deployed(new MintableERC20__factory(governance).deploy("USD Coin", "USDC", USDC_DECIMALS));
+  const perps = await deployed(new ReferencePerps__factory(governance).deploy(await usdcToken.getAddress(), gov));
+  const steward = await deployed(new RiskSteward__factory(governance).deploy(await perps.getAddress(), gov));
+  const multicall = await deployed(new Multicall3__factory(governance).deploy());
   await send(perps.setRiskAdmin(await steward.getAddress()));
 
   const markets: DeployedMarket[] = [];
   for (const spec of specs) {
     const id = textToMarketId(spec.name);
-    const feed = await deploy("MockV3Aggregator", FEED_DECIMALS, parseUnits(String(spec.price), FEED_DECIMALS));
-    const baseToken = await deploy("MintableERC20", `Wrapped ${spec.baseSymbol.slice(1)}`, spec.baseSymbol, 18);
-    const pool = await deploy("ConstantProductPool", await baseToken.getAddress(), await usdcToken.getAddress(), 30);
+    const feed = await deployed(new MockV3Aggregator__factory(governance).deploy(FEED_DECIMALS, parseUnits(String(spec.price), FEED_DECIMALS)));
+    const baseToken = await deployed(new MintableERC20__factory(governance).deploy(`Wrapped ${spec.baseSymbol.slice(1)}`, spec.baseSymbol, 18));
+    const pool = await deployed(new ConstantProductPool__factory(governance).deploy(await baseToken.getAddress(), await usdcToken.getAddress(), 30));
     await send(
       perps.addMarket(id, await feed.getAddress(), opts.heartbeat ?? 3600, spec.imrBps, spec.mmrBps, spec.liqFeeBps, usd18(spec.capUsd), usd18(spec.capUsd)),
     );
@@ -112,9 +124,9 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
 }
 
 /** Bounds around a market's current values: margins from half today's value up, caps from 1 % to 2× today's. */
-export async function configureStewardBounds(steward: Contract, marketId: string, spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">, profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE): Promise<void> {
+export async function configureStewardBounds(steward: RiskSteward, marketId: string, spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">, profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE): Promise<void> {
   const cap = usd18(spec.capUsd);
-  await applyProfile(steward, marketId, profile, { IMR: BigInt(spec.imrBps), MMR: BigInt(spec.mmrBps), LONG_CAP: cap, SHORT_CAP: cap });
+  await applyProfile(steward as unknown as Contract, marketId, profile, { IMR: BigInt(spec.imrBps), MMR: BigInt(spec.mmrBps), LONG_CAP: cap, SHORT_CAP: cap });
 }
 
 export function paramId(name: "IMR" | "MMR" | "LONG_CAP" | "SHORT_CAP"): string {

@@ -1,6 +1,6 @@
 import { Contract, formatUnits, JsonRpcSigner, type JsonRpcProvider } from "ethers";
 import { configureStewardBounds } from "../embedded/reference-system";
-import { aaveAbi, ourAbi, ourFactory, type OurContract } from "../abi";
+import { aaveAbi, ourAbi, ourFactory, RiskSteward__factory, type OurContract } from "../abi";
 import { configureAaveStewardBounds } from "../protocols/aave/deploy";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
 
@@ -54,7 +54,7 @@ async function installRiskSteward(provider: JsonRpcProvider, target: Extract<Reh
   const governance = (await perpsRead.owner()) as string;
   const gov = await impersonate(provider, governance);
   const perps = perpsRead.connect(gov) as Contract;
-  const steward = await deploy("RiskSteward", gov, target.perps, governance);
+  const steward = await (await new RiskSteward__factory(gov).deploy(target.perps, governance)).waitForDeployment();
   for (const m of await perps.getMarkets()) {
     const cap = Number(formatUnits(m.longCap > m.shortCap ? m.longCap : m.shortCap, 18));
     await configureStewardBounds(steward, m.id, { imrBps: Number(m.imrBps), mmrBps: Number(m.mmrBps), capUsd: cap }, profile);

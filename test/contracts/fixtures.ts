@@ -1,5 +1,5 @@
 import { ethers } from "hardhat";
-import type { Contract, Signer } from "ethers";
+import type { Signer } from "ethers";
 import { deployReferenceSystem, USDC_DECIMALS, type DeployedMarket, type ReferenceSystem } from "../../src/embedded/reference-system";
 
 export const usdc = (v: number | string) => ethers.parseUnits(String(v), USDC_DECIMALS);
@@ -22,8 +22,8 @@ export async function referenceFixture(): Promise<ReferenceFixture> {
   for (const t of traders.slice(0, 6)) {
     const who = await t.getAddress();
     await (await system.usdc.mint(who, usdc(10_000_000))).wait();
-    await (await (system.usdc.connect(t) as Contract).approve(await system.perps.getAddress(), ethers.MaxUint256)).wait();
-    await (await (system.perps.connect(t) as Contract).deposit(usdc(1_000_000))).wait();
+    await (await system.usdc.connect(t).approve(await system.perps.getAddress(), ethers.MaxUint256)).wait();
+    await (await system.perps.connect(t).deposit(usdc(1_000_000))).wait();
   }
   const [eth, btc] = system.markets;
   return { ...system, keeper, stranger, traders: traders.slice(0, 6), eth, btc };
@@ -31,7 +31,7 @@ export async function referenceFixture(): Promise<ReferenceFixture> {
 
 /** Opens a position and returns its id. */
 export async function openPosition(f: ReferenceFixture, trader: Signer, market: DeployedMarket, isLong: boolean, sizeBase: string, collateralUsd: string): Promise<bigint> {
-  const perps = f.perps.connect(trader) as Contract;
+  const perps = f.perps.connect(trader);
   const id = await perps.openPosition.staticCall(market.id, isLong, base(sizeBase), usdc(collateralUsd));
   await (await perps.openPosition(market.id, isLong, base(sizeBase), usdc(collateralUsd))).wait();
   return id as bigint;

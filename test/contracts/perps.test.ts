@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Contract } from "ethers";
 import { base, openPosition, price8, referenceFixture, setPrice, usd, usdc } from "./fixtures";
 
 describe("ReferencePerps", () => {
@@ -19,7 +18,7 @@ describe("ReferencePerps", () => {
 
       await setPrice(f.eth, 3300); // +$3,000 profit
       const poolBefore = await f.perps.poolBalance();
-      await expect((f.perps.connect(alice) as Contract).closePosition(id))
+      await expect(f.perps.connect(alice).closePosition(id))
         .to.emit(f.perps, "PositionClosed")
         .withArgs(id, await alice.getAddress(), usd(3300), usd(3000), usdc(9000));
       expect(await f.perps.poolBalance()).to.equal(poolBefore - usdc(3000));
@@ -38,7 +37,7 @@ describe("ReferencePerps", () => {
       const f = await loadFixture(referenceFixture);
       // ETH cap is $60M a side: 20,001 ETH at $3,000 is $60.003M.
       await (await f.usdc.mint(await f.traders[1].getAddress(), usdc(7_000_000))).wait();
-      await (await (f.perps.connect(f.traders[1]) as Contract).deposit(usdc(7_000_000))).wait();
+      await (await f.perps.connect(f.traders[1]).deposit(usdc(7_000_000))).wait();
       await expect(openPosition(f, f.traders[1], f.eth, false, "20001", "6500000"))
         .to.be.revertedWithCustomError(f.perps, "OpenInterestCapExceeded")
         .withArgs(f.eth.id, false, usd(60_003_000), usd(60_000_000));
@@ -47,7 +46,7 @@ describe("ReferencePerps", () => {
     it("refuses a collateral withdrawal that would leave the position under initial margin", async () => {
       const f = await loadFixture(referenceFixture);
       const id = await openPosition(f, f.traders[0], f.eth, true, "10", "4000");
-      const perps = f.perps.connect(f.traders[0]) as Contract;
+      const perps = f.perps.connect(f.traders[0]);
       await expect(perps.removeCollateral(id, usdc(1001))).to.be.revertedWithCustomError(f.perps, "InsufficientInitialMargin");
       await expect(perps.removeCollateral(id, usdc(1000))).to.emit(f.perps, "CollateralChanged");
       await expect(perps.withdraw(usdc(2_000_000))).to.be.revertedWithCustomError(f.perps, "InsufficientBalance");
@@ -56,7 +55,7 @@ describe("ReferencePerps", () => {
     it("only lets the owner close or change a position", async () => {
       const f = await loadFixture(referenceFixture);
       const id = await openPosition(f, f.traders[0], f.eth, true, "1", "600");
-      await expect((f.perps.connect(f.traders[1]) as Contract).closePosition(id))
+      await expect(f.perps.connect(f.traders[1]).closePosition(id))
         .to.be.revertedWithCustomError(f.perps, "NotPositionOwner")
         .withArgs(id, await f.traders[1].getAddress());
     });
@@ -85,7 +84,7 @@ describe("ReferencePerps", () => {
     it("refuses to liquidate a healthy position", async () => {
       const f = await loadFixture(referenceFixture);
       const id = await openPosition(f, f.traders[0], f.eth, true, "10", "3000");
-      await expect((f.perps.connect(f.stranger) as Contract).liquidate(id)).to.be.revertedWithCustomError(f.perps, "PositionHealthy");
+      await expect(f.perps.connect(f.stranger).liquidate(id)).to.be.revertedWithCustomError(f.perps, "PositionHealthy");
     });
 
     it("pays the liquidator its fee and returns what equity is left to the trader", async () => {
@@ -97,7 +96,7 @@ describe("ReferencePerps", () => {
       const liquidator = f.stranger;
       const aliceFree = await f.perps.freeBalance(await alice.getAddress());
       const pool = await f.perps.poolBalance();
-      await expect((f.perps.connect(liquidator) as Contract).liquidate(id))
+      await expect(f.perps.connect(liquidator).liquidate(id))
         .to.emit(f.perps, "PositionLiquidated")
         .withArgs(id, await alice.getAddress(), await liquidator.getAddress(), usd(2760), usd(600), usdc(276), 0, 0);
       expect(await f.usdc.balanceOf(await liquidator.getAddress())).to.equal(usdc(276));
@@ -115,7 +114,7 @@ describe("ReferencePerps", () => {
       const pool = await f.perps.poolBalance();
       const aliceFree = await f.perps.freeBalance(await alice.getAddress());
       // Fee 1% × $30,300 = $303 to the liquidator; the trader keeps $3,300 − $303; the pool pays the $300 profit.
-      await expect((f.perps.connect(f.stranger) as Contract).liquidate(id))
+      await expect(f.perps.connect(f.stranger).liquidate(id))
         .to.emit(f.perps, "PositionLiquidated")
         .withArgs(id, await alice.getAddress(), await f.stranger.getAddress(), usd(3030), usd(3300), usdc(303), 0, 0);
       expect(await f.perps.poolBalance()).to.equal(pool - usdc(300));
@@ -128,7 +127,7 @@ describe("ReferencePerps", () => {
       // BTC −15%: PnL −$900,000, equity −$300,000.
       await setPrice(f.btc, 51_000);
       const insurance = await f.perps.insuranceFund(); // $2M
-      await expect((f.perps.connect(f.stranger) as Contract).liquidate(id))
+      await expect(f.perps.connect(f.stranger).liquidate(id))
         .to.emit(f.perps, "PositionLiquidated")
         .withArgs(id, await f.traders[0].getAddress(), await f.stranger.getAddress(), usd(51_000), usd(-300_000), 0, usdc(300_000), 0);
       expect(await f.perps.insuranceFund()).to.equal(insurance - usdc(300_000));
@@ -136,7 +135,7 @@ describe("ReferencePerps", () => {
       // Drain the fund with a bigger hole: a −$2.1M position loss against $1.7M left.
       const id2 = await openPosition(f, f.traders[1], f.btc, false, "100", "510000");
       await setPrice(f.btc, 77_100); // short loses $2.61M, equity −$2.1M
-      await expect((f.perps.connect(f.stranger) as Contract).liquidate(id2))
+      await expect(f.perps.connect(f.stranger).liquidate(id2))
         .to.emit(f.perps, "PositionLiquidated")
         .withArgs(id2, await f.traders[1].getAddress(), await f.stranger.getAddress(), usd(77_100), usd(-2_100_000), 0, usdc(1_700_000), usdc(400_000));
       expect(await f.perps.badDebt()).to.equal(usdc(400_000));
@@ -152,7 +151,7 @@ describe("ReferencePerps", () => {
       await setPrice(f.eth, 3600); // PnL +$6,000
       await (await f.perps.connect(f.governance).getFunction("setRiskAdmin")(await f.governance.getAddress())).wait();
       const free = await f.perps.freeBalance(await alice.getAddress());
-      await expect((f.perps.connect(f.governance) as Contract).deleverage(id, base(4)))
+      await expect(f.perps.connect(f.governance).deleverage(id, base(4)))
         .to.emit(f.perps, "PositionDeleveraged")
         .withArgs(id, await alice.getAddress(), f.eth.id, base(4), usd(3600), usd(2400));
       const p = await f.perps.positionOf(id);
@@ -165,7 +164,7 @@ describe("ReferencePerps", () => {
     it("refuses deleveraging from anyone but the risk admin, and of an unprofitable position", async () => {
       const f = await loadFixture(referenceFixture);
       const id = await openPosition(f, f.traders[0], f.eth, true, "10", "3000");
-      await expect((f.perps.connect(f.stranger) as Contract).deleverage(id, base(1)))
+      await expect(f.perps.connect(f.stranger).deleverage(id, base(1)))
         .to.be.revertedWithCustomError(f.perps, "NotRiskAdmin")
         .withArgs(await f.stranger.getAddress());
       await (await f.perps.setRiskAdmin(await f.governance.getAddress())).wait();
@@ -181,7 +180,7 @@ describe("ReferencePerps", () => {
       const f = await loadFixture(referenceFixture);
       const ids: bigint[] = [];
       for (let i = 0; i < 5; i++) ids.push(await openPosition(f, f.traders[i % 3], f.eth, i % 2 === 0, "1", "600"));
-      await (await (f.perps.connect(f.traders[0]) as Contract).closePosition(ids[0])).wait();
+      await (await f.perps.connect(f.traders[0]).closePosition(ids[0])).wait();
       const page1 = await f.perps.getPositions(0, 2);
       const page2 = await f.perps.getPositions(2, 10);
       const seen = [...page1, ...page2].map((p: { id: bigint }) => p.id).sort();
@@ -191,7 +190,7 @@ describe("ReferencePerps", () => {
 
     it("lets only governance add markets or change the risk admin, and only the risk admin set margins", async () => {
       const f = await loadFixture(referenceFixture);
-      const perps = f.perps.connect(f.stranger) as Contract;
+      const perps = f.perps.connect(f.stranger);
       await expect(perps.setRiskAdmin(await f.stranger.getAddress())).to.be.revertedWithCustomError(f.perps, "OwnableUnauthorizedAccount");
       await expect(perps.setMarginRatios(f.eth.id, 2000, 1000)).to.be.revertedWithCustomError(f.perps, "NotRiskAdmin");
       await expect(perps.addMarket(ethers.encodeBytes32String("X"), await f.eth.feed.getAddress(), 60, 1000, 500, 100, 1, 1)).to.be.revertedWithCustomError(

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Contract } from "ethers";
 import { paramId } from "../../src/embedded/reference-system";
 import { parameterRule } from "../../src/steward/profiles";
 import { mulberry32 } from "../../src/util/prng";
@@ -29,8 +28,8 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
   it(`holds over ${CALLS} calls (seed ${SEED})`, async () => {
     const f = await loadFixture(referenceFixture);
     const rand = mulberry32(SEED);
-    const steward = f.steward.connect(f.keeper) as Contract;
-    const stranger = f.steward.connect(f.stranger) as Contract;
+    const steward = f.steward.connect(f.keeper);
+    const stranger = f.steward.connect(f.stranger);
     const m = f.eth;
     const params: Record<string, Param> = {};
     for (const name of ["IMR", "MMR", "LONG_CAP", "SHORT_CAP"] as const) {

@@ -2,14 +2,15 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
+import type { RiskSteward } from "../../src/abi";
 import { paramId } from "../../src/embedded/reference-system";
 import { base, openPosition, referenceFixture, setPrice, usd, type ReferenceFixture } from "./fixtures";
 
 const key = (label: string) => ethers.id(`key:${label}`);
 const evidence = ethers.id("evidence: block 1, prices, positions digest, model v1");
 
-function keeperSteward(f: ReferenceFixture): Contract {
-  return f.steward.connect(f.keeper) as Contract;
+function keeperSteward(f: ReferenceFixture): RiskSteward {
+  return f.steward.connect(f.keeper);
 }
 
 describe("RiskSteward", () => {
@@ -132,7 +133,7 @@ describe("RiskSteward", () => {
   describe("access", () => {
     it("lets a stranger do nothing, and a frozen steward lets the keeper do nothing", async () => {
       const f = await loadFixture(referenceFixture);
-      const stranger = f.steward.connect(f.stranger) as Contract;
+      const stranger = f.steward.connect(f.stranger);
       await expect(stranger.updateMarginRatios(f.eth.id, 1100, 550, key("s"), evidence))
         .to.be.revertedWithCustomError(f.steward, "NotKeeper")
         .withArgs(await f.stranger.getAddress());
@@ -141,7 +142,7 @@ describe("RiskSteward", () => {
 
       await (await f.steward.freeze()).wait();
       await expect(keeperSteward(f).updateMarginRatios(f.eth.id, 1100, 550, key("k"), evidence)).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
-      await expect((f.steward.connect(f.keeper) as Contract).unfreeze()).to.be.revertedWithCustomError(f.steward, "OwnableUnauthorizedAccount");
+      await expect(f.steward.connect(f.keeper).unfreeze()).to.be.revertedWithCustomError(f.steward, "OwnableUnauthorizedAccount");
       await (await f.steward.unfreeze()).wait();
       await expect(keeperSteward(f).updateMarginRatios(f.eth.id, 1100, 550, key("k"), evidence)).to.emit(f.steward, "ParameterUpdated");
     });
@@ -149,7 +150,7 @@ describe("RiskSteward", () => {
     it("lets only governance change bounds, and refuses nonsense bounds", async () => {
       const f = await loadFixture(referenceFixture);
       const bounds = { min: 1, max: 10, maxTightenBps: 100, maxLoosenBps: 100, tightenDelay: 0, loosenDelay: 0, tightenIsIncrease: true };
-      await expect((f.steward.connect(f.keeper) as Contract).setBounds(f.eth.id, paramId("IMR"), bounds)).to.be.revertedWithCustomError(
+      await expect(f.steward.connect(f.keeper).setBounds(f.eth.id, paramId("IMR"), bounds)).to.be.revertedWithCustomError(
         f.steward,
         "OwnableUnauthorizedAccount",
       );

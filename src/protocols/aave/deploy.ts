@@ -1,7 +1,7 @@
 import { Contract, parseUnits, type Signer } from "ethers";
 import { applyProfile } from "../../steward/install-bounds";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../../steward/profiles";
-import { aaveAbi, aaveFactory, ourFactory, type AaveContract, type OurContract } from "../../abi";
+import { aaveAbi, aaveFactory, Multicall3__factory, ourFactory, type AaveContract, type Multicall3, type OurContract } from "../../abi";
 
 /** One reserve of the embedded Aave market. */
 export interface ReserveSpec {
@@ -40,7 +40,7 @@ export interface AaveMarket {
   oracle: Contract;
   dataProvider: Contract;
   steward: Contract;
-  multicall: Contract;
+  multicall: Multicall3;
   reserves: DeployedReserve[];
 }
 
@@ -48,7 +48,7 @@ export interface AaveDeployOptions {
   reserves?: ReserveSpec[];
   keepers?: string[];
   /** Use an already deployed Multicall3 instead of deploying one. */
-  multicall?: Contract;
+  multicall?: Multicall3;
 }
 
 const RAY = 10n ** 27n;
@@ -165,7 +165,7 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
     const t = await dataProvider.getReserveTokensAddresses(asset);
     reserves.push({ ...r, token: tokens[i], feed: feeds[i], aToken: t.aTokenAddress, variableDebtToken: t.variableDebtTokenAddress, stableDebtToken: t.stableDebtTokenAddress });
   }
-  const multicall = opts.multicall ?? (await deployOurs("Multicall3"));
+  const multicall = opts.multicall ?? (await (await new Multicall3__factory(governance).deploy()).waitForDeployment());
   return { addressesProvider, acl, pool, configurator, oracle, dataProvider, steward, multicall, reserves };
 }
 

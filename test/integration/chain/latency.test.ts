@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { Wallet, type Contract } from "ethers";
+import { Wallet } from "ethers";
 import { FlashbotsTransport } from "../../../src/chain/flashbots-transport";
 import { NonceManager } from "../../../src/chain/nonce";
 import { PublicTransport } from "../../../src/chain/public-transport";
@@ -65,7 +65,7 @@ describe("blocks from the first breaching block to the corrective transaction (o
         const before = planActions({ snapshot: await adapter.readSnapshot(head), history: {}, state: { markets: {} }, config: POLICY });
         expect(before.markets.find((x) => x.market === market)!.level, `${market} healthy before`).to.not.equal("act");
         // The breach: the market's price jumps 60 %; its open interest grows, its svr falls below act.
-        await (m.feed.connect(f.governance) as Contract).updateAnswer(ethers.parseUnits(String(m.price * 1.6), 8));
+        await m.feed.connect(f.governance).updateAnswer(ethers.parseUnits(String(m.price * 1.6), 8));
         await chain.mine();
         const breachBlock = Number(await chain.provider.send("eth_blockNumber", []));
         // The keeper observes the head, plans and acts.

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
-import type { Contract } from "ethers";
 import { openBook, syntheticIntents } from "../../../src/embedded/book";
 import { computeMetrics } from "../../../src/risk";
 import { NoContractError, OracleAnswerError } from "../../../src/protocols/errors";
@@ -87,8 +86,8 @@ describe("reference protocol adapter", () => {
     const pinned = await ethers.provider.getBlockNumber();
     // After the pinned block: a price move, a new position, a margin change.
     await setPrice(f.eth, 2500);
-    await (await (f.perps.connect(f.traders[0]) as Contract).openPosition(f.eth.id, true, ethers.parseUnits("1", 18), ethers.parseUnits("1000", 6))).wait();
-    await (await (f.steward.connect(f.keeper) as Contract).updateMarginRatios(f.eth.id, 1200, 600, ethers.id("k"), ethers.ZeroHash)).wait();
+    await (await f.perps.connect(f.traders[0]).openPosition(f.eth.id, true, ethers.parseUnits("1", 18), ethers.parseUnits("1000", 6))).wait();
+    await (await f.steward.connect(f.keeper).updateMarginRatios(f.eth.id, 1200, 600, ethers.id("k"), ethers.ZeroHash)).wait();
     const then = await adapter.readSnapshot(pinned);
     const now = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
     expect(then.risk.markets[0].mark).to.equal(3000);

@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { JsonRpcProvider, type Contract } from "ethers";
+import { JsonRpcProvider } from "ethers";
 import { openBook, syntheticIntents } from "../../../src/embedded/book";
 import { startEmbeddedNode, type EmbeddedNode } from "../../../src/embedded/hardhat-node";
 import { observeProtocol, type ObserverDeps } from "../../../src/keeper/observe";
@@ -24,7 +24,7 @@ async function bookFixture() {
 
 /** Fresh answers at today's prices: earlier tests may have moved the chain's clock past the heartbeat. */
 async function refreshFeeds(f: Awaited<ReturnType<typeof bookFixture>>): Promise<void> {
-  for (const m of f.markets) await (await (m.feed as Contract).updateAnswer(ethers.parseUnits(String(m.price), 8))).wait();
+  for (const m of f.markets) await (await m.feed.updateAnswer(ethers.parseUnits(String(m.price), 8))).wait();
 }
 
 describe("observation guards: no action on stale, invalid or jumping prices — an alert instead", function () {
@@ -78,7 +78,7 @@ describe("observation guards: no action on stale, invalid or jumping prices — 
     const f = await loadFixture(bookFixture);
     await refreshFeeds(f);
     const { deps, alerts } = await observer(f);
-    await (await (f.markets[0].feed as Contract).updateAnswer(0)).wait();
+    await (await f.markets[0].feed.updateAnswer(0)).wait();
     const r = await observeProtocol(deps);
     expect(r.status).to.equal("skipped");
     expect(alerts.map((a) => [a.kind, a.market])).to.deep.equal([["invalidPrice", "ETH-USD"]]);
@@ -89,7 +89,7 @@ describe("observation guards: no action on stale, invalid or jumping prices — 
     await refreshFeeds(f);
     const { deps, alerts } = await observer(f);
     expect((await observeProtocol(deps)).status).to.equal("planned");
-    await (await (f.markets[0].feed as Contract).updateAnswer(ethers.parseUnits("4500", 8))).wait(); // +50 %
+    await (await f.markets[0].feed.updateAnswer(ethers.parseUnits("4500", 8))).wait(); // +50 %
     const jumped = await observeProtocol(deps);
     expect(jumped.status).to.equal("skipped");
     expect(alerts.some((a) => a.kind === "priceJump" && a.market === "ETH-USD")).to.equal(true);

@@ -1,9 +1,8 @@
 import { expect } from "chai";
 import type { ChildProcess } from "node:child_process";
-import { join } from "node:path";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { Wallet, type Contract } from "ethers";
+import { Wallet } from "ethers";
 import Redis from "ioredis";
 import type { Counter } from "prom-client";
 import { openBook, syntheticIntents } from "../../../src/embedded/book";
@@ -34,12 +33,12 @@ async function bookFixture(): Promise<ReferenceFixture> {
 
 /** Fresh answers at deployment prices: earlier tests may have moved the chain's clock past the heartbeat. */
 async function refreshFeeds(f: ReferenceFixture): Promise<void> {
-  for (const m of f.markets) await (await (m.feed as Contract).updateAnswer(ethers.parseUnits(String(m.price), 8))).wait();
+  for (const m of f.markets) await (await m.feed.updateAnswer(ethers.parseUnits(String(m.price), 8))).wait();
 }
 
 /** A +20 % BTC move: under the keeper's 25 % jump guard, enough to put BTC-USD at `act`. */
 async function breach(f: ReferenceFixture): Promise<void> {
-  await (await (f.btc.feed as Contract).updateAnswer(ethers.parseUnits(String(f.btc.price * 1.2), 8))).wait();
+  await (await f.btc.feed.updateAnswer(ethers.parseUnits(String(f.btc.price * 1.2), 8))).wait();
 }
 
 /** Blocks mined upstream (not through the proxy), `secondsApart` of chain time each. */

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { ethers } from "hardhat";
-import { Wallet, type Contract, type EventLog } from "ethers";
+import { Wallet } from "ethers";
 import Redis from "ioredis";
 import { Queue } from "bullmq";
 import { openBook, syntheticIntents } from "../../../src/embedded/book";
@@ -153,15 +153,15 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
 
   /** What the steward changed, one entry per action: "BTC-USD LONG_CAP,SHORT_CAP". */
   async function changes(): Promise<string[]> {
-    const updates = (await f.steward.queryFilter(f.steward.filters.ParameterUpdated())) as EventLog[];
+    const updates = await f.steward.queryFilter(f.steward.filters.ParameterUpdated());
     const byKey = new Map<string, string[]>();
     for (const u of updates) byKey.set(String(u.args.key), [...(byKey.get(String(u.args.key)) ?? []), `${marketIdToText(String(u.args.market))} ${marketIdToText(String(u.args.param))}`]);
     return [...byKey.values()].map((v) => `${v[0].split(" ")[0]} ${v.map((x) => x.split(" ")[1]).join(",")}`);
   }
 
   /** Each intended key executed once, and not one keeper transaction beyond one per executed action. */
-  async function executedOnce(): Promise<{ executed: EventLog[]; keeperTxs: number }> {
-    const executed = (await f.steward.queryFilter(f.steward.filters.ActionExecuted())) as EventLog[];
+  async function executedOnce(): Promise<{ executed: { args: { key: string }; transactionHash: string }[]; keeperTxs: number }> {
+    const executed = await f.steward.queryFilter(f.steward.filters.ActionExecuted());
     const perKey = new Map<string, number>();
     for (const e of executed) perKey.set(String(e.args.key), (perKey.get(String(e.args.key)) ?? 0) + 1);
     expect([...perKey.values()].every((n) => n === 1), "an idempotency key executed twice").to.equal(true);
@@ -189,7 +189,7 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
     // The breach, while they are down.
     await new Promise((r) => setTimeout(r, 5000));
     const breachAt = Date.now();
-    await (await (f.btc.feed as Contract).updateAnswer(ethers.parseUnits(String(f.btc.price * 1.2), 8))).wait();
+    await (await f.btc.feed.updateAnswer(ethers.parseUnits(String(f.btc.price * 1.2), 8))).wait();
     await until(async () => (await f.steward.queryFilter(f.steward.filters.ActionExecuted())).length > 0, 45_000, "the survivor acting on the breach").catch((e: Error) => {
       throw new Error(`${e.message}\n${survivor.tail()}`);
     });

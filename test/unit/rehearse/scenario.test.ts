@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { eventsAt, factorPath, parseScenario, priceMultipliers, ScenarioError, totalSteps } from "../../../src/rehearse/scenario";
+import { factorPath, parseScenario, priceMultipliers, ScenarioError, totalSteps } from "../../../src/rehearse/scenario";
 
 const base = { name: "t", description: "test", factor: [{ steps: 4, to: -0.2 }, { steps: 2, to: -0.2 }] };
 
