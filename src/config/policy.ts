@@ -11,7 +11,9 @@ export function policyFor(protocol: ProtocolConfig, index: number): PolicyConfig
   const path = `protocols[${index}].policy`;
   if (unknown.length) throw new ConfigError("config", unknown.map((k) => `${path}.${k}: unknown field (expected defaults, markets or epochSeconds)`));
   const cfg: PolicyConfig = {
-    defaults: { ...DEFAULT_POLICY.defaults, ...(raw.defaults ?? {}), forecast: { ...DEFAULT_POLICY.defaults.forecast, ...(raw.defaults?.forecast ?? {}) } },
+    defaults: { ...DEFAULT_POLICY.defaults, ...(raw.defaults ?? {}), forecast: { ...DEFAULT_POLICY.defaults.forecast, ...(raw.defaults?.forecast ?? {}) },
+      judgment: { ...DEFAULT_POLICY.defaults.judgment, ...(raw.defaults?.judgment ?? {}) },
+    },
     markets: raw.markets ?? {},
     epochSeconds: raw.epochSeconds ?? DEFAULT_POLICY.epochSeconds,
   };

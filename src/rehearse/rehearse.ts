@@ -71,6 +71,8 @@ export interface RehearsalAction {
   description: string;
   urgency: string;
   reason: string;
+  /** The policy's own account of the decision (for a margin raise: the danger and the cost–benefit figures). */
+  note: string;
   idempotencyKey: string;
   evidenceHash: string;
   /** What happened to it: "included", "reverted", "dropped: …"; "not sent" in the counterfactual. */
@@ -90,6 +92,8 @@ export interface PassRecord {
   pass: PassName;
   steps: StepRecord[];
   actions: RehearsalAction[];
+  /** Warnings to governance the policy raised (a fragile book it did not force positions out of). */
+  warnings: { step: number; protocol: string; market: string; message: string }[];
   /** Totals at the end of the pass. */
   final: { badDebtUsd: number; shortfallNowUsd: number; liquidations: number; liquidatedNotionalUsd: number; opened: number; refused: number };
 }
@@ -206,6 +210,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
   const recording = adapters.map((a) => new RecordingAdapter(a));
   const records: StepRecord[] = [];
   const actions: RehearsalAction[] = [];
+  const warnings: PassRecord["warnings"] = [];
   await provider.send("evm_setAutomine", [true]);
   const t0 = Number((await provider.send("eth_getBlockByNumber", ["latest", false])).timestamp);
 
@@ -218,6 +223,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
       const result = await observeProtocol({ adapter, provider, policy: opts.policies[adapter.protocolId], memory, metrics: NO_OBSERVER_METRICS, alert: () => undefined, logger, maxPriceJump: 0.5 });
       protocols.push(observation(adapter.last!, result.status, result.status === "skipped" ? result.reason : undefined, result.status === "planned" ? result.plan.markets : undefined));
       if (result.status !== "planned") continue;
+      for (const w of result.plan.warnings) warnings.push({ step, protocol: adapter.protocolId, market: w.market, message: w.message });
       for (const planned of result.plan.actions) {
         const base: RehearsalAction = {
           step,
@@ -227,6 +233,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
           description: describeAction(planned.action),
           urgency: planned.urgency,
           reason: describeReason(planned.reason),
+          note: planned.note,
           idempotencyKey: planned.provenance.idempotencyKey,
           evidenceHash: planned.provenance.evidenceHash,
           outcome: "not sent",
@@ -249,6 +256,7 @@ async function playPass(pass: PassName, opts: RehearsalOptions, world: ScenarioW
     pass,
     steps: records,
     actions,
+    warnings,
     final: {
       badDebtUsd: last.protocols.reduce((s, p) => s + p.badDebtUsd, 0),
       shortfallNowUsd: last.protocols.reduce((s, p) => s + p.shortfallNowUsd, 0),

@@ -1,0 +1,123 @@
+import { marketSlice, runScenario, type MarketState, type Snapshot } from "../risk";
+import type { Direction } from "./danger";
+
+/**
+ * What an MMR raise buys and what it costs, at one candidate value. A raise forces out, now, every
+ * position whose equity no longer meets the new maintenance margin; what that buys is the bad debt
+ * those positions would leave if the target shock came. Figures in USD, after the insurance fund.
+ */
+export interface RaiseCostBenefit {
+  mmrBps: bigint;
+  /** Notional (at today's mark) of the positions the raise makes liquidatable at once. */
+  forcedNotional: number;
+  forcedPositions: number;
+  /** Shortfall of the cascade at the target shock with today's MMR and book. */
+  shortfallBefore: number;
+  /** The same cascade once the forced positions are gone and the new MMR applies. */
+  shortfallAfter: number;
+  /** What liquidating the forced positions now, against the pool, would itself leave unpaid. */
+  shortfallNow: number;
+  /** shortfallBefore − shortfallAfter − shortfallNow. */
+  avoidedBadDebt: number;
+}
+
+export interface GateInput {
+  snapshot: Snapshot;
+  market: MarketState;
+  mmrBps: bigint;
+  /** The shock the book should survive (policy.breakingShock.target), as a fraction. */
+  targetShock: number;
+  /** Which way the target shock is applied: the way the danger moves, else the way the book breaks first. */
+  direction: Direction;
+}
+
+const fraction = (bps: bigint) => Number(bps) / 10_000;
+
+function withMmr(snapshot: Snapshot, marketId: string, mmr: number): Snapshot {
+  const s = marketSlice(snapshot, marketId);
+  return { ...s, markets: s.markets.map((m) => (m.id === marketId ? { ...m, mmr } : m)) };
+}
+
+const equity = (p: Snapshot["positions"][number], mark: number) => p.collateral + p.side * p.size * (mark - p.entryPrice);
+
+/** The cost–benefit of raising the market's MMR from `input.mmrBps` to `mmrBps`. */
+export function raiseCostBenefit(input: GateInput, mmrBps: bigint): RaiseCostBenefit {
+  const { market } = input;
+  const mark = market.mark;
+  const shock = { [market.asset]: input.direction === "down" ? -input.targetShock : input.targetShock };
+  const today = withMmr(input.snapshot, market.id, fraction(input.mmrBps));
+  const raised = withMmr(input.snapshot, market.id, fraction(mmrBps));
+  const mmr = fraction(mmrBps);
+  let forcedNotional = 0;
+  let forcedPositions = 0;
+  const kept = raised.positions.filter((p) => {
+    const keep = equity(p, mark) >= mmr * p.size * mark;
+    if (!keep) {
+      forcedNotional += p.size * mark;
+      forcedPositions++;
+    }
+    return keep;
+  });
+  const shortfallBefore = runScenario(today, shock).shortfall;
+  const shortfallAfter = runScenario({ ...raised, positions: kept }, shock).shortfall;
+  const shortfallNow = forcedPositions ? runScenario(raised, {}).shortfall : 0;
+  return { mmrBps, forcedNotional, forcedPositions, shortfallBefore, shortfallAfter, shortfallNow, avoidedBadDebt: shortfallBefore - shortfallAfter - shortfallNow };
+}
+
+/** Does the raise avoid at least `multiple` × the notional it force-liquidates? (Nothing forced: it costs no one.) */
+export function passesCostBenefit(c: RaiseCostBenefit, multiple: number): boolean {
+  if (c.forcedNotional === 0) return c.avoidedBadDebt >= 0;
+  return c.avoidedBadDebt >= multiple * c.forcedNotional;
+}
+
+/** At most this many candidate values are costed per decision (two cascades each). */
+export const MAX_CANDIDATES = 24;
+
+/**
+ * The candidate MMRs in (from, to]: each value at which one more position becomes liquidatable
+ * (its equity ÷ notional at today's mark, in whole bps, plus one), thinned to MAX_CANDIDATES
+ * evenly by rank, and `to` itself.
+ */
+export function candidateMmrs(snapshot: Snapshot, market: MarketState, from: bigint, to: bigint): bigint[] {
+  const values = new Set<bigint>();
+  for (const p of snapshot.positions) {
+    if (p.market !== market.id || !(p.size > 0)) continue;
+    const ratio = equity(p, market.mark) / (p.size * market.mark);
+    const at = BigInt(Math.floor(ratio * 10_000)) + 1n;
+    if (at > from && at <= to) values.add(at);
+  }
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const picked = sorted.length <= MAX_CANDIDATES ? sorted : Array.from({ length: MAX_CANDIDATES }, (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / MAX_CANDIDATES) - 1]);
+  if (!picked.includes(to)) picked.push(to);
+  return picked;
+}
+
+/**
+ * The raise the gate allows: among the candidates, the one with the largest net benefit
+ * (avoided bad debt − multiple × forced notional) that passes the gate. Positions leave in order
+ * of how thin their margin is, so the first ones forced out are those that would leave the most
+ * bad debt per dollar; the net benefit stops growing where forcing one more out avoids less than
+ * `multiple` of its notional. Returns the best passing figure, or the figures of the cheapest
+ * candidate that failed (for the warning), never both.
+ */
+export function bestGatedRaise(input: GateInput, to: bigint, multiple: number): { pass: RaiseCostBenefit } | { fail: RaiseCostBenefit } {
+  let best: RaiseCostBenefit | undefined;
+  let firstFail: RaiseCostBenefit | undefined;
+  for (const m of candidateMmrs(input.snapshot, input.market, input.mmrBps, to)) {
+    const c = raiseCostBenefit(input, m);
+    if (!passesCostBenefit(c, multiple)) {
+      firstFail ??= c;
+      continue;
+    }
+    const net = (x: RaiseCostBenefit) => x.avoidedBadDebt - multiple * x.forcedNotional;
+    if (!best || net(c) > net(best)) best = c;
+  }
+  if (best && best.avoidedBadDebt > 0) return { pass: best };
+  return { fail: firstFail ?? best ?? raiseCostBenefit(input, to) };
+}
+
+export function describeCostBenefit(c: RaiseCostBenefit, multiple: number): string {
+  const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
+  const ratio = c.forcedNotional > 0 ? (c.avoidedBadDebt / c.forcedNotional).toFixed(3) : "∞";
+  return `MMR ${c.mmrBps} bps forces out ${c.forcedPositions} position(s), ${usd(c.forcedNotional)} of notional, to avoid ${usd(c.avoidedBadDebt)} of bad debt at the target shock (${usd(c.shortfallBefore)} → ${usd(c.shortfallAfter)}, ${usd(c.shortfallNow)} left by the forced closes): ${ratio} per dollar forced, bar ${multiple}`;
+}
