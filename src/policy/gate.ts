@@ -8,14 +8,14 @@ import type { Direction } from "./danger";
  */
 export interface RaiseCostBenefit {
   mmrBps: bigint;
-  /** Notional (at today's mark) of the positions the raise makes liquidatable at once. */
+  /** Notional (at today's mark) of the positions the raise liquidates at once: those under the new MMR and any their closes set off. */
   forcedNotional: number;
   forcedPositions: number;
   /** Shortfall of the cascade at the target shock with today's MMR and book. */
   shortfallBefore: number;
   /** The same cascade once the forced positions are gone and the new MMR applies. */
   shortfallAfter: number;
-  /** What liquidating the forced positions now, against the pool, would itself leave unpaid. */
+  /** What liquidating the forced positions now, against the pool, would itself leave unpaid (beyond what today's book would). */
   shortfallNow: number;
   /** shortfallBefore − shortfallAfter − shortfallNow. */
   avoidedBadDebt: number;
@@ -48,10 +48,18 @@ export function raiseCostBenefit(input: GateInput, mmrBps: bigint): RaiseCostBen
   const today = withMmr(input.snapshot, market.id, fraction(input.mmrBps));
   const raised = withMmr(input.snapshot, market.id, fraction(mmrBps));
   const mmr = fraction(mmrBps);
+  // Forcing positions out now is itself a cascade against the pool: what it leaves unpaid beyond
+  // today's (normally nothing), and every position it takes — the forced ones and any they set off —
+  // count. The survivors are those still meeting the new MMR at the cascade's final price; the target
+  // shock is then applied to them from today's price (the pool's recovery between is not modelled).
+  const nowToday = runScenario(today, {});
+  const nowRaised = runScenario(raised, {});
+  const shortfallNow = Math.max(0, nowRaised.shortfall - nowToday.shortfall);
+  const px = nowRaised.finalPrices[market.asset] ?? mark;
   let forcedNotional = 0;
   let forcedPositions = 0;
   const kept = raised.positions.filter((p) => {
-    const keep = equity(p, mark) >= mmr * p.size * mark;
+    const keep = equity(p, px) >= mmr * p.size * px && equity(p, mark) >= mmr * p.size * mark;
     if (!keep) {
       forcedNotional += p.size * mark;
       forcedPositions++;
@@ -60,7 +68,6 @@ export function raiseCostBenefit(input: GateInput, mmrBps: bigint): RaiseCostBen
   });
   const shortfallBefore = runScenario(today, shock).shortfall;
   const shortfallAfter = runScenario({ ...raised, positions: kept }, shock).shortfall;
-  const shortfallNow = forcedPositions ? runScenario(raised, {}).shortfall : 0;
   return { mmrBps, forcedNotional, forcedPositions, shortfallBefore, shortfallAfter, shortfallNow, avoidedBadDebt: shortfallBefore - shortfallAfter - shortfallNow };
 }
 
