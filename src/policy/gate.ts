@@ -71,6 +71,15 @@ export function raiseCostBenefit(input: GateInput, mmrBps: bigint): RaiseCostBen
   return { mmrBps, forcedNotional, forcedPositions, shortfallBefore, shortfallAfter, shortfallNow, avoidedBadDebt: shortfallBefore - shortfallAfter - shortfallNow };
 }
 
+/**
+ * A raise that forces no one out avoids nothing at the target shock (a gap liquidates at the gapped
+ * price whatever the margin) but makes every later move liquidate sooner: it buys nothing. Nor does
+ * one whose avoided bad debt is float noise (under a dollar, or a millionth of the shortfall).
+ */
+export function buysSomething(c: RaiseCostBenefit): boolean {
+  return c.forcedPositions > 0 && c.avoidedBadDebt > Math.max(1, 1e-6 * c.shortfallBefore);
+}
+
 /** Does the raise avoid at least `multiple` × the notional it force-liquidates? (Nothing forced: it costs no one.) */
 export function passesCostBenefit(c: RaiseCostBenefit, multiple: number): boolean {
   if (c.forcedNotional === 0) return c.avoidedBadDebt >= 0;
@@ -112,14 +121,14 @@ export function bestGatedRaise(input: GateInput, to: bigint, multiple: number): 
   let firstFail: RaiseCostBenefit | undefined;
   for (const m of candidateMmrs(input.snapshot, input.market, input.mmrBps, to)) {
     const c = raiseCostBenefit(input, m);
-    if (!passesCostBenefit(c, multiple)) {
+    if (!buysSomething(c) || !passesCostBenefit(c, multiple)) {
       firstFail ??= c;
       continue;
     }
     const net = (x: RaiseCostBenefit) => x.avoidedBadDebt - multiple * x.forcedNotional;
     if (!best || net(c) > net(best)) best = c;
   }
-  if (best && best.avoidedBadDebt > 0) return { pass: best };
+  if (best && buysSomething(best)) return { pass: best };
   return { fail: firstFail ?? best ?? raiseCostBenefit(input, to) };
 }
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { bestGatedRaise, candidateMmrs, passesCostBenefit, raiseCostBenefit } from "../../../src/policy";
+import { bestGatedRaise, buysSomething, candidateMmrs, passesCostBenefit, raiseCostBenefit } from "../../../src/policy";
 import { fragileBookNoSlippage, WEAK_LONG_COLLATERAL } from "./fixtures";
 
 // fragileBook at MMR 8 %: 40 weak longs (10 ETH at $1,000, collateral 1111 × (1 + 0.002 i)), 40 longs at 2x, 20 shorts.
@@ -53,5 +53,15 @@ describe("the cost–benefit gate on an MMR raise", () => {
     expect(c.length).to.equal(24); // 40 distinct thresholds thinned to 24 by rank; the thickest is 1198 itself
     expect(c[0] > 1111n && c[c.length - 1] === 1198n).to.equal(true);
     expect(candidateMmrs(risk, risk.markets[0], 800n, 1112n)).to.deep.equal([1112n]);
+  });
+});
+
+describe("a raise that buys nothing", () => {
+  it("is not made: forcing no one out avoids no bad debt at the target shock, and only liquidates sooner later", () => {
+    // 1100 bps is under every weak long's margin (≥ 1111): no one is forced, nothing avoided, whatever the bar.
+    const c = raiseCostBenefit(input, 1100n);
+    expect(c.forcedPositions).to.equal(0);
+    expect(buysSomething(c)).to.equal(false);
+    expect("fail" in bestGatedRaise(input, 1100n, 0.0001)).to.equal(true);
   });
 });
