@@ -19,7 +19,10 @@ function deepPartialOf(value: unknown): z.ZodType {
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
-const marketOverrides = deepPartialOf(DEFAULT_MARKET_POLICY) as z.ZodType<DeepPartial<MarketPolicy>>;
+// Optional fields have no default to take their shape from: they are listed here.
+const marketOverrides = (deepPartialOf(DEFAULT_MARKET_POLICY) as z.ZodObject)
+  .extend({ baselineMargins: z.object({ imrBps: z.number(), mmrBps: z.number() }).strict().optional() })
+  .strict() as unknown as z.ZodType<DeepPartial<MarketPolicy>>;
 
 /** A protocol's `policy:` block: overrides of the defaults, and per market of the protocol's defaults. */
 export const policyOverridesSchema = z

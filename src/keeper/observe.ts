@@ -129,8 +129,9 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
       deps.alert({ kind: "level", protocol, market: r.market, message: `${protocol}/${r.market}: ${r.transition.from} → ${r.transition.to} (svr ${r.svr?.toFixed(4) ?? "—"})`, from: r.transition.from, to: r.transition.to, block });
     }
   }
+  for (const w of plan.warnings) deps.alert({ kind: "fragileBook", protocol, market: w.market, message: `${protocol}/${w.message}`, block, warning: w });
   await deps.memory.save(protocol, { state: plan.state, history, lastPrices: prices, lastBlock: block });
-  log.info("observed", { actions: plan.actions.length, deferred: plan.deferred.length, levels: Object.fromEntries(plan.markets.map((m) => [m.market, m.level])) });
+  log.info("observed", { actions: plan.actions.length, deferred: plan.deferred, levels: Object.fromEntries(plan.markets.map((m) => [m.market, m.level])) });
   return { status: "planned", block, plan };
 }
 

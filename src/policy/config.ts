@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 /**
  * What the policy aims for, per market. Levels are ordered from healthy to critical: for svr
  * (collateral ÷ open interest, lower is worse) target > warn > act > critical; for the breaking
@@ -32,6 +34,45 @@ export interface MarketPolicy {
   maxMmrBps: number;
   /** Margins are not relaxed below this maintenance margin. */
   floorMmrBps: number;
+  /**
+   * Margins relaxation steps back down to (never below, nor below floorMmrBps). Unset: the margins
+   * the keeper found on its first observation of the market, before any raise of its own.
+   */
+  baselineMargins?: { imrBps: number; mmrBps: number };
+  judgment: JudgmentPolicy;
+}
+
+/**
+ * When the keeper may reach for the lever that forces existing positions out (MMR), and what a
+ * raise must buy. Caps and IMR bind only new risk and are used whenever a market is at act; MMR
+ * needs the danger to be live and every raise to pass the cost–benefit gate.
+ */
+export interface JudgmentPolicy {
+  /**
+   * The cost–benefit gate on an MMR raise: the bad debt it avoids (the cascade at the target
+   * shock, before the raise and after it, plus what forcing the positions out now would itself
+   * leave unpaid) must be at least this multiple of the notional it force-liquidates at once.
+   * Default 0.1: a forced liquidation costs its trader the liquidation fee (1 % on the reference
+   * markets) plus slippage, ~1–2 % of notional, for certain and now; the bad debt it avoids is paid
+   * only if the target shock happens. At 0.1 a raise must avoid about ten times what it costs the
+   * traders it forces out, which holds for positions so thin that the target move takes them deep
+   * underwater (bad debt ≥ 10 % of their notional) and for cascades a thin pool amplifies, and fails
+   * for merely levered positions that a crash would liquidate with little or no loss.
+   */
+  minAvoidedBadDebtPerForcedNotional: number;
+  /**
+   * The danger is live when the mark, moving at the speed it moved over `lookbackSeconds`, would
+   * reach the market's breaking shock within this many seconds (or svr itself is at act, or the
+   * forecast says it will be). A book that is fragile while the market is calm is not live danger:
+   * it gets the gentle levers and a warning to governance. Default 180 s: an ordinary hour's chop
+   * of ±3 % brings the embedded book no closer than ~5 minutes from breaking; any crash faster than
+   * ~1 % a minute toward a book 3–6 % from breaking is well inside it.
+   */
+  liveSecondsToBreak: number;
+  /** The window over which the mark's speed is measured (at least the last two observations). */
+  lookbackSeconds: number;
+  /** A forecast of svr counts as live danger only when fitted to at least this many observations. */
+  minForecastObservations: number;
 }
 
 export interface PolicyConfig {
@@ -51,13 +92,14 @@ export const DEFAULT_MARKET_POLICY: MarketPolicy = {
   forecast: { window: 30, horizonSeconds: 600, maxBreachProbability: 0.5 },
   maxMmrBps: 2500,
   floorMmrBps: 100,
+  judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10 },
 };
 
 export const DEFAULT_POLICY: PolicyConfig = { defaults: DEFAULT_MARKET_POLICY, markets: {}, epochSeconds: 60 };
 
 export function marketPolicy(cfg: PolicyConfig, market: string): MarketPolicy {
   const o = cfg.markets[market] ?? {};
-  return { ...cfg.defaults, ...o, forecast: { ...cfg.defaults.forecast, ...(o.forecast ?? {}) } };
+  return { ...cfg.defaults, ...o, forecast: { ...cfg.defaults.forecast, ...(o.forecast ?? {}) }, judgment: { ...cfg.defaults.judgment, ...(o.judgment ?? {}) } };
 }
 
 /** Checks a policy; returns every problem with its field path (empty when valid). */
@@ -78,9 +120,38 @@ export function validatePolicy(cfg: PolicyConfig, path = "policy"): string[] {
     if (!(p.forecast.horizonSeconds > 0)) problems.push(`${at}.forecast.horizonSeconds: must be > 0`);
     if (!Number.isInteger(p.forecast.window) || p.forecast.window < 2) problems.push(`${at}.forecast.window: must be an integer ≥ 2`);
     if (!(p.floorMmrBps >= 1 && p.floorMmrBps < p.maxMmrBps && p.maxMmrBps <= 9999)) problems.push(`${at}: need 1 ≤ floorMmrBps < maxMmrBps ≤ 9999`);
+    problems.push(...validateJudgment(p, at));
   };
   check(cfg.defaults, `${path}.defaults`);
   for (const m of Object.keys(cfg.markets)) check(marketPolicy(cfg, m), `${path}.markets.${m}`);
   if (!(cfg.epochSeconds >= 1)) problems.push(`${path}.epochSeconds: must be ≥ 1`);
+  return problems;
+}
+
+const judgmentSchema = z
+  .object({
+    minAvoidedBadDebtPerForcedNotional: z.number().positive("must be > 0 (a raise must avoid some bad debt per dollar it forces out)").max(100),
+    liveSecondsToBreak: z.number().positive(),
+    lookbackSeconds: z.number().positive(),
+    minForecastObservations: z.number().int().min(3),
+  })
+  .strict();
+
+const baselineSchema = z
+  .object({ imrBps: z.number().int().min(1).max(9999), mmrBps: z.number().int().min(1).max(9999) })
+  .strict()
+  .refine((b) => b.imrBps > b.mmrBps, { message: "imrBps must be above mmrBps" });
+
+/** The judgment fields and the baseline margins, checked with zod; each problem names its field. */
+function validateJudgment(p: MarketPolicy, at: string): string[] {
+  const problems: string[] = [];
+  const collect = (r: z.ZodSafeParseResult<unknown>, base: string) => {
+    if (!r.success) for (const i of r.error.issues) problems.push(`${[base, ...i.path.map(String)].join(".")}: ${i.message}`);
+  };
+  collect(judgmentSchema.safeParse(p.judgment), `${at}.judgment`);
+  if (p.baselineMargins !== undefined) {
+    collect(baselineSchema.safeParse(p.baselineMargins), `${at}.baselineMargins`);
+    if (p.baselineMargins.mmrBps < p.floorMmrBps) problems.push(`${at}.baselineMargins.mmrBps: must be ≥ floorMmrBps (${p.floorMmrBps})`);
+  }
   return problems;
 }

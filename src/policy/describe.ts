@@ -24,7 +24,7 @@ export function describeReason(r: PlannedAction["reason"]): string {
     case "forecast":
       return `svr ${v(r.observed)} forecast to fall below ${r.threshold} (${r.level})`;
     case "recovery":
-      return `svr ${v(r.observed)} back above ${r.threshold} for long enough (${r.level})`;
+      return `calm for long enough after a raise: no live danger, svr ${v(r.observed)} above ${r.threshold} (${r.level})`;
     default:
       return `${r.metric} ${v(r.observed)} < ${r.threshold} (${r.level})`;
   }

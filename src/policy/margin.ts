@@ -1,7 +1,9 @@
 import type { ParamBounds } from "../domain/protocol-state";
 import { breakingShock, marketSlice, minShock, runScenario, type MarketState, type Snapshot } from "../risk";
 import type { MarketPolicy } from "./config";
-import { cooldownLeft, loosenLimit, tightenLimit } from "./units";
+import type { Direction } from "./danger";
+import { bestGatedRaise, buysSomething, describeCostBenefit, passesCostBenefit, raiseCostBenefit, type RaiseCostBenefit } from "./gate";
+import { cooldownLeft, fractionToBpsCeil, loosenLimit, tightenLimit } from "./units";
 
 export interface MarginContext {
   snapshot: Snapshot;
@@ -96,75 +98,138 @@ function largest(lo: bigint, hi: bigint, ok: (v: bigint) => boolean): bigint | n
 }
 
 /**
- * The smallest MMR raise (whole bps, so rounded up) that makes the market survive the target move,
- * clipped to the steward's bounds, step and delay for tightening and to the policy's own ceiling,
- * and ramped down when the raise would itself liquidate more than the pool absorbs within the fee.
- * IMR keeps its spread above MMR.
+ * The IMR that binds new risk to the target: a position opened at the highest leverage it allows
+ * survives the target move after paying the liquidation fee (IMR = target shock + fee, whole bps,
+ * rounded up). The gentle lever: it refuses only openings, never closes a position.
  */
-export function planMarginRaise(ctx: MarginContext): MarginDecision {
-  const { bounds, policy } = ctx;
-  const mmrB = bounds.MMR;
-  const imrB = bounds.IMR;
-  if (!mmrB || !imrB) return { status: "defer", reason: "the steward has no bounds for IMR/MMR on this market" };
-  const wait = Math.max(cooldownLeft(mmrB, true, ctx.now), cooldownLeft(imrB, true, ctx.now));
-  if (wait > 0) return { status: "defer", reason: `the steward's tightening delay has ${wait}s left` };
-  const before = shockWith(ctx, ctx.mmrBps);
-  let ceiling = tightenLimit(ctx.mmrBps, mmrB, true);
-  if (ceiling > BigInt(policy.maxMmrBps)) ceiling = BigInt(policy.maxMmrBps);
-  if (ceiling <= ctx.mmrBps) return { status: "defer", reason: `MMR ${ctx.mmrBps} bps is at the highest the steward or policy allows` };
-
-  const full = smallest(ctx.mmrBps, ceiling, (m) => restores(ctx, m));
-  let target = full ?? ceiling;
-  let partial = full === null;
-  let note = full === null ? `even ${ceiling} bps (the most one step allows) does not restore the target; stepping there` : `smallest MMR restoring a ${policy.breakingShock.target} move`;
-  if (!passesGate(ctx, target)) {
-    const ramp = largest(ctx.mmrBps, target, (m) => passesGate(ctx, m));
-    if (ramp === null) return { status: "defer", reason: "any MMR raise would liquidate more at once than the pool absorbs within the liquidation fee" };
-    note = `ramped to ${ramp} bps: ${target} bps would liquidate more at once than the pool absorbs within the fee`;
-    target = ramp;
-    partial = true;
-  }
-  const spread = ctx.imrBps - ctx.mmrBps;
-  const imrCeiling = tightenLimit(ctx.imrBps, imrB, true);
-  let imr = target + spread > ctx.imrBps ? target + spread : ctx.imrBps;
-  if (imr > imrCeiling) imr = imrCeiling;
-  if (imr <= target) {
-    target = imr - 1n;
-    partial = true;
-    if (target <= ctx.mmrBps) return { status: "defer", reason: "IMR cannot rise enough this step to stay above the new MMR" };
-  }
-  return { status: "change", imrBps: imr, mmrBps: target, breakingShockBefore: before, breakingShockAfter: shockWith(ctx, target), partial, note };
+export function imrForTarget(ctx: Pick<MarginContext, "market" | "policy">): bigint {
+  return fractionToBpsCeil(ctx.policy.breakingShock.target + ctx.market.liquidationFee);
 }
 
-/** After a sustained recovery: one loosening step down, as long as the market still survives the target move with hysteresis. */
-export function planMarginRelax(ctx: MarginContext): MarginDecision {
+/** Toward imrForTarget, one tightening step at most, within the steward's bounds and delay; null when there is nothing to raise. */
+export function planImrRaise(ctx: MarginContext): { imrBps: bigint } | { defer: string } | null {
+  const imrB = ctx.bounds.IMR;
+  const goal = imrForTarget(ctx);
+  if (goal <= ctx.imrBps) return null;
+  if (!imrB) return { defer: "the steward has no bounds for IMR on this market" };
+  const wait = cooldownLeft(imrB, true, ctx.now);
+  if (wait > 0) return { defer: `the steward's IMR tightening delay has ${wait}s left` };
+  const ceiling = tightenLimit(ctx.imrBps, imrB, true);
+  const imr = goal < ceiling ? goal : ceiling;
+  return imr > ctx.imrBps ? { imrBps: imr } : { defer: `IMR ${ctx.imrBps} bps is at the highest the steward allows` };
+}
+
+export type MmrDecision =
+  | { status: "change"; mmrBps: bigint; breakingShockBefore: number | null; breakingShockAfter: number | null; costBenefit: RaiseCostBenefit; note: string }
+  | { status: "gated"; reason: string; costBenefit: RaiseCostBenefit }
+  | { status: "defer"; reason: string }
+  | { status: "none" };
+
+/**
+ * An MMR raise, for live danger only (the caller decides that). The range is from today's MMR to
+ * the smallest value that restores the target move (or the most one steward step and the policy's
+ * ceiling allow); within it the cost–benefit gate picks the value with the largest net benefit that
+ * avoids at least `judgment.minAvoidedBadDebtPerForcedNotional` × what it force-liquidates, and the
+ * pool gate ramps it down when forcing those positions out at once would move the pool's price by
+ * more than the liquidation fee.
+ */
+export function planMmrRaise(ctx: MarginContext, direction: Direction): MmrDecision {
+  const { bounds, policy } = ctx;
+  const mmrB = bounds.MMR;
+  if (!mmrB || !bounds.IMR) return { status: "defer", reason: "the steward has no bounds for IMR/MMR on this market" };
+  // Only the MMR's own delay: an IMR still cooling down from a gentle raise stays put and caps the MMR below it.
+  const wait = cooldownLeft(mmrB, true, ctx.now);
+  if (wait > 0) return { status: "defer", reason: `the steward's MMR tightening delay has ${wait}s left` };
+  let ceiling = tightenLimit(ctx.mmrBps, mmrB, true);
+  if (cooldownLeft(bounds.IMR, true, ctx.now) > 0 && ceiling >= ctx.imrBps) ceiling = ctx.imrBps - 1n;
+  if (ceiling > BigInt(policy.maxMmrBps)) ceiling = BigInt(policy.maxMmrBps);
+  if (ceiling <= ctx.mmrBps) return { status: "defer", reason: `MMR ${ctx.mmrBps} bps is at the highest the steward or policy allows` };
+  const restoring = smallest(ctx.mmrBps, ceiling, (m) => restores(ctx, m));
+  const multiple = policy.judgment.minAvoidedBadDebtPerForcedNotional;
+  const gate = bestGatedRaise({ snapshot: ctx.snapshot, market: ctx.market, mmrBps: ctx.mmrBps, targetShock: policy.breakingShock.target, direction }, restoring ?? ceiling, multiple);
+  if ("fail" in gate) return { status: "gated", reason: `no MMR raise passes the cost–benefit gate: ${describeCostBenefit(gate.fail, multiple)}`, costBenefit: gate.fail };
+  let chosen = gate.pass;
+  let note = describeCostBenefit(chosen, multiple);
+  if (!passesGate(ctx, chosen.mmrBps)) {
+    const ramp = largest(ctx.mmrBps, chosen.mmrBps, (m) => passesGate(ctx, m));
+    if (ramp === null) return { status: "defer", reason: "any MMR raise would liquidate more at once than the pool absorbs within the liquidation fee" };
+    const rampFigures = raiseCostBenefit({ snapshot: ctx.snapshot, market: ctx.market, mmrBps: ctx.mmrBps, targetShock: policy.breakingShock.target, direction }, ramp);
+    // A ramp that forces no one out buys nothing now and only makes the next move liquidate sooner.
+    if (rampFigures.forcedPositions === 0) return { status: "defer", reason: "forcing out even the thinnest position would set off more liquidations at once than the pool absorbs within the liquidation fee" };
+    if (!passesCostBenefit(rampFigures, multiple) || !buysSomething(rampFigures)) return { status: "gated", reason: `the pool absorbs only a raise to ${ramp} bps, which fails the cost–benefit gate: ${describeCostBenefit(rampFigures, multiple)}`, costBenefit: rampFigures };
+    note = `ramped from ${chosen.mmrBps} bps (more than the pool absorbs within the fee): ${describeCostBenefit(rampFigures, multiple)}`;
+    chosen = rampFigures;
+  }
+  return { status: "change", mmrBps: chosen.mmrBps, breakingShockBefore: shockWith(ctx, ctx.mmrBps), breakingShockAfter: shockWith(ctx, chosen.mmrBps), costBenefit: chosen, note };
+}
+
+/**
+ * The margins one setMarginRatios carries: the MMR raise (if any) and an IMR that is at least the
+ * gentle target's step, keeps today's spread above a raised MMR, and stays within the IMR step.
+ * Null when nothing changes.
+ */
+export function composeMargins(ctx: MarginContext, imrStep: bigint | undefined, mmr: bigint | undefined): { imrBps: bigint; mmrBps: bigint } | null {
+  let target = mmr ?? ctx.mmrBps;
+  let imr = imrStep !== undefined && imrStep > ctx.imrBps ? imrStep : ctx.imrBps;
+  if (mmr !== undefined && ctx.bounds.IMR) {
+    const spread = ctx.imrBps - ctx.mmrBps;
+    const imrCeiling = cooldownLeft(ctx.bounds.IMR, true, ctx.now) > 0 ? ctx.imrBps : tightenLimit(ctx.imrBps, ctx.bounds.IMR, true);
+    if (mmr + spread > imr) imr = mmr + spread > imrCeiling ? imrCeiling : mmr + spread;
+    if (imr <= target) target = imr - 1n;
+    if (target <= ctx.mmrBps) target = ctx.mmrBps;
+  }
+  if (imr === ctx.imrBps && target === ctx.mmrBps) return null;
+  return { imrBps: imr, mmrBps: target };
+}
+
+/**
+ * After a recovery from what a raise responded to: one loosening step back toward the baseline
+ * margins (governance's, or those the keeper found), never below them, the policy's floor, or —
+ * while the book stays fragile — the IMR that binds new risk to the target.
+ */
+export function planMarginRelax(ctx: MarginContext, baseline: { imrBps: bigint; mmrBps: bigint }, keepImrAtLeast?: bigint): MarginDecision {
   const { bounds, policy } = ctx;
   const mmrB = bounds.MMR;
   const imrB = bounds.IMR;
   if (!mmrB || !imrB) return { status: "none" };
-  if (cooldownLeft(mmrB, false, ctx.now) > 0 || cooldownLeft(imrB, false, ctx.now) > 0) return { status: "none" };
-  let floor = loosenLimit(ctx.mmrBps, mmrB, false);
-  if (floor < BigInt(policy.floorMmrBps)) floor = BigInt(policy.floorMmrBps);
-  if (floor >= ctx.mmrBps) return { status: "none" };
-  const safe = (m: bigint) => {
-    const s = shockWith(ctx, m);
-    return s === null || s >= policy.breakingShock.target * (1 + policy.hysteresis);
+  const mmrFloor = maxOf(baseline.mmrBps, BigInt(policy.floorMmrBps));
+  let mmr = ctx.mmrBps;
+  if (mmr > mmrFloor && cooldownLeft(mmrB, false, ctx.now) === 0) mmr = maxOf(loosenLimit(ctx.mmrBps, mmrB, false), mmrFloor);
+  let imr = ctx.imrBps;
+  const imrFloor = maxOf(baseline.imrBps, keepImrAtLeast ?? 0n, mmr + 1n);
+  if (imr > imrFloor && cooldownLeft(imrB, false, ctx.now) === 0) imr = maxOf(loosenLimit(ctx.imrBps, imrB, false), imrFloor);
+  if (imr === ctx.imrBps && mmr === ctx.mmrBps) return { status: "none" };
+  return {
+    status: "change",
+    imrBps: imr,
+    mmrBps: mmr,
+    breakingShockBefore: shockWith(ctx, ctx.mmrBps),
+    breakingShockAfter: shockWith(ctx, mmr),
+    partial: imr > baseline.imrBps || mmr > baseline.mmrBps,
+    note: `recovered: margins one loosening step back toward the baseline (IMR ${baseline.imrBps}, MMR ${baseline.mmrBps} bps)`,
   };
-  // The lowest MMR in [floor, current) that stays safe; search from the top down by bisection.
-  if (!safe(ctx.mmrBps - 1n)) return { status: "none" };
-  let lo = floor - 1n;
-  let hi = ctx.mmrBps - 1n;
-  if (safe(floor)) hi = floor;
-  else {
-    while (hi - lo > 1n) {
-      const mid = (lo + hi) / 2n;
-      if (safe(mid)) hi = mid;
-      else lo = mid;
+}
+
+/**
+ * The smallest MMR (up to `limit`) whose forced exits restore the target move, and what it forces
+ * out now: the fix a warning to governance proposes. Null when even `limit` does not restore it.
+ */
+export function mmrFix(ctx: MarginContext, limit: bigint): { mmrBps: bigint; forcedNotional: number; forcedPositions: number } | null {
+  if (limit <= ctx.mmrBps) return null;
+  const m = smallest(ctx.mmrBps, limit, (v) => restores(ctx, v));
+  if (m === null) return null;
+  const mmr = Number(m) / 10_000;
+  let forcedNotional = 0;
+  let forcedPositions = 0;
+  for (const p of marketSlice(ctx.snapshot, ctx.market.id).positions) {
+    if (p.collateral + p.side * p.size * (ctx.market.mark - p.entryPrice) < mmr * p.size * ctx.market.mark) {
+      forcedNotional += p.size * ctx.market.mark;
+      forcedPositions++;
     }
   }
-  const spread = ctx.imrBps - ctx.mmrBps;
-  const imrFloor = loosenLimit(ctx.imrBps, imrB, false);
-  const imr = hi + spread > imrFloor ? hi + spread : imrFloor;
-  if (imr <= hi) return { status: "none" };
-  return { status: "change", imrBps: imr, mmrBps: hi, breakingShockBefore: shockWith(ctx, ctx.mmrBps), breakingShockAfter: shockWith(ctx, hi), partial: false, note: "sustained recovery: margins relaxed one loosening step" };
+  return { mmrBps: m, forcedNotional, forcedPositions };
+}
+
+function maxOf(...xs: bigint[]): bigint {
+  return xs.reduce((a, b) => (b > a ? b : a));
 }

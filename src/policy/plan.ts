@@ -6,13 +6,31 @@ import { planCapCut } from "./caps";
 import { marketPolicy, type MarketPolicy, type PolicyConfig } from "./config";
 import { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence } from "./evidence";
 import { atLeast, INITIAL_LEVEL_STATE, levelOf, stepLevel, type Level, type MarketLevelState } from "./levels";
-import { planMarginRaise, planMarginRelax, type MarginContext } from "./margin";
+import { assessDanger, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
+import { composeMargins, imrForTarget, mmrFix, planImrRaise, planMarginRelax, planMmrRaise, type MarginContext, type MmrDecision } from "./margin";
+import { fragileBookWarning, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";
 import { usdToWadFloor } from "./units";
 
 export type Urgency = "routine" | "act" | "critical";
 
 export interface PolicyState {
   markets: Record<string, MarketLevelState>;
+  /** Per market, what the keeper's judgment remembers (absent in memories saved before it existed). */
+  judgment?: Record<string, MarketJudgmentState>;
+}
+
+/** JSON-safe: persisted with the rest of the observer's memory. */
+export interface MarketJudgmentState {
+  /** Recent marks, for the market's speed (see rememberMark). */
+  marks: MarkPoint[];
+  /** Consecutive calm observations: no live danger, with hysteresis. */
+  calm: number;
+  /** The keeper raised a margin and has not yet stepped it back to the baseline. */
+  raised: boolean;
+  /** Where relaxation returns to (bps): the configured baseline, else the margins first observed. */
+  baseline?: { imrBps: number; mmrBps: number };
+  /** When governance was last warned that the book is fragile (cleared once it is not). */
+  warnedAt?: number;
 }
 
 export interface PolicyInput {
@@ -39,6 +57,8 @@ export interface MarketReport {
   svr: number | null;
   breakingShock: { down: number | null; up: number | null };
   forecast?: Forecast;
+  /** Whether the danger is live (MMR and ADL allowed) or the book is at most fragile. */
+  danger?: Danger;
 }
 
 export interface Plan {
@@ -48,6 +68,8 @@ export interface Plan {
   markets: MarketReport[];
   actions: PlannedAction[];
   deferred: { market: string; reason: string }[];
+  /** Warnings to governance, when due: a fragile book the keeper will not force positions out of. */
+  warnings: GovernanceWarning[];
   evidence: Evidence;
   state: PolicyState;
 }
@@ -76,6 +98,7 @@ export function planActions(input: PolicyInput): Plan {
   const epoch = Math.floor(snapshot.block.timestamp / config.epochSeconds);
   const actions: PlannedAction[] = [];
   const deferred: Plan["deferred"] = [];
+  const warnings: GovernanceWarning[] = [];
   const reports: MarketReport[] = [];
   const state: PolicyState = { markets: {} };
 
@@ -85,13 +108,33 @@ export function planActions(input: PolicyInput): Plan {
     const bs = breakingShock(marketSlice(risk, market.id));
     const shock = minShock(bs);
     const fc = forecastFor(input.history[market.id] ?? [], risk.timestamp, svr, policy);
-    const observation = { svr, breakingShock: shock, forecastBreach: fc !== undefined && fc.breachProbability >= policy.forecast.maxBreachProbability };
+    // A forecast fitted to a handful of observations is noise (three points of an ordinary hour "forecast" a breach).
+    const forecastBreach = fc !== undefined && fc.observations >= policy.judgment.minForecastObservations && fc.breachProbability >= policy.forecast.maxBreachProbability;
+    const observation = { svr, breakingShock: shock, forecastBreach };
     const step = stepLevel(input.state.markets[market.id] ?? INITIAL_LEVEL_STATE, observation, policy);
     state.markets[market.id] = step.state;
     reports.push({ market: market.id, level: step.state.level, transition: step.transition, svr, breakingShock: { down: bs.down, up: bs.up }, forecast: fc });
 
     const onchain = snapshot.markets.find((m) => m.id === market.id);
     const bounds = snapshot.steward.bounds[market.id] ?? {};
+    const prevJudgment = input.state.judgment?.[market.id];
+    const dangerInput = { now: snapshot.block.timestamp, mark: market.mark, recent: prevJudgment?.marks ?? [], breakingShock: { down: bs.down, up: bs.up }, svrAtAct: atLeast(levelOf({ svr, breakingShock: null, forecastBreach: false }, policy), "act"), forecastBreach };
+    const danger = assessDanger(dangerInput, policy.judgment);
+    // Calm, with hysteresis: svr clear of act by the margin, and the mark further from breaking than the live bound by as much.
+    const calm = !assessDanger(
+      { ...dangerInput, svrAtAct: atLeast(levelOf({ svr, breakingShock: null, forecastBreach: false }, policy, policy.hysteresis), "act") },
+      { ...policy.judgment, liveSecondsToBreak: policy.judgment.liveSecondsToBreak * (1 + policy.hysteresis) },
+    ).live;
+    const params = onchain?.params;
+    const judgment: MarketJudgmentState = {
+      marks: rememberMark(prevJudgment?.marks ?? [], snapshot.block.timestamp, market.mark, policy.judgment.lookbackSeconds),
+      calm: calm ? (prevJudgment?.calm ?? 0) + 1 : 0,
+      raised: prevJudgment?.raised ?? false,
+      baseline: policy.baselineMargins ?? prevJudgment?.baseline ?? (params?.IMR !== undefined && params.MMR !== undefined ? { imrBps: Number(params.IMR), mmrBps: Number(params.MMR) } : undefined),
+      warnedAt: shock !== null && shock >= policy.breakingShock.target ? undefined : prevJudgment?.warnedAt,
+    };
+    (state.judgment ??= {})[market.id] = judgment;
+    reports[reports.length - 1].danger = danger;
     if (!onchain) continue;
     const level = step.state.level;
     const reason = reasonFor(observation, policy, level);
@@ -111,19 +154,39 @@ export function planActions(input: PolicyInput): Plan {
         deferred.push({ market: market.id, reason: `at ${level}, but this adapter exposes no margin parameters the policy can move` });
         continue;
       }
-      if (shock !== null && shock < policy.breakingShock.target) {
-        const d = planMarginRaise(ctx);
-        if (d.status === "change") {
-          const action: ActionRequest = { kind: "setMarginRatios", market: market.id, imrBps: d.imrBps, mmrBps: d.mmrBps };
-          actions.push({
-            action,
-            urgency,
-            reason,
-            expected: { metric: "breakingShock", before: d.breakingShockBefore, after: d.breakingShockAfter },
-            note: d.note,
-            provenance: provenance("setMarginRatios", [d.imrBps, d.mmrBps]),
-          });
-        } else if (d.status === "defer") deferred.push({ market: market.id, reason: d.reason });
+      const fragile = shock !== null && shock < policy.breakingShock.target;
+      // Levers in order of harm. IMR (and caps, below) bind only new risk: used whenever the market is at act.
+      const imr = planImrRaise(ctx);
+      if (imr && "defer" in imr) deferred.push({ market: market.id, reason: imr.defer });
+      // MMR forces existing positions out: only against live danger, and only through the cost–benefit gate.
+      let mmr: MmrDecision = { status: "none" };
+      if (fragile && danger.live) {
+        mmr = planMmrRaise(ctx, danger.direction ?? weakerSide(bs));
+        if (mmr.status === "gated" || mmr.status === "defer") deferred.push({ market: market.id, reason: mmr.reason });
+      }
+      const margins = composeMargins(ctx, imr && "imrBps" in imr ? imr.imrBps : undefined, mmr.status === "change" ? mmr.mmrBps : undefined);
+      if (margins) {
+        const raisedMmr = margins.mmrBps > ctx.mmrBps && mmr.status === "change" ? mmr : undefined;
+        actions.push({
+          action: { kind: "setMarginRatios", market: market.id, imrBps: margins.imrBps, mmrBps: margins.mmrBps },
+          urgency,
+          reason,
+          expected: raisedMmr ? { metric: "breakingShock", before: raisedMmr.breakingShockBefore, after: raisedMmr.breakingShockAfter } : { metric: "breakingShock", before: shock, after: shock },
+          note: raisedMmr
+            ? `${danger.reason}; ${raisedMmr.note}`
+            : `IMR ${margins.imrBps} bps binds new risk to the target (an opening at the highest leverage it allows survives a ${policy.breakingShock.target} move); existing positions untouched`,
+          provenance: provenance("setMarginRatios", [margins.imrBps, margins.mmrBps]),
+        });
+        judgment.raised = true;
+      }
+      if (fragile && mmr.status !== "change") {
+        const due = judgment.warnedAt === undefined || snapshot.block.timestamp - judgment.warnedAt >= WARNING_REPEAT_SECONDS;
+        if (due) {
+          const why = danger.live ? (mmr.status === "gated" || mmr.status === "defer" ? mmr.reason : "no MMR raise planned") : `the market is calm (${danger.reason})`;
+          const limit = bounds.MMR?.max ?? BigInt(policy.maxMmrBps);
+          warnings.push(fragileBookWarning({ snapshot: risk, market, breakingShock: bs, targetShock: policy.breakingShock.target, fix: mmrFix(ctx, limit), why }));
+          judgment.warnedAt = snapshot.block.timestamp;
+        }
       }
       const m = metrics.markets[market.id];
       if (onchain.params.LONG_CAP !== undefined && onchain.params.SHORT_CAP !== undefined && m) {
@@ -145,7 +208,10 @@ export function planActions(input: PolicyInput): Plan {
         } else if (caps.status === "defer") deferred.push({ market: market.id, reason: caps.reason });
       }
     }
-    if (level === "critical" && svr !== null && svr < policy.svr.target) {
+    // ADL takes profit from winners: the last resort, against live danger only.
+    // ADL sizes positions onto the svr target, so it answers svr itself being critical, not a breaking shock.
+    const svrCritical = levelOf({ svr, breakingShock: null, forecastBreach: false }, policy) === "critical";
+    if (level === "critical" && svrCritical && danger.live && svr !== null && svr < policy.svr.target) {
       if (snapshot.steward.maxDeleverageNotional === 0n) deferred.push({ market: market.id, reason: "the steward allows no deleveraging" });
       else {
         const adl = planAdl(market, risk.positions.filter((p) => p.market === market.id), policy.svr.target, policy.adlUpperSvr, snapshot.positionSizes);
@@ -164,13 +230,19 @@ export function planActions(input: PolicyInput): Plan {
         }
       }
     }
-    if (level === "ok" && ctx && step.state.healthy >= policy.recoveryObservations) {
-      const d = planMarginRelax(ctx);
+    // Recovery is judged on what a raise responded to (live danger), not on the static fragility,
+    // which margins cannot cure and which governance has been warned about.
+    const plannedMargins = actions.some((a) => a.action.market === market.id && a.action.kind === "setMarginRatios");
+    if (ctx && judgment.raised && !plannedMargins && judgment.calm >= policy.recoveryObservations) {
+      const baseline = { imrBps: BigInt(judgment.baseline!.imrBps), mmrBps: BigInt(judgment.baseline!.mmrBps) };
+      const fragile = shock !== null && shock < policy.breakingShock.target;
+      const d = planMarginRelax(ctx, baseline, fragile ? imrForTarget(ctx) : undefined);
+      if (d.status === "none" && ctx.mmrBps <= baseline.mmrBps && ctx.imrBps <= (fragile ? maxBig(baseline.imrBps, imrForTarget(ctx)) : baseline.imrBps)) judgment.raised = false;
       if (d.status === "change") {
         actions.push({
           action: { kind: "setMarginRatios", market: market.id, imrBps: d.imrBps, mmrBps: d.mmrBps },
           urgency: "routine",
-          reason: { metric: "recovery", level, observed: svr, threshold: policy.svr.target },
+          reason: { metric: "recovery", level, observed: svr, threshold: policy.svr.act },
           expected: { metric: "breakingShock", before: d.breakingShockBefore, after: d.breakingShockAfter },
           note: d.note,
           provenance: provenance("setMarginRatios", [d.imrBps, d.mmrBps]),
@@ -185,6 +257,7 @@ export function planActions(input: PolicyInput): Plan {
     markets: reports,
     actions,
     deferred,
+    warnings,
     get evidence() {
       return evidence();
     },
@@ -203,7 +276,17 @@ function reasonFor(o: { svr: number | null; breakingShock: number | null; foreca
   const svrLevel = levelOf({ ...o, breakingShock: null, forecastBreach: false }, p);
   const bsLevel = levelOf({ ...o, svr: null, forecastBreach: false }, p);
   const key = level === "ok" ? "act" : level === "warn" ? "warn" : level;
-  if (svrLevel === level) return { metric: "svr", level, observed: o.svr, threshold: p.svr[key] };
-  if (bsLevel === level) return { metric: "breakingShock", level, observed: o.breakingShock, threshold: p.breakingShock[key] };
+  // The confirmed level can trail the observed one (a worse level not yet confirmed): name the metric that is at least there.
+  if (atLeast(svrLevel, level)) return { metric: "svr", level, observed: o.svr, threshold: p.svr[key] };
+  if (atLeast(bsLevel, level)) return { metric: "breakingShock", level, observed: o.breakingShock, threshold: p.breakingShock[key] };
   return { metric: "forecast", level, observed: o.svr, threshold: p.svr.act };
+}
+
+/** The side the book breaks on first. */
+function weakerSide(bs: { down: number | null; up: number | null }): Direction {
+  return bs.up === null || (bs.down !== null && bs.down <= bs.up) ? "down" : "up";
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }

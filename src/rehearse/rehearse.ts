@@ -85,6 +85,8 @@ export interface RehearsalAction {
   description: string;
   urgency: string;
   reason: string;
+  /** The policy's own account of the decision (for a margin raise: the danger and the cost–benefit figures). */
+  note: string;
   idempotencyKey: string;
   evidenceHash: string;
   /** What happened to it: "included", "reverted", "dropped: …"; "not sent" in the counterfactual. */
@@ -104,6 +106,8 @@ export interface PassRecord {
   pass: string;
   steps: StepRecord[];
   actions: RehearsalAction[];
+  /** Warnings to governance the policy raised (a fragile book it did not force positions out of). */
+  warnings: { step: number; protocol: string; market: string; message: string }[];
   /** Totals at the end of the pass. */
   final: {
     badDebtUsd: number;
@@ -235,6 +239,7 @@ export async function playPass(pass: string, mode: PassMode, opts: PassOptions, 
   const recording = adapters.map((a) => new RecordingAdapter(a));
   const records: StepRecord[] = [];
   const actions: RehearsalAction[] = [];
+  const warnings: PassRecord["warnings"] = [];
   await provider.send("evm_setAutomine", [true]);
   const t0 = Number((await provider.send("eth_getBlockByNumber", ["latest", false])).timestamp);
 
@@ -247,6 +252,7 @@ export async function playPass(pass: string, mode: PassMode, opts: PassOptions, 
       const result = await observeProtocol({ adapter, provider, policy: opts.policies[adapter.protocolId], memory, metrics: NO_OBSERVER_METRICS, alert: () => undefined, logger, maxPriceJump: 0.5 });
       protocols.push(observation(adapter.last!, result.status, result.status === "skipped" ? result.reason : undefined, result.status === "planned" ? result.plan.markets : undefined));
       if (result.status !== "planned") continue;
+      for (const w of result.plan.warnings) warnings.push({ step, protocol: adapter.protocolId, market: w.market, message: w.message });
       const actionsToTake = mode.actionsOf ? mode.actionsOf(adapter.last!, result.plan) : result.plan.actions;
       for (const planned of actionsToTake) {
         const base: RehearsalAction = {
@@ -257,6 +263,7 @@ export async function playPass(pass: string, mode: PassMode, opts: PassOptions, 
           description: describeAction(planned.action),
           urgency: planned.urgency,
           reason: describeReason(planned.reason),
+          note: planned.note,
           idempotencyKey: planned.provenance.idempotencyKey,
           evidenceHash: planned.provenance.evidenceHash,
           outcome: "not sent",
@@ -279,6 +286,7 @@ export async function playPass(pass: string, mode: PassMode, opts: PassOptions, 
     pass,
     steps: records,
     actions,
+    warnings,
     final: {
       badDebtUsd: last.protocols.reduce((s, p) => s + p.badDebtUsd, 0),
       shortfallNowUsd: last.protocols.reduce((s, p) => s + p.shortfallNowUsd, 0),

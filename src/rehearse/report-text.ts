@@ -56,6 +56,8 @@ export function renderSummary(r: RehearsalReport): string {
       : "the keeper sent no transaction",
     "",
   );
+  const warnings = r.keeperRun.warnings ?? [];
+  if (warnings.length) lines.push(`warnings to governance (${warnings.length}):`, ...warnings.map((w) => `  step ${w.step}, ${w.protocol}/${w.message}`), "");
   const params: { protocol: string; market: string; param: string; before: string; after: string }[] = [];
   for (const b of r.before) {
     const a = r.after.find((x) => x.protocol === b.protocol)!;

@@ -70,3 +70,12 @@ export function fragileBook(poolEth = 1_000_000, n = 40): Snapshot {
 
 /** The on-chain side of fragileBook: IMR 10 %, MMR 8 %. */
 export const FRAGILE_MARGINS = { imrBps: 1000n, mmrBps: 800n };
+
+/** fragileBook with a pool deep enough to ignore ("none": closes execute at the mark), for figures worked by hand. */
+export function fragileBookNoSlippage(): Snapshot {
+  const s = fragileBook();
+  return { ...s, assets: s.assets.map((a) => (a.id === "ETH" ? { ...a, liquidity: { kind: "none" as const } } : a)) };
+}
+
+/** Σ over the 40 weak longs of fragileBook of their collateral: 1111 × Σ (1 + 0.002 i) = 1111 × 41.56. */
+export const WEAK_LONG_COLLATERAL = 1111 * 41.56;

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { breakingShock, marketSlice, minShock } from "../../../src/risk";
-import { evidenceOf, keccakText, passesGate, planActions, type PolicyState, type SetMarginRatios } from "../../../src/policy";
+import { evidenceOf, keccakText, passesGate, planActions, raiseCostBenefit, type PolicyState, type SetMarginRatios } from "../../../src/policy";
 import { mulberry32 } from "../../../src/util/prng";
-import { bounds, FRAGILE_MARGINS, fragileBook, long, onchain, perpsBook, policy, short, WAD } from "./fixtures";
+import { bounds, FRAGILE_MARGINS, fragileBook, fragileBookNoSlippage, long, onchain, perpsBook, policy, short, WAD, WEAK_LONG_COLLATERAL } from "./fixtures";
 
 const empty: PolicyState = { markets: {} };
 /** The breaking shock the policy should see after a raise: positions under the new MMR are gone. */
@@ -12,39 +12,91 @@ const shockAt = (snap: ReturnType<typeof fragileBook>, mmrBps: bigint) => {
   const kept = snap.positions.filter((p) => p.collateral + p.side * p.size * (1000 - p.entryPrice) >= mmr * p.size * 1000);
   return minShock(breakingShock(marketSlice({ ...snap, positions: kept, markets: snap.markets.map((m) => ({ ...m, mmr })) }, "ETH-USD")));
 };
+/** State whose last mark, `seconds` ago, was `from`: the market's speed since then is what the policy measures. */
+const moving = (risk: ReturnType<typeof fragileBook>, from: number, seconds = 60): PolicyState => ({ markets: {}, judgment: { "ETH-USD": { marks: [[risk.timestamp - seconds, from]], calm: 0, raised: false } } });
 const ctxOf = (risk: ReturnType<typeof fragileBook>) => ({ snapshot: risk, market: risk.markets[0], ...FRAGILE_MARGINS, bounds: {}, policy: policy().defaults, now: 0 });
 
 describe("policy plans on hand-built books", () => {
-  it("raises MMR to exactly the smallest value that survives the target move, keeping the IMR spread", () => {
-    const risk = fragileBook(); // deep pool: forcing the weak longs out moves the price by < 0.1 %
-    const before = shockAt(risk, 800n)!;
-    expect(before).to.be.lessThan(0.15); // act on breaking shock
+  it("on a fragile book in a calm market: binds new risk (IMR, caps), warns governance, and forces no one out", () => {
+    // The weak longs break at a −10.2 % gap, under the 25 % target, but nothing moves: no live danger.
+    const risk = fragileBookNoSlippage();
     const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: empty, config: policy() });
-    const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios");
-    expect(raise, JSON.stringify(plan.deferred)).to.not.equal(undefined);
-    const a = raise!.action as SetMarginRatios;
-    // Smallest: the chosen value survives 25 %, one bp less does not.
+    expect(plan.markets[0].level).to.equal("act");
+    expect(plan.markets[0].danger?.live).to.equal(false);
+    const margins = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
+    // IMR toward target + fee = 25 % + 1 % = 2600 bps, one 50 % step at most: 1000 → 1500. MMR untouched.
+    expect(margins.imrBps).to.equal(1500n);
+    expect(margins.mmrBps).to.equal(800n);
+    expect(plan.actions.some((a) => a.action.kind === "setOpenInterestCaps")).to.equal(true);
+    // The warning: how fragile, and what would fix it.
+    expect(plan.warnings).to.have.length(1);
+    const w = plan.warnings[0];
+    expect(w.direction).to.equal("down");
+    expect(w.breakingShock).to.be.closeTo(1011 / 9900, 1e-3); // 100 (1 + δ) − 1111 − 10,000 δ = 0 at δ = −0.1021
+    expect(w.shortfallAtTargetUsd).to.be.closeTo(40 * 2575 - WEAK_LONG_COLLATERAL, 1e-6);
+    expect(w.fixes.mmr?.mmrBps).to.equal("1198");
+    expect(w.fixes.mmr?.forcedNotionalUsd).to.be.closeTo(400_000, 1e-6);
+    expect(w.fixes.cutOpenInterestUsd).to.be.closeTo(400_000, 1e-6);
+    expect(w.fixes.insuranceTopUpUsd).to.be.closeTo(w.shortfallAtTargetUsd, 1e-9);
+    expect(w.message).to.match(/breaks at a −10\.2 % move/).and.match(/MMR 1198 bps/).and.match(/the market is calm/);
+    // Not repeated within the hour; repeated after it.
+    const again = planActions({ snapshot: onchain({ ...risk, timestamp: risk.timestamp + 600 }, FRAGILE_MARGINS), history: {}, state: plan.state, config: policy() });
+    expect(again.warnings).to.have.length(0);
+    const later = planActions({ snapshot: onchain({ ...risk, timestamp: risk.timestamp + 3600 }, FRAGILE_MARGINS), history: {}, state: plan.state, config: policy() });
+    expect(later.warnings).to.have.length(1);
+  });
+
+  it("against live danger, raises MMR to the value the cost–benefit gate picks: here every weak long, exactly at 1198 bps", () => {
+    // The mark fell from 1,050 to 1,000 in 60 s (−4.76 %): at that speed the −10.2 % break is 129 s away, under 180 s.
+    const risk = fragileBookNoSlippage();
+    const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: policy() });
+    expect(plan.markets[0].danger?.live).to.equal(true);
+    const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
+    const a = raise.action as SetMarginRatios;
+    // Each weak long forced out avoids 2,575 − c ≥ 1,377 of bad debt per 10,000 forced (0.14 > the 0.1 bar):
+    // the net benefit grows until all are out, at 1198 bps (the thickest has 1197.66 of margin) — also the
+    // smallest value that restores the target, as the old policy chose.
+    expect(a.mmrBps).to.equal(1198n);
     expect(shockAt(risk, a.mmrBps) === null || shockAt(risk, a.mmrBps)! >= 0.25).to.equal(true);
     expect(shockAt(risk, a.mmrBps - 1n)!).to.be.lessThan(0.25);
-    // The weakest long has 1111 × 1.078 = 1197.66 of margin on 10,000: every weak long goes at 1198 bps.
-    expect(a.mmrBps).to.equal(1198n);
-    expect(a.imrBps - a.mmrBps).to.equal(200n);
-    expect(raise!.reason.metric).to.equal("breakingShock");
-    expect(raise!.expected.after! >= 0.25 || raise!.expected.after === null).to.equal(true);
+    // IMR: the gentle step (1000 → 1500, toward 2600) is above the kept spread (1198 + 200 = 1398).
+    expect(a.imrBps).to.equal(1500n);
+    expect(raise.note).to.match(/forces out 40 position\(s\), \$400,000/).and.match(/0\.142 per dollar forced, bar 0\.1/);
+    expect(plan.warnings).to.have.length(0);
     expect(passesGate(ctxOf(risk), a.mmrBps)).to.equal(true);
   });
 
+  it("against live danger, refuses an MMR raise that fails the cost–benefit bar, and warns governance why", () => {
+    const risk = fragileBookNoSlippage();
+    const cfg = policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.15 } });
+    const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: cfg });
+    const margins = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
+    expect(margins.mmrBps).to.equal(800n); // IMR only
+    expect(plan.deferred.map((d) => d.reason).join()).to.match(/no MMR raise passes the cost–benefit gate/);
+    expect(plan.warnings[0].why).to.match(/cost–benefit gate/);
+  });
+
   it("ramps a raise that would liquidate more at once than a thin pool absorbs within the fee", () => {
-    // The same book against a 10,000 ETH pool: selling all 400 ETH of weak longs at once moves the
-    // price ~8 %, far past the 1 % fee. The raise is cut to the largest MMR whose forced sales fit.
-    const risk = fragileBook(10_000);
-    const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: empty, config: policy() });
+    // 20 weak longs of 10 ETH with margins 11.1 %, 11.4 %, … 16.8 % (collateral 1111 + 30 i), beside 2x longs, on a
+    // 10,000 ETH pool: each forced sale moves the price ~0.2 %.
+    // At −25 % weak long i leaves 2,575 − c of bad debt: ≥ 10 % of its 10,000 up to c = 1,575 (i ≤ 15), so the
+    // cost–benefit gate wants at least 16 of them out — over 3 % of price impact, past the 1 % fee: ramped to
+    // the largest raise whose forced sales (and what they set off) fit, which still clears the bar.
+    const positions = [...Array.from({ length: 20 }, (_, i) => long(10, 1111 + 30 * i)), ...Array.from({ length: 20 }, () => long(10, 5000))];
+    const risk = perpsBook(positions, { poolEth: 10_000, mmr: 0.08 });
+    const wide = { IMR: bounds({ min: 100n, max: 5000n, maxTightenBps: 10_000n }), MMR: bounds({ min: 50n, max: 4000n, maxTightenBps: 10_000n }), LONG_CAP: bounds(), SHORT_CAP: bounds() };
+    const plan = planActions({ snapshot: onchain(risk, { ...FRAGILE_MARGINS, bounds: wide }), history: {}, state: moving(risk, 1050), config: policy() });
     const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     const a = raise.action as SetMarginRatios;
-    expect(raise.note).to.match(/ramped/);
-    expect(Number(a.mmrBps)).to.be.greaterThan(800).and.lessThan(1198);
-    expect(passesGate(ctxOf(risk), a.mmrBps)).to.equal(true);
-    expect(passesGate(ctxOf(risk), a.mmrBps + 1n)).to.equal(false);
+    // The gate wants 1322 bps out; at once, forcing them sets off the next ones, which the gate counts as forced too.
+    // Ramped: 1173 bps forces the three thinnest out, and their sales take two more with them (5 × $10,000).
+    expect(raise.note).to.match(/ramped from 1322 bps/).and.match(/MMR 1173 bps forces out 5 position\(s\), \$50,000 of notional/);
+    expect(Number(a.mmrBps)).to.be.greaterThan(1111).and.lessThan(1322);
+    const figures = raiseCostBenefit({ snapshot: risk, market: risk.markets[0], mmrBps: 800n, targetShock: 0.25, direction: "down" }, a.mmrBps);
+    expect(figures.avoidedBadDebt / figures.forcedNotional).to.be.at.least(0.1);
+    const ctx = { ...ctxOf(risk), bounds: wide };
+    expect(passesGate(ctx, a.mmrBps)).to.equal(true);
+    expect(passesGate(ctx, a.mmrBps + 1n)).to.equal(false);
   });
 
   it("defers a tightening inside the steward's delay and does nothing while it is frozen", () => {
@@ -124,20 +176,64 @@ describe("policy plans on hand-built books", () => {
     expect(calm.actions).to.have.length(0);
   });
 
-  it("relaxes margins one loosening step after a sustained recovery", () => {
+  it("relaxes a raise of its own one loosening step after the danger it answered has been calm for long enough", () => {
     const risk = perpsBook([long(10, 5000), short(10, 5000)]);
     const cfg = policy({ recoveryObservations: 3 });
-    let state = empty;
-    let plan = planActions({ snapshot: onchain(risk, { imrBps: 2000n, mmrBps: 1500n }), history: {}, state, config: cfg });
+    const snap = (t: number) => onchain({ ...risk, timestamp: risk.timestamp + t }, { imrBps: 2000n, mmrBps: 1500n });
+    let state: PolicyState = { markets: {}, judgment: { "ETH-USD": { marks: [], calm: 0, raised: true, baseline: { imrBps: 1000, mmrBps: 500 } } } };
     for (let i = 0; i < 2; i++) {
+      const plan = planActions({ snapshot: snap(i * 12), history: {}, state, config: cfg });
       expect(plan.actions).to.have.length(0);
       state = plan.state;
-      plan = planActions({ snapshot: onchain(risk, { imrBps: 2000n, mmrBps: 1500n }), history: {}, state, config: cfg });
     }
+    const plan = planActions({ snapshot: snap(24), history: {}, state, config: cfg });
     const relax = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     expect(relax.urgency).to.equal("routine");
-    expect((relax.action as SetMarginRatios).mmrBps).to.equal(1350n); // −10 %, the loosening step
-    expect((relax.action as SetMarginRatios).imrBps).to.equal(1850n);
+    expect(relax.reason.metric).to.equal("recovery");
+    // One loosening step (−10 %) each, toward the baseline 1000 / 500: MMR 1500 → 1350, IMR 2000 → 1800.
+    expect((relax.action as SetMarginRatios).mmrBps).to.equal(1350n);
+    expect((relax.action as SetMarginRatios).imrBps).to.equal(1800n);
+    // Never below the baseline: from 1050 / 530 the step lands on 1000 / 500, and the raise is then settled.
+    const near = planActions({ snapshot: onchain(risk, { imrBps: 1050n, mmrBps: 530n }), history: {}, state: plan.state, config: cfg });
+    const last = near.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
+    expect([last.imrBps, last.mmrBps]).to.deep.equal([1000n, 500n]);
+    const done = planActions({ snapshot: onchain(risk, { imrBps: 1000n, mmrBps: 500n }), history: {}, state: near.state, config: cfg });
+    expect(done.actions).to.have.length(0);
+    expect(done.state.judgment!["ETH-USD"].raised).to.equal(false);
+  });
+
+  it("relaxes even while the book stays statically fragile, but keeps the IMR that binds new risk to the target", () => {
+    const risk = fragileBookNoSlippage();
+    const cfg = policy({ recoveryObservations: 1 });
+    const state: PolicyState = { markets: {}, judgment: { "ETH-USD": { marks: [], calm: 5, raised: true, baseline: { imrBps: 1000, mmrBps: 500 } } } };
+    const plan = planActions({ snapshot: onchain(risk, { imrBps: 2600n, mmrBps: 1200n }), history: {}, state, config: cfg });
+    const relax = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
+    expect(relax.mmrBps).to.equal(1080n); // −10 %
+    expect(relax.imrBps).to.equal(2600n); // already at target + fee: held while the book is fragile
+  });
+
+  it("never relaxes margins it did not raise, nor while the market is moving toward the break", () => {
+    const risk = perpsBook([long(10, 5000), short(10, 5000)]);
+    const cfg = policy({ recoveryObservations: 1 });
+    const notMine: PolicyState = { markets: {}, judgment: { "ETH-USD": { marks: [], calm: 5, raised: false, baseline: { imrBps: 1000, mmrBps: 500 } } } };
+    expect(planActions({ snapshot: onchain(risk, { imrBps: 2000n, mmrBps: 1500n }), history: {}, state: notMine, config: cfg }).actions).to.have.length(0);
+    const fragile = fragileBookNoSlippage();
+    const moving: PolicyState = { markets: {}, judgment: { "ETH-USD": { marks: [[fragile.timestamp - 60, 1050]], calm: 5, raised: true, baseline: { imrBps: 1000, mmrBps: 500 } } } };
+    const plan = planActions({ snapshot: onchain(fragile, { imrBps: 2600n, mmrBps: 1200n }), history: {}, state: moving, config: cfg });
+    expect(plan.state.judgment!["ETH-USD"].calm).to.equal(0);
+    expect(plan.actions.every((a) => a.urgency !== "routine")).to.equal(true);
+  });
+
+  it("deleverages only against live danger: a critical but calm book gets a warning, not ADL", () => {
+    const positions = [long(50, 5000, 1000), long(50, 4000, 900), long(50, 3000, 1200), short(30, 20_000, 1500)];
+    const risk = perpsBook(positions);
+    risk.markets[0].mark = 1400;
+    risk.assets[1].price = 1400;
+    // svr 0.127 is itself critical: that is live danger, so ADL runs (see the ADL test); with svr healthy
+    // and only the breaking shock critical, it would not.
+    const plan = planActions({ snapshot: onchain(risk), history: {}, state: empty, config: policy({ svr: { target: 0.1, warn: 0.09, act: 0.08, critical: 0.07 } }) });
+    expect(plan.markets[0].danger?.live).to.equal(false);
+    expect(plan.actions.filter((a) => a.action.kind === "deleverage")).to.have.length(0);
   });
 
   it("derives the same idempotency key within an epoch and a new one in the next, and an evidence hash anyone can recompute", () => {

@@ -1,0 +1,139 @@
+import { marketSlice, runScenario, type MarketState, type Snapshot } from "../risk";
+import type { Direction } from "./danger";
+
+/**
+ * What an MMR raise buys and what it costs, at one candidate value. A raise forces out, now, every
+ * position whose equity no longer meets the new maintenance margin; what that buys is the bad debt
+ * those positions would leave if the target shock came. Figures in USD, after the insurance fund.
+ */
+export interface RaiseCostBenefit {
+  mmrBps: bigint;
+  /** Notional (at today's mark) of the positions the raise liquidates at once: those under the new MMR and any their closes set off. */
+  forcedNotional: number;
+  forcedPositions: number;
+  /** Shortfall of the cascade at the target shock with today's MMR and book. */
+  shortfallBefore: number;
+  /** The same cascade once the forced positions are gone and the new MMR applies. */
+  shortfallAfter: number;
+  /** What liquidating the forced positions now, against the pool, would itself leave unpaid (beyond what today's book would). */
+  shortfallNow: number;
+  /** shortfallBefore − shortfallAfter − shortfallNow. */
+  avoidedBadDebt: number;
+}
+
+export interface GateInput {
+  snapshot: Snapshot;
+  market: MarketState;
+  mmrBps: bigint;
+  /** The shock the book should survive (policy.breakingShock.target), as a fraction. */
+  targetShock: number;
+  /** Which way the target shock is applied: the way the danger moves, else the way the book breaks first. */
+  direction: Direction;
+}
+
+const fraction = (bps: bigint) => Number(bps) / 10_000;
+
+function withMmr(snapshot: Snapshot, marketId: string, mmr: number): Snapshot {
+  const s = marketSlice(snapshot, marketId);
+  return { ...s, markets: s.markets.map((m) => (m.id === marketId ? { ...m, mmr } : m)) };
+}
+
+const equity = (p: Snapshot["positions"][number], mark: number) => p.collateral + p.side * p.size * (mark - p.entryPrice);
+
+/** The cost–benefit of raising the market's MMR from `input.mmrBps` to `mmrBps`. */
+export function raiseCostBenefit(input: GateInput, mmrBps: bigint): RaiseCostBenefit {
+  const { market } = input;
+  const mark = market.mark;
+  const shock = { [market.asset]: input.direction === "down" ? -input.targetShock : input.targetShock };
+  const today = withMmr(input.snapshot, market.id, fraction(input.mmrBps));
+  const raised = withMmr(input.snapshot, market.id, fraction(mmrBps));
+  const mmr = fraction(mmrBps);
+  // Forcing positions out now is itself a cascade against the pool: what it leaves unpaid beyond
+  // today's (normally nothing), and every position it takes — the forced ones and any they set off —
+  // count. The survivors are those still meeting the new MMR at the cascade's final price; the target
+  // shock is then applied to them from today's price (the pool's recovery between is not modelled).
+  const nowToday = runScenario(today, {});
+  const nowRaised = runScenario(raised, {});
+  const shortfallNow = Math.max(0, nowRaised.shortfall - nowToday.shortfall);
+  const px = nowRaised.finalPrices[market.asset] ?? mark;
+  let forcedNotional = 0;
+  let forcedPositions = 0;
+  const kept = raised.positions.filter((p) => {
+    const keep = equity(p, px) >= mmr * p.size * px && equity(p, mark) >= mmr * p.size * mark;
+    if (!keep) {
+      forcedNotional += p.size * mark;
+      forcedPositions++;
+    }
+    return keep;
+  });
+  const shortfallBefore = runScenario(today, shock).shortfall;
+  const shortfallAfter = runScenario({ ...raised, positions: kept }, shock).shortfall;
+  return { mmrBps, forcedNotional, forcedPositions, shortfallBefore, shortfallAfter, shortfallNow, avoidedBadDebt: shortfallBefore - shortfallAfter - shortfallNow };
+}
+
+/**
+ * A raise that forces no one out avoids nothing at the target shock (a gap liquidates at the gapped
+ * price whatever the margin) but makes every later move liquidate sooner: it buys nothing. Nor does
+ * one whose avoided bad debt is float noise (under a dollar, or a millionth of the shortfall).
+ */
+export function buysSomething(c: RaiseCostBenefit): boolean {
+  return c.forcedPositions > 0 && c.avoidedBadDebt > Math.max(1, 1e-6 * c.shortfallBefore);
+}
+
+/** Does the raise avoid at least `multiple` × the notional it force-liquidates? (Nothing forced: it costs no one.) */
+export function passesCostBenefit(c: RaiseCostBenefit, multiple: number): boolean {
+  if (c.forcedNotional === 0) return c.avoidedBadDebt >= 0;
+  return c.avoidedBadDebt >= multiple * c.forcedNotional;
+}
+
+/** At most this many candidate values are costed per decision (two cascades each). */
+export const MAX_CANDIDATES = 24;
+
+/**
+ * The candidate MMRs in (from, to]: each value at which one more position becomes liquidatable
+ * (its equity ÷ notional at today's mark, in whole bps, plus one), thinned to MAX_CANDIDATES
+ * evenly by rank, and `to` itself.
+ */
+export function candidateMmrs(snapshot: Snapshot, market: MarketState, from: bigint, to: bigint): bigint[] {
+  const values = new Set<bigint>();
+  for (const p of snapshot.positions) {
+    if (p.market !== market.id || !(p.size > 0)) continue;
+    const ratio = equity(p, market.mark) / (p.size * market.mark);
+    const at = BigInt(Math.floor(ratio * 10_000)) + 1n;
+    if (at > from && at <= to) values.add(at);
+  }
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const picked = sorted.length <= MAX_CANDIDATES ? sorted : Array.from({ length: MAX_CANDIDATES }, (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / MAX_CANDIDATES) - 1]);
+  if (!picked.includes(to)) picked.push(to);
+  return picked;
+}
+
+/**
+ * The raise the gate allows: among the candidates, the one with the largest net benefit
+ * (avoided bad debt − multiple × forced notional) that passes the gate. Positions leave in order
+ * of how thin their margin is, so the first ones forced out are those that would leave the most
+ * bad debt per dollar; the net benefit stops growing where forcing one more out avoids less than
+ * `multiple` of its notional. Returns the best passing figure, or the figures of the cheapest
+ * candidate that failed (for the warning), never both.
+ */
+export function bestGatedRaise(input: GateInput, to: bigint, multiple: number): { pass: RaiseCostBenefit } | { fail: RaiseCostBenefit } {
+  let best: RaiseCostBenefit | undefined;
+  let firstFail: RaiseCostBenefit | undefined;
+  for (const m of candidateMmrs(input.snapshot, input.market, input.mmrBps, to)) {
+    const c = raiseCostBenefit(input, m);
+    if (!buysSomething(c) || !passesCostBenefit(c, multiple)) {
+      firstFail ??= c;
+      continue;
+    }
+    const net = (x: RaiseCostBenefit) => x.avoidedBadDebt - multiple * x.forcedNotional;
+    if (!best || net(c) > net(best)) best = c;
+  }
+  if (best && buysSomething(best)) return { pass: best };
+  return { fail: firstFail ?? best ?? raiseCostBenefit(input, to) };
+}
+
+export function describeCostBenefit(c: RaiseCostBenefit, multiple: number): string {
+  const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
+  const ratio = c.forcedNotional > 0 ? (c.avoidedBadDebt / c.forcedNotional).toFixed(3) : "∞";
+  return `MMR ${c.mmrBps} bps forces out ${c.forcedPositions} position(s), ${usd(c.forcedNotional)} of notional, to avoid ${usd(c.avoidedBadDebt)} of bad debt at the target shock (${usd(c.shortfallBefore)} → ${usd(c.shortfallAfter)}, ${usd(c.shortfallNow)} left by the forced closes): ${ratio} per dollar forced, bar ${multiple}`;
+}

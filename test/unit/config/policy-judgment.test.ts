@@ -1,0 +1,47 @@
+import { expect } from "chai";
+import { ConfigError, parseConfig } from "../../../src/config/load";
+import { policyFor } from "../../../src/config/policy";
+import { DEFAULT_MARKET_POLICY } from "../../../src/policy";
+
+const A = "0x" + "11".repeat(20);
+const B = "0x" + "22".repeat(20);
+
+function protocolWith(policy: Record<string, unknown>) {
+  return parseConfig({ chain: { chainId: 31337, rpcUrl: "http://127.0.0.1:8545" }, protocols: [{ id: "ref-perps", adapter: "reference", protocol: A, steward: B, policy }] }).protocols[0];
+}
+
+function problemsOf(policy: Record<string, unknown>): string[] {
+  try {
+    policyFor(protocolWith(policy), 0);
+  } catch (e) {
+    expect(e).to.be.instanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error("expected the policy to be refused");
+}
+
+describe("policy config: the judgment fields", () => {
+  it("fills the documented defaults and takes a partial override", () => {
+    expect(policyFor(protocolWith({}), 0).defaults.judgment).to.deep.equal({ minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10 });
+    const cfg = policyFor(protocolWith({ defaults: { judgment: { minAvoidedBadDebtPerForcedNotional: 0.25 } } }), 0);
+    expect(cfg.defaults.judgment).to.deep.equal({ ...DEFAULT_MARKET_POLICY.judgment, minAvoidedBadDebtPerForcedNotional: 0.25 });
+  });
+
+  it("names every bad judgment field and baseline", () => {
+    const problems = problemsOf({
+      defaults: { judgment: { minAvoidedBadDebtPerForcedNotional: 0, liveSecondsToBreak: -1, minForecastObservations: 2.5, typo: 1 }, baselineMargins: { imrBps: 500, mmrBps: 500 } },
+    });
+    const at = "protocols[0].policy.defaults";
+    expect(problems.some((p) => p.startsWith(`${at}.judgment.minAvoidedBadDebtPerForcedNotional:`) && p.includes("must be > 0"))).to.equal(true);
+    expect(problems.some((p) => p.startsWith(`${at}.judgment.liveSecondsToBreak:`))).to.equal(true);
+    expect(problems.some((p) => p.startsWith(`${at}.judgment.minForecastObservations:`))).to.equal(true);
+    expect(problems.some((p) => p.startsWith(`${at}.judgment:`) && p.includes("typo"))).to.equal(true);
+    expect(problems.some((p) => p.startsWith(`${at}.baselineMargins:`) && p.includes("imrBps must be above mmrBps"))).to.equal(true);
+  });
+
+  it("checks a market's override merged on the defaults", () => {
+    const problems = problemsOf({ markets: { "ETH-USD": { judgment: { lookbackSeconds: 0 } } } });
+    expect(problems).to.have.length(1);
+    expect(problems[0]).to.match(/^protocols\[0\]\.policy\.markets\.ETH-USD\.judgment\.lookbackSeconds:/);
+  });
+});

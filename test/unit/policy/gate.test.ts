@@ -1,0 +1,67 @@
+import { expect } from "chai";
+import { bestGatedRaise, buysSomething, candidateMmrs, passesCostBenefit, raiseCostBenefit } from "../../../src/policy";
+import { fragileBookNoSlippage, WEAK_LONG_COLLATERAL } from "./fixtures";
+
+// fragileBook at MMR 8 %: 40 weak longs (10 ETH at $1,000, collateral 1111 × (1 + 0.002 i)), 40 longs at 2x, 20 shorts.
+// At the −25 % target shock a weak long's equity is c − 2,500 and the liquidator's fee 1 % × 7,500 = 75:
+// it leaves 2,575 − c of bad debt. The 2x longs keep 2,500 ≥ 8 % × 7,500; the shorts gain.
+const risk = fragileBookNoSlippage();
+const input = { snapshot: risk, market: risk.markets[0], mmrBps: 800n, targetShock: 0.25, direction: "down" as const };
+const allWeakBadDebt = 40 * 2575 - WEAK_LONG_COLLATERAL; // 56,826.84
+
+describe("the cost–benefit gate on an MMR raise", () => {
+  it("weighs the bad debt a raise avoids at the target shock against the notional it forces out now", () => {
+    // 1198 bps forces out every weak long (the thickest has 1111 × 1.078 = 1197.66 of margin on 10,000).
+    const c = raiseCostBenefit(input, 1198n);
+    expect(c.forcedPositions).to.equal(40);
+    expect(c.forcedNotional).to.be.closeTo(400_000, 1e-6);
+    expect(c.shortfallBefore).to.be.closeTo(allWeakBadDebt, 1e-6);
+    expect(c.shortfallAfter).to.equal(0);
+    expect(c.shortfallNow).to.equal(0); // each pays its 100 fee out of ≥ 1,111 of equity
+    expect(c.avoidedBadDebt).to.be.closeTo(allWeakBadDebt, 1e-6);
+    // 56,826.84 / 400,000 = 0.142: passes a bar of 0.1, fails one of 0.15.
+    expect(passesCostBenefit(c, 0.1)).to.equal(true);
+    expect(passesCostBenefit(c, 0.15)).to.equal(false);
+  });
+
+  it("counts only the positions a raise forces out: 1115 bps takes the two thinnest weak longs", () => {
+    // Weak long i has margin 0.1111 (1 + 0.002 i): 1111 bps (i = 0), 1113.2 (i = 1), 1115.4 (i = 2): 1115 forces i = 0, 1.
+    const c = raiseCostBenefit(input, 1115n);
+    expect(c.forcedPositions).to.equal(2);
+    expect(c.avoidedBadDebt).to.be.closeTo(2 * 2575 - 1111 * 2.002, 1e-6);
+  });
+
+  it("raises nothing for a book whose target shock leaves no bad debt", () => {
+    const safe = { ...risk, positions: risk.positions.filter((p) => p.collateral >= 4000) };
+    const c = raiseCostBenefit({ ...input, snapshot: safe }, 1200n);
+    expect(c.forcedPositions).to.equal(0);
+    expect(c.avoidedBadDebt).to.equal(0);
+    expect("fail" in bestGatedRaise({ ...input, snapshot: safe }, 1200n, 0.1)).to.equal(true);
+  });
+
+  it("picks the raise with the largest net benefit that clears the bar, and refuses when none does", () => {
+    // Each weak long forced out avoids 2,575 − c ≥ 1,377 for 10,000 of notional: above a 0.1 bar every time,
+    // so the best is to force all of them out (1198); at 0.15 not even the thinnest one clears it.
+    const best = bestGatedRaise(input, 1198n, 0.1);
+    expect("pass" in best && best.pass.mmrBps).to.equal(1198n);
+    const none = bestGatedRaise(input, 1198n, 0.15);
+    expect("fail" in none).to.equal(true);
+  });
+
+  it("costs at most 24 candidate values plus the upper end, each where one more position becomes liquidatable", () => {
+    const c = candidateMmrs(risk, risk.markets[0], 800n, 1198n);
+    expect(c.length).to.equal(24); // 40 distinct thresholds thinned to 24 by rank; the thickest is 1198 itself
+    expect(c[0] > 1111n && c[c.length - 1] === 1198n).to.equal(true);
+    expect(candidateMmrs(risk, risk.markets[0], 800n, 1112n)).to.deep.equal([1112n]);
+  });
+});
+
+describe("a raise that buys nothing", () => {
+  it("is not made: forcing no one out avoids no bad debt at the target shock, and only liquidates sooner later", () => {
+    // 1100 bps is under every weak long's margin (≥ 1111): no one is forced, nothing avoided, whatever the bar.
+    const c = raiseCostBenefit(input, 1100n);
+    expect(c.forcedPositions).to.equal(0);
+    expect(buysSomething(c)).to.equal(false);
+    expect("fail" in bestGatedRaise(input, 1100n, 0.0001)).to.equal(true);
+  });
+});
