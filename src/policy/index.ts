@@ -4,7 +4,7 @@ export * from "./config";
 export * from "./levels";
 export { planActions, type Plan, type PlannedAction, type PolicyInput, type PolicyState, type MarketJudgmentState, type MarketReport, type Urgency } from "./plan";
 export { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence, type EvidenceInputs } from "./evidence";
-export { planMmrRaise, planImrRaise, imrForTarget, composeMargins, planMarginRelax, mmrFix, passesGate, type MarginDecision, type MmrDecision } from "./margin";
+export { planMmrRaise, planImrRaise, imrForNewRisk, composeMargins, planMarginRelax, mmrFix, passesGate, type MarginDecision, type MmrDecision } from "./margin";
 export { assessDanger, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
 export { raiseCostBenefit, passesCostBenefit, buysSomething, bestGatedRaise, candidateMmrs, type RaiseCostBenefit } from "./gate";
 export { fragileBookWarning, shortfallAt, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";

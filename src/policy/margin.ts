@@ -98,18 +98,24 @@ function largest(lo: bigint, hi: bigint, ok: (v: bigint) => boolean): bigint | n
 }
 
 /**
- * The IMR that binds new risk to the target: a position opened at the highest leverage it allows
- * survives the target move after paying the liquidation fee (IMR = target shock + fee, whole bps,
- * rounded up). The gentle lever: it refuses only openings, never closes a position.
+ * The IMR that keeps new risk from becoming the book's weakest link: a position opened at the highest
+ * leverage it allows breaks no sooner than the book already does (IMR = the book's breaking shock,
+ * at most the target, + the liquidation fee; whole bps, rounded up). Not the target itself: the
+ * rehearsals showed that raising IMR toward the target — just before a crash or in one — does not
+ * stop dip buying (openings come with more collateral, at the highest leverage allowed) and leaves
+ * those positions to be liquidated deeper into the cascade (crash-thin-liquidity: $1.46M of bad debt
+ * with a raise before the move, $1.58M with raises during it, $1.36M without the keeper). Restoring
+ * the target is governance's choice, and the warning says what it costs. 0 when nothing breaks.
  */
-export function imrForTarget(ctx: Pick<MarginContext, "market" | "policy">): bigint {
-  return fractionToBpsCeil(ctx.policy.breakingShock.target + ctx.market.liquidationFee);
+export function imrForNewRisk(ctx: Pick<MarginContext, "market" | "policy">, breakingShock: number | null): bigint {
+  if (breakingShock === null) return 0n;
+  return fractionToBpsCeil(Math.min(breakingShock, ctx.policy.breakingShock.target) + ctx.market.liquidationFee);
 }
 
-/** Toward imrForTarget, one tightening step at most, within the steward's bounds and delay; null when there is nothing to raise. */
-export function planImrRaise(ctx: MarginContext): { imrBps: bigint } | { defer: string } | null {
+/** Toward imrForNewRisk, one tightening step at most, within the steward's bounds and delay; null when there is nothing to raise. */
+export function planImrRaise(ctx: MarginContext, breakingShock: number | null): { imrBps: bigint } | { defer: string } | null {
   const imrB = ctx.bounds.IMR;
-  const goal = imrForTarget(ctx);
+  const goal = imrForNewRisk(ctx, breakingShock);
   if (goal <= ctx.imrBps) return null;
   if (!imrB) return { defer: "the steward has no bounds for IMR on this market" };
   const wait = cooldownLeft(imrB, true, ctx.now);
@@ -184,8 +190,8 @@ export function composeMargins(ctx: MarginContext, imrStep: bigint | undefined, 
 
 /**
  * After a recovery from what a raise responded to: one loosening step back toward the baseline
- * margins (governance's, or those the keeper found), never below them, the policy's floor, or —
- * while the book stays fragile — the IMR that binds new risk to the target.
+ * margins (governance's, or those the keeper found), never below them, the policy's floor, or the
+ * IMR that keeps new risk from becoming the book's weakest link.
  */
 export function planMarginRelax(ctx: MarginContext, baseline: { imrBps: bigint; mmrBps: bigint }, keepImrAtLeast?: bigint): MarginDecision {
   const { bounds, policy } = ctx;

@@ -7,7 +7,7 @@ import { marketPolicy, type MarketPolicy, type PolicyConfig } from "./config";
 import { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence } from "./evidence";
 import { atLeast, INITIAL_LEVEL_STATE, levelOf, stepLevel, type Level, type MarketLevelState } from "./levels";
 import { assessDanger, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
-import { composeMargins, imrForTarget, mmrFix, planImrRaise, planMarginRelax, planMmrRaise, type MarginContext, type MmrDecision } from "./margin";
+import { composeMargins, imrForNewRisk, mmrFix, planImrRaise, planMarginRelax, planMmrRaise, type MarginContext, type MmrDecision } from "./margin";
 import { fragileBookWarning, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";
 import { usdToWadFloor } from "./units";
 
@@ -155,8 +155,9 @@ export function planActions(input: PolicyInput): Plan {
         continue;
       }
       const fragile = shock !== null && shock < policy.breakingShock.target;
-      // Levers in order of harm. IMR (and caps, below) bind only new risk: used whenever the market is at act.
-      const imr = planImrRaise(ctx);
+      // Levers in order of harm. IMR (and caps, below) bind only new risk: the IMR keeps a new position
+      // from breaking sooner than the book already does (see imrForNewRisk), the caps stop growth.
+      const imr = planImrRaise(ctx, shock);
       if (imr && "defer" in imr) deferred.push({ market: market.id, reason: imr.defer });
       // MMR forces existing positions out: only against live danger, and only through the cost–benefit gate.
       let mmr: MmrDecision = { status: "none" };
@@ -174,7 +175,7 @@ export function planActions(input: PolicyInput): Plan {
           expected: raisedMmr ? { metric: "breakingShock", before: raisedMmr.breakingShockBefore, after: raisedMmr.breakingShockAfter } : { metric: "breakingShock", before: shock, after: shock },
           note: raisedMmr
             ? `${danger.reason}; ${raisedMmr.note}`
-            : `IMR ${margins.imrBps} bps binds new risk to the target (an opening at the highest leverage it allows survives a ${policy.breakingShock.target} move); existing positions untouched`,
+            : `IMR ${margins.imrBps} bps: an opening at the highest leverage it allows breaks no sooner than the book already does; existing positions untouched`,
           provenance: provenance("setMarginRatios", [margins.imrBps, margins.mmrBps]),
         });
         judgment.raised = true;
@@ -235,9 +236,10 @@ export function planActions(input: PolicyInput): Plan {
     const plannedMargins = actions.some((a) => a.action.market === market.id && a.action.kind === "setMarginRatios");
     if (ctx && judgment.raised && !plannedMargins && judgment.calm >= policy.recoveryObservations) {
       const baseline = { imrBps: BigInt(judgment.baseline!.imrBps), mmrBps: BigInt(judgment.baseline!.mmrBps) };
-      const fragile = shock !== null && shock < policy.breakingShock.target;
-      const d = planMarginRelax(ctx, baseline, fragile ? imrForTarget(ctx) : undefined);
-      if (d.status === "none" && ctx.mmrBps <= baseline.mmrBps && ctx.imrBps <= (fragile ? maxBig(baseline.imrBps, imrForTarget(ctx)) : baseline.imrBps)) judgment.raised = false;
+      // While at act the IMR keeps what new risk needs (else the next observation would raise it again).
+      const newRisk = atLeast(level, "act") ? imrForNewRisk(ctx, shock) : 0n;
+      const d = planMarginRelax(ctx, baseline, newRisk);
+      if (d.status === "none" && ctx.mmrBps <= baseline.mmrBps && ctx.imrBps <= maxBig(baseline.imrBps, newRisk)) judgment.raised = false;
       if (d.status === "change") {
         actions.push({
           action: { kind: "setMarginRatios", market: market.id, imrBps: d.imrBps, mmrBps: d.mmrBps },

@@ -17,15 +17,16 @@ const moving = (risk: ReturnType<typeof fragileBook>, from: number, seconds = 60
 const ctxOf = (risk: ReturnType<typeof fragileBook>) => ({ snapshot: risk, market: risk.markets[0], ...FRAGILE_MARGINS, bounds: {}, policy: policy().defaults, now: 0 });
 
 describe("policy plans on hand-built books", () => {
-  it("on a fragile book in a calm market: binds new risk (IMR, caps), warns governance, and forces no one out", () => {
+  it("on a fragile book in a calm market: keeps new risk from adding to it (IMR, caps), warns governance, and forces no one out", () => {
     // The weak longs break at a −10.2 % gap, under the 25 % target, but nothing moves: no live danger.
     const risk = fragileBookNoSlippage();
     const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: empty, config: policy() });
     expect(plan.markets[0].level).to.equal("act");
     expect(plan.markets[0].danger?.live).to.equal(false);
     const margins = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
-    // IMR toward target + fee = 25 % + 1 % = 2600 bps, one 50 % step at most: 1000 → 1500. MMR untouched.
-    expect(margins.imrBps).to.equal(1500n);
+    // IMR to the book's own breaking shock + fee: a new position at the highest leverage must not break
+    // sooner than the weak longs do. 1011 / 9900 + 1 % = 11.21 % → 1122 bps (rounded up). MMR untouched.
+    expect(margins.imrBps).to.equal(1122n);
     expect(margins.mmrBps).to.equal(800n);
     expect(plan.actions.some((a) => a.action.kind === "setOpenInterestCaps")).to.equal(true);
     // The warning: how fragile, and what would fix it.
@@ -59,8 +60,8 @@ describe("policy plans on hand-built books", () => {
     expect(a.mmrBps).to.equal(1198n);
     expect(shockAt(risk, a.mmrBps) === null || shockAt(risk, a.mmrBps)! >= 0.25).to.equal(true);
     expect(shockAt(risk, a.mmrBps - 1n)!).to.be.lessThan(0.25);
-    // IMR: the gentle step (1000 → 1500, toward 2600) is above the kept spread (1198 + 200 = 1398).
-    expect(a.imrBps).to.equal(1500n);
+    // Against live danger the IMR only keeps its spread above the raised MMR: 1198 + 200.
+    expect(a.imrBps).to.equal(1398n);
     expect(raise.note).to.match(/forces out 40 position\(s\), \$400,000/).and.match(/0\.142 per dollar forced, bar 0\.1/);
     expect(plan.warnings).to.have.length(0);
     expect(passesGate(ctxOf(risk), a.mmrBps)).to.equal(true);
@@ -70,8 +71,9 @@ describe("policy plans on hand-built books", () => {
     const risk = fragileBookNoSlippage();
     const cfg = policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.15 } });
     const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: cfg });
+    // No MMR raise: only the IMR new risk needs (1122 bps, as in the calm case).
     const margins = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
-    expect(margins.mmrBps).to.equal(800n); // IMR only
+    expect([margins.imrBps, margins.mmrBps]).to.deep.equal([1122n, 800n]);
     expect(plan.deferred.map((d) => d.reason).join()).to.match(/no MMR raise passes the cost–benefit gate/);
     expect(plan.warnings[0].why).to.match(/cost–benefit gate/);
   });
@@ -202,14 +204,14 @@ describe("policy plans on hand-built books", () => {
     expect(done.state.judgment!["ETH-USD"].raised).to.equal(false);
   });
 
-  it("relaxes even while the book stays statically fragile, but keeps the IMR that binds new risk to the target", () => {
+  it("relaxes even while the book stays statically fragile, but keeps the IMR new risk needs", () => {
     const risk = fragileBookNoSlippage();
     const cfg = policy({ recoveryObservations: 1 });
     const state: PolicyState = { markets: {}, judgment: { "ETH-USD": { marks: [], calm: 5, raised: true, baseline: { imrBps: 1000, mmrBps: 500 } } } };
-    const plan = planActions({ snapshot: onchain(risk, { imrBps: 2600n, mmrBps: 1200n }), history: {}, state, config: cfg });
+    const plan = planActions({ snapshot: onchain(risk, { imrBps: 1200n, mmrBps: 1000n }), history: {}, state, config: cfg });
     const relax = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
-    expect(relax.mmrBps).to.equal(1080n); // −10 %
-    expect(relax.imrBps).to.equal(2600n); // already at target + fee: held while the book is fragile
+    expect(relax.mmrBps).to.equal(900n); // −10 %
+    expect(relax.imrBps).to.equal(1122n); // −10 % would be 1080: held at the weak longs' 10.21 % + 1 % fee
   });
 
   it("never relaxes margins it did not raise, nor while the market is moving toward the break", () => {
