@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { policyOverridesSchema, resolvePolicy } from "./policy-schema";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "must be a 20-byte hex address (0x…)");
 /** Names of environment variables, never their values: secrets stay out of config files. */
@@ -8,6 +9,8 @@ const observe = z
   .object({
     intervalSeconds: z.number().positive().max(3600).optional(),
     everyBlock: z.boolean().optional(),
+    /** A price that moved more than this fraction since the last observation is not acted on until it is seen again. */
+    maxPriceJump: z.number().positive().default(0.25),
   })
   .strict()
   .refine((o) => (o.intervalSeconds === undefined) !== (o.everyBlock === undefined || o.everyBlock === false), {
@@ -23,8 +26,8 @@ const referenceProtocol = z
     multicall: address.optional(),
     /** Liquidity pool of each traded asset (market id → ConstantProductPool), read as its depth. */
     pools: z.record(z.string(), address).default({}),
-    observe: observe.default({ intervalSeconds: 2 }),
-    policy: z.record(z.string(), z.unknown()).optional(),
+    observe: observe.default({ intervalSeconds: 2, maxPriceJump: 0.25 }),
+    policy: policyOverridesSchema.optional(),
   })
   .strict();
 
@@ -38,8 +41,8 @@ const aaveProtocol = z
     multicall: address.optional(),
     /** Aave keeps no on-chain list of borrowers: the accounts whose positions are read. */
     accounts: z.array(address).default([]),
-    observe: observe.default({ intervalSeconds: 2 }),
-    policy: z.record(z.string(), z.unknown()).optional(),
+    observe: observe.default({ intervalSeconds: 2, maxPriceJump: 0.25 }),
+    policy: policyOverridesSchema.optional(),
   })
   .strict();
 
@@ -75,9 +78,11 @@ export const configSchema = z
         maxFeePerGasGwei: z.number().positive().default(300),
         /** Blocks to wait before a public transaction is called stuck and replaced. */
         stuckAfterBlocks: z.number().int().positive().default(3),
+        /** Blocks a public transaction is tracked (and replaced while stuck) before the attempt ends as not included and is retried. */
+        deadlineBlocks: z.number().int().positive().default(50),
       })
       .strict()
-      .default({ signerKeyEnv: "KEEPER_PRIVATE_KEY", confirmations: 1, maxFeePerGasGwei: 300, stuckAfterBlocks: 3 }),
+      .default({ signerKeyEnv: "KEEPER_PRIVATE_KEY", confirmations: 1, maxFeePerGasGwei: 300, stuckAfterBlocks: 3, deadlineBlocks: 50 }),
     flashbots: z
       .object({
         enabled: z.boolean().default(false),
@@ -121,6 +126,8 @@ export const configSchema = z
     cfg.protocols.forEach((p, i) => {
       if (seen.has(p.id)) ctx.addIssue({ code: "custom", path: ["protocols", i, "id"], message: `duplicate protocol id "${p.id}"` });
       seen.add(p.id);
+      // The policy is checked here, at load, with the rest: its levels must still be ordered after the merge.
+      for (const problem of resolvePolicy(p.policy, `protocols[${i}].policy`).problems) ctx.addIssue({ code: "custom", path: ["protocols", i, "policy"], message: problem });
     });
     const fb = cfg.flashbots;
     if (fb?.enabled && (fb.relayUrl === undefined) === (fb.relayUrlEnv === undefined)) {

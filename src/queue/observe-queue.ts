@@ -5,20 +5,34 @@ export function observeQueueName(protocol: string): string {
   return `observe-${protocol}`;
 }
 
+/** When a protocol is observed: on a clock, or once for every new head. */
+export type ObserveSchedule = { everyMs: number } | { everyBlock: true };
+
 /**
- * The observe queue of one protocol, fed by a BullMQ Job Scheduler every `everyMs`. Every keeper
- * process upserts the same scheduler id, so there is one schedule however many processes run, and
- * global concurrency 1 keeps one observation of a protocol at a time across them.
+ * The observe queue of one protocol. On a clock, it is fed by a BullMQ Job Scheduler: every keeper
+ * process upserts the same scheduler id, so there is one schedule however many processes run. Every
+ * block, it is fed by `enqueueBlockObservation` for each new head. Global concurrency 1 keeps one
+ * observation of a protocol at a time across processes.
  */
-export async function openObserveQueue(protocol: string, everyMs: number, opts: { connection: ConnectionOptions; prefix: string }): Promise<Queue> {
+export async function openObserveQueue(protocol: string, schedule: ObserveSchedule, opts: { connection: ConnectionOptions; prefix: string }): Promise<Queue> {
   const queue = new Queue(observeQueueName(protocol), {
     connection: opts.connection,
     prefix: opts.prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 }, attempts: 1 },
   });
   await queue.setGlobalConcurrency(1);
-  await queue.upsertJobScheduler(`tick-${protocol}`, { every: everyMs }, { name: "observe", data: { protocol } });
+  if ("everyMs" in schedule) await queue.upsertJobScheduler(schedulerId(protocol), { every: schedule.everyMs }, { name: "observe", data: { protocol } });
+  else await queue.removeJobScheduler(schedulerId(protocol)); // a clock left by an earlier config would observe beside the heads
   return queue;
+}
+
+/** One observation for a new head; the block makes the job id, so every process that sees the head adds one job. */
+export async function enqueueBlockObservation(queue: Queue, protocol: string, block: number): Promise<void> {
+  await queue.add("observe", { protocol, block }, { jobId: `block-${block}` });
+}
+
+function schedulerId(protocol: string): string {
+  return `tick-${protocol}`;
 }
 
 /**

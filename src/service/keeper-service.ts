@@ -16,13 +16,16 @@ import type { ProtocolAdapter } from "../protocols/adapter";
 import { createAdapter } from "../protocols/factory";
 import { keeperRevertDecoder } from "../protocols/revert-decoder";
 import { actQueueName, enqueueAction, openActQueue, PermanentActionError, startActWorker, type ActJobData } from "../queue/act-queue";
-import { openObserveQueue, startObserveWorker } from "../queue/observe-queue";
+import { enqueueBlockObservation, openObserveQueue, startObserveWorker } from "../queue/observe-queue";
 import { RedisObserverMemory } from "../queue/policy-store";
 import { assertNoEviction } from "../queue/redis-preflight";
 import { WebhookAlerter } from "./alerts";
+import { followHeads } from "./heads";
+import { queueConnection } from "./redis";
+import { HEAD_POLL_MS, observerSettings, observeScheduleOf, publicTransportOptions } from "./settings";
 import { KeeperMetrics, serveMetrics } from "./metrics";
 
-type Connection = { connection: { host: string; port: number; password?: string; db: number; maxRetriesPerRequest: null }; prefix: string };
+type Connection = { connection: Redis; prefix: string };
 
 /** What the act worker needs beside the job: everything to execute an action with the keeper's key. */
 interface Executor {
@@ -61,7 +64,7 @@ export class KeeperService {
     this.closables.push(() => actQueue.close());
     const adapters = new Map<string, ProtocolAdapter>();
     for (const p of config.protocols) adapters.set(p.id, await createAdapter(p, this.provider, chainId));
-    const { observeQueues, workers } = await this.startObservers(adapters, new RedisObserverMemory(redis, queues.prefix), alerter, actQueue, signer.address, queues);
+    const { observeQueues, workers, headFollowers } = await this.startObservers(adapters, new RedisObserverMemory(redis, queues.prefix), alerter, actQueue, signer.address, queues);
     const executor: Executor = {
       adapters,
       deps: { provider: this.provider, decoder: keeperRevertDecoder(), from: signer.address, publicTransport, privateTransport, confirmations: config.keeper.confirmations },
@@ -74,9 +77,10 @@ export class KeeperService {
       }),
     );
     for (const w of workers) w.on("error", (e) => this.logger.error("worker error", { error: e.message }));
-    // Workers close first (in-flight jobs finish), then queues.
+    // Head followers stop first (no new observations), then workers (in-flight jobs finish), then queues.
     this.closables.push(() => Promise.all(observeQueues.map((q) => q.close())));
     this.closables.push(() => Promise.all(workers.map((w) => w.close())));
+    this.closables.push(() => Promise.all(headFollowers.map((stop) => stop())));
     await this.serveMetrics([actQueue, ...observeQueues]);
     this.logger.info("keeper running", { protocols: config.protocols.map((p) => p.id), keeper: signer.address, metricsPort: this.metricsPort, private: privateTransport !== undefined });
   }
@@ -86,15 +90,18 @@ export class KeeperService {
     for (const close of this.closables.splice(0).reverse()) await close().catch((e: Error) => this.logger.error("while stopping", { error: e.message }));
   }
 
-  /** Redis, checked to keep every key (an evicted nonce record or job could duplicate a transaction), and BullMQ's connection to it. */
+  /**
+   * Redis, checked to keep every key (an evicted nonce record or job could duplicate a transaction),
+   * and BullMQ's connection to it: both from the URL as ioredis reads it (rediss:// for TLS, a user
+   * name, a database), closed after the queues and workers that share it.
+   */
   private async connectRedis(): Promise<{ redis: Redis; queues: Connection }> {
-    const redisUrl = this.config.redis.url;
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
+    const redis = new Redis(this.config.redis.url, { maxRetriesPerRequest: 3 });
     this.closables.push(async () => redis.disconnect());
     const { version } = await assertNoEviction(redis);
     this.logger.info("redis ready", { version });
-    const u = new URL(redisUrl);
-    const connection = { host: u.hostname, port: Number(u.port || 6379), password: u.password || undefined, db: Number(u.pathname.slice(1) || 0), maxRetriesPerRequest: null };
+    const connection = queueConnection(this.config.redis.url);
+    this.closables.push(async () => connection.disconnect());
     return { redis, queues: { connection, prefix: this.config.redis.prefix } };
   }
 
@@ -104,8 +111,9 @@ export class KeeperService {
     // Straight JSON-RPC: ethers answers an identical read from a 250 ms cache, and a count read just
     // before our previous transaction was mined would hand its nonce out a second time.
     const nonces = new NonceManager(redis, BigInt(config.chain.chainId), signer.address, () => accountNonce(this.provider, signer.address), { prefix: config.redis.prefix });
-    const maxFee = BigInt(Math.round(config.keeper.maxFeePerGasGwei * 1e9));
-    const publicTransport = new PublicTransport(this.provider, signer, nonces, { maxFeePerGas: maxFee, stuckAfterBlocks: config.keeper.stuckAfterBlocks, deadlineBlocks: 50 });
+    const options = publicTransportOptions(config);
+    const maxFee = options.maxFeePerGas;
+    const publicTransport = new PublicTransport(this.provider, signer, nonces, options);
     const fb = config.flashbots?.enabled ? config.flashbots : undefined;
     const privateTransport =
       fb && secrets.flashbotsAuthKey && secrets.relayUrl
@@ -120,17 +128,23 @@ export class KeeperService {
   }
 
   /** One observe queue and worker per protocol; each planned action is enqueued once by its idempotency key. */
-  private async startObservers(adapters: Map<string, ProtocolAdapter>, memory: RedisObserverMemory, alerter: WebhookAlerter, actQueue: Queue, signer: string, queues: Connection): Promise<{ observeQueues: Queue[]; workers: Worker[] }> {
+  private async startObservers(adapters: Map<string, ProtocolAdapter>, memory: RedisObserverMemory, alerter: WebhookAlerter, actQueue: Queue, signer: string, queues: Connection): Promise<{ observeQueues: Queue[]; workers: Worker[]; headFollowers: (() => Promise<void>)[] }> {
     const { config, logger } = this;
     const observeQueues: Queue[] = [];
+    const headFollowers: (() => Promise<void>)[] = [];
     const workers: Worker[] = [];
     for (const [i, p] of config.protocols.entries()) {
       const adapter = adapters.get(p.id)!;
       const policy = policyFor(p, i);
-      const everyMs = Math.round((p.observe.intervalSeconds ?? 1) * 1000);
-      observeQueues.push(await openObserveQueue(p.id, everyMs, queues));
+      const schedule = observeScheduleOf(p);
+      const queue = await openObserveQueue(p.id, schedule, queues);
+      observeQueues.push(queue);
+      if ("everyBlock" in schedule) {
+        headFollowers.push(followHeads(this.provider, HEAD_POLL_MS, (block) => enqueueBlockObservation(queue, p.id, block), (e) => logger.warn("cannot read the head", { protocol: p.id, error: (e as Error).message })));
+      }
+      const settings = observerSettings(config, p);
       const observe = async () => {
-        const result = await observeProtocol({ adapter, provider: this.provider, policy, memory, metrics: this.metrics, alert: (a) => alerter.notify(a), logger, maxPriceJump: 0.25, maxHeadLagBlocks: config.chain.maxHeadLagBlocks, maxBlockAgeSeconds: config.chain.maxBlockAgeSeconds });
+        const result = await observeProtocol({ adapter, provider: this.provider, policy, memory, metrics: this.metrics, alert: (a) => alerter.notify(a), logger, ...settings });
         if (result.status !== "planned") return result.status;
         for (const planned of result.plan.actions) {
           const jobId = await enqueueAction(actQueue, { protocol: p.id, signer, planned });
@@ -140,7 +154,7 @@ export class KeeperService {
       };
       workers.push(startObserveWorker(p.id, observe, { ...queues, lockDurationMs: config.queue.observeLockDurationMs, stalledIntervalMs: config.queue.stalledIntervalMs }));
     }
-    return { observeQueues, workers };
+    return { observeQueues, workers, headFollowers };
   }
 
   /**

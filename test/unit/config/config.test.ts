@@ -29,7 +29,7 @@ describe("config validation", () => {
     const cfg = parseConfig(validConfig());
     expect(cfg.redis.url).to.equal("redis://127.0.0.1:6379");
     expect(cfg.keeper.signerKeyEnv).to.equal("KEEPER_PRIVATE_KEY");
-    expect(cfg.protocols[0].observe).to.deep.equal({ intervalSeconds: 2 });
+    expect(cfg.protocols[0].observe).to.deep.equal({ intervalSeconds: 2, maxPriceJump: 0.25 });
   });
 
   it("names every bad field at once", () => {
