@@ -10,7 +10,7 @@ const empty: PolicyState = { markets: {} };
 const shockAt = (snap: ReturnType<typeof fragileBook>, mmrBps: bigint) => {
   const mmr = Number(mmrBps) / 10_000;
   const kept = snap.positions.filter((p) => p.collateral + p.side * p.size * (1000 - p.entryPrice) >= mmr * p.size * 1000);
-  return minShock(breakingShock(marketSlice({ ...snap, positions: kept, markets: snap.markets.map((m) => ({ ...m, mmr })) }, "ETH-USD")));
+  return minShock(breakingShock(marketSlice({ ...snap, positions: kept, markets: snap.markets.map((m) => ({ ...m, mmr, imr: Math.max(m.imr, mmr + 0.02) })) }, "ETH-USD")));
 };
 const ctxOf = (risk: ReturnType<typeof fragileBook>) => ({ snapshot: risk, market: risk.markets[0], ...FRAGILE_MARGINS, bounds: {}, policy: policy().defaults, now: 0 });
 
