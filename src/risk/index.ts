@@ -9,6 +9,7 @@ export { runScenario, type ScenarioResult, type ScenarioOptions, type ShockVecto
 export { stressGrid, breakingShock, correlatedShocks, defaultBetas, type Betas, type GridPoint, type GridOptions, type BreakingShock } from "./stress";
 export { runContagion } from "./contagion";
 export type { Account, AccountFamily, CollateralLeg, DebtLeg, PerpLeg, LendingParams, LendingReserve, EModeCategory } from "./accounts/model";
+export { accountHealth, firstAaveLiquidation, type AccountHealth, type PlannedAaveLiquidation } from "./accounts/inspect";
 export { aaveHealthFactor, aaveLiquidation, CLOSE_FACTOR_HF_THRESHOLD, type AaveLiquidation, type AaveLiquidationInput } from "./accounts/aave";
 export { marketSlice, minShock } from "./slice";
 export { forecast, leastSquaresSlope, fitLogBrownian, firstPassageProbability, type Forecast, type ForecastOptions, type SvrObservation } from "./forecast";

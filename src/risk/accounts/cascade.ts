@@ -29,7 +29,7 @@ import type { ProtocolOutcome, ScenarioResult, ShockVector } from "../cascade";
 import { openVenue, type Venue } from "../liquidity";
 import { aaveLiquidation } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
-import { distanceToEdge, HEALTH, judgeAccount } from "./judge";
+import { distanceToEdge, HEALTH, judgeAccount, pickAaveLegs } from "./judge";
 
 /**
  * A round always liquidates something, but an Aave account can be liquidated again and again
@@ -53,6 +53,7 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
   const open = new Uint8Array(n).fill(1);
   const health = new Float64Array(n);
   const slot = new Float64Array(3);
+  const picked = new Int32Array(2);
   const judgedAt = new Int32Array(n).fill(-1); // the round an account was last judged in; −1: must be judged
   const distanceThen = new Float64Array(n);
   const priceHistory: Float64Array[] = [];
@@ -142,22 +143,9 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
         open[i] = 0;
         continue;
       }
-      let coll = -1;
-      let collValue = 0;
-      let debt = -1;
-      let debtValue = 0;
-      for (let k = s; k < e; k++) {
-        const v = amt[k] * prices[asset[k]];
-        if (kind[k] === LEG_DEBT) {
-          if (v > debtValue) {
-            debt = k;
-            debtValue = v;
-          }
-        } else if (weightBps[k] > 0 && v > collValue) {
-          coll = k;
-          collValue = v;
-        }
-      }
+      pickAaveLegs(acc, amt, prices, i, picked);
+      const coll = picked[0];
+      const debt = picked[1];
       judgedAt[i] = -1;
       if (coll >= 0) {
         const ca = asset[coll];

@@ -76,3 +76,28 @@ export function distanceToEdge(out: Float64Array): number {
   if (s > 0) return m / s;
   return m > 0 ? Infinity : -1;
 }
+
+/**
+ * The legs a liquidator takes from Aave account i: its largest collateral (by value, among those that
+ * count) and its largest debt, as two leg indices packed into `out` [collateral, debt]; −1 for none.
+ */
+export function pickAaveLegs(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Int32Array): void {
+  let coll = -1;
+  let collValue = 0;
+  let debt = -1;
+  let debtValue = 0;
+  for (let k = acc.legStart[i]; k < acc.legStart[i + 1]; k++) {
+    const v = amt[k] * prices[acc.asset[k]];
+    if (acc.kind[k] === LEG_DEBT) {
+      if (v > debtValue) {
+        debt = k;
+        debtValue = v;
+      }
+    } else if (acc.weightBps[k] > 0 && v > collValue) {
+      coll = k;
+      collValue = v;
+    }
+  }
+  out[0] = coll;
+  out[1] = debt;
+}
