@@ -40,7 +40,9 @@ const shockWith = (ctx: MarginContext, mmrBps: bigint) => minShock(breakingShock
 
 function withMmr(ctx: MarginContext, mmrBps: bigint): Snapshot {
   const s = marketSlice(ctx.snapshot, ctx.market.id);
-  return { ...s, markets: s.markets.map((m) => (m.id === ctx.market.id ? { ...m, mmr: Number(mmrBps) / 10_000 } : m)) };
+  const mmr = Number(mmrBps) / 10_000;
+  // The plan raises IMR with MMR, keeping the spread (a book with MMR ≥ IMR is refused, as on-chain).
+  return { ...s, markets: s.markets.map((m) => (m.id === ctx.market.id ? { ...m, mmr, imr: Math.min(1, Math.max(m.imr, mmr + (m.imr - m.mmr))) } : m)) };
 }
 
 /** The market's book after the positions under the new maintenance margin are liquidated at today's mark. */

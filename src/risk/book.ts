@@ -1,3 +1,4 @@
+import { compileAccounts, type CompiledAccounts } from "./accounts/compile";
 import type { LiquidityModel, Snapshot } from "./snapshot";
 import { validateSnapshot } from "./validate";
 
@@ -20,6 +21,11 @@ export interface CompiledBook {
   collateral: Float64Array;
   /** Mark below which a long (above which a short) is under maintenance margin. */
   liqPrice: Float64Array;
+  /**
+   * Set when any snapshot has accounts: then every position and account runs through the account
+   * cascade (isolated positions as one-exposure accounts); null keeps the isolated fast path.
+   */
+  accounts: CompiledAccounts | null;
 }
 
 export interface CompiledAsset {
@@ -29,6 +35,8 @@ export interface CompiledAsset {
   amountByProtocol: Float64Array;
   haircut: number;
   liquidity: LiquidityModel;
+  /** Co-movement with a protocol-wide move, when the snapshot gives one. */
+  beta?: number;
 }
 
 export interface CompiledMarket {
@@ -86,7 +94,7 @@ export function compileBooks(snapshots: Snapshot[], opts: CompileOptions = {}): 
       if (i === undefined) {
         i = assets.length;
         assetIndex.set(a.id, i);
-        assets.push({ id: a.id, price: a.price, amountByProtocol: new Float64Array(snapshots.length), haircut: a.haircut, liquidity: a.liquidity });
+        assets.push({ id: a.id, price: a.price, amountByProtocol: new Float64Array(snapshots.length), haircut: a.haircut, liquidity: a.liquidity, beta: a.beta });
       }
       assets[i].amountByProtocol[p] += a.amount;
     }
@@ -131,6 +139,7 @@ export function compileBooks(snapshots: Snapshot[], opts: CompileOptions = {}): 
     entry: new Float64Array(n),
     collateral: new Float64Array(n),
     liqPrice: new Float64Array(n),
+    accounts: null,
   };
   const longCount = new Int32Array(markets.length);
   const shortCount = new Int32Array(markets.length);
@@ -170,5 +179,6 @@ export function compileBooks(snapshots: Snapshot[], opts: CompileOptions = {}): 
     m.longs.sort((a, b) => lp[b] - lp[a] || a - b);
     m.shorts.sort((a, b) => lp[a] - lp[b] || a - b);
   }
+  if (snapshots.some((s) => (s.accounts?.length ?? 0) > 0)) book.accounts = compileAccounts(snapshots, assets, markets, assetIndex, marketIndex);
   return book;
 }

@@ -24,6 +24,7 @@
  * per market and side, so a scenario touches each position at most once: O(N), and the post-cascade
  * open interest comes from per-market running sums, not a rescan.
  */
+import { defaultAccountRounds, runAccountScenario } from "./accounts/cascade";
 import { compileBook, type CompiledBook, type CompileOptions } from "./book";
 import { RiskInputError } from "./errors";
 import { openVenue, type Venue } from "./liquidity";
@@ -49,17 +50,22 @@ export interface ScenarioResult extends Omit<ProtocolOutcome, "protocol"> {
   shocks: ShockVector;
   /** Rounds in which at least one position was liquidated. */
   rounds: number;
+  /** The cascade hit `maxRounds` with liquidations still due: its figures are a lower bound. */
+  truncated: boolean;
   finalPrices: Record<string, number>;
   /** Per protocol (one entry unless several protocols were compiled together). */
   protocols: ProtocolOutcome[];
 }
 
 export interface ScenarioOptions extends CompileOptions {
-  /** Safety stop; a cascade reaches its fixed point long before (each round liquidates ≥ 1 position). */
+  /**
+   * Stop after this many rounds and report `truncated`. Default: the number of positions, which an
+   * isolated cascade cannot exceed (each round liquidates at least one); see defaultAccountRounds.
+   */
   maxRounds?: number;
 }
 
-function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Array {
+export function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Array {
   const prices = new Float64Array(book.assets.length);
   const known = new Map(book.assets.map((a, i) => [a.id, i]));
   for (const [id, s] of Object.entries(shocks)) {
@@ -74,7 +80,8 @@ function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Array {
 export function runScenario(input: Snapshot | CompiledBook, shocks: ShockVector, opts: ScenarioOptions = {}): ScenarioResult {
   const book = isCompiled(input) ? input : compileBook(input, opts);
   if (isCompiled(input) && opts.mmrOverride) throw new RiskInputError("mmrOverride", "pass a snapshot, not a compiled book, to override margins");
-  return cascade(book, shocks, opts.maxRounds ?? 10_000);
+  if (book.accounts) return runAccountScenario(book, shocks, checkShocks(book, shocks), opts.maxRounds ?? defaultAccountRounds(book.accounts));
+  return cascade(book, shocks, opts.maxRounds ?? book.n);
 }
 
 export function isCompiled(x: Snapshot | CompiledBook): x is CompiledBook {
@@ -104,7 +111,8 @@ function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): Sc
   const unfilledShare = new Float64Array(A);
 
   let rounds = 0;
-  while (rounds < maxRounds) {
+  let truncated = false;
+  for (;;) {
     netSold.fill(0);
     traded.fill(0);
     let any = false;
@@ -132,6 +140,14 @@ function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): Sc
       }
     }
     if (!any) break;
+    if (rounds === maxRounds) {
+      // Put back what this round found: it was not liquidated, and it stays open.
+      for (let m = 0; m < M; m++) liquidatedCount[book.markets[m].protocol] -= lp[m] - roundStartL[m] + (sp[m] - roundStartS[m]);
+      lp.set(roundStartL);
+      sp.set(roundStartS);
+      truncated = true;
+      break;
+    }
     rounds++;
 
     roundStartPrice.set(prices);
@@ -176,7 +192,9 @@ function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): Sc
       deficit[mk.protocol] += def;
     }
   }
-  return summarize(book, shocks, prices, rounds, liquidatedSize, liquidatedNotional, liquidatedCount, deficit);
+  const openPositions = new Int32Array(P);
+  book.markets.forEach((mk, m) => (openPositions[mk.protocol] += mk.longs.length - lp[m] + (mk.shorts.length - sp[m])));
+  return summarize(book, shocks, prices, rounds, truncated, openPositions, liquidatedSize, liquidatedNotional, liquidatedCount, deficit);
 }
 
 function summarize(
@@ -184,6 +202,8 @@ function summarize(
   shocks: ShockVector,
   prices: Float64Array,
   rounds: number,
+  truncated: boolean,
+  openPositions: Int32Array,
   liquidatedSize: Float64Array,
   liquidatedNotional: Float64Array,
   liquidatedCount: Int32Array,
@@ -200,8 +220,10 @@ function summarize(
   });
   const protocols: ProtocolOutcome[] = book.protocols.map((pr, p) => {
     const used = Math.min(deficit[p], pr.insuranceFund);
-    // Remaining open interest below a rounding crumb counts as nothing open.
-    const v = V[p] > 1e-9 ? V[p] : 0;
+    // Open interest left is counted by the positions still open: total minus liquidated, in floats,
+    // leaves a crumb that made svr huge when everything was liquidated.
+    const v = openPositions[p] > 0 ? Math.max(0, V[p]) : 0;
+    V[p] = v;
     return {
       protocol: pr.id,
       svr: v > 0 ? C[p] / v : null,
@@ -214,7 +236,7 @@ function summarize(
   });
   const sum = (f: (o: ProtocolOutcome) => number) => protocols.reduce((s, o) => s + f(o), 0);
   const totalC = C.reduce((s, x) => s + x, 0);
-  const totalV = V.reduce((s, x) => s + (x > 1e-9 ? x : 0), 0);
+  const totalV = V.reduce((s, x) => s + x, 0);
   const finalPrices: Record<string, number> = {};
   book.assets.forEach((a, i) => (finalPrices[a.id] = prices[i]));
   return {
@@ -226,6 +248,7 @@ function summarize(
     insuranceUsed: sum((o) => o.insuranceUsed),
     shortfall: sum((o) => o.shortfall),
     rounds,
+    truncated,
     finalPrices,
     protocols,
   };

@@ -1,3 +1,4 @@
+import { addAccountSums, type MarketSums } from "./accounts/metrics";
 import type { Snapshot } from "./snapshot";
 import { validateSnapshot } from "./validate";
 
@@ -36,7 +37,9 @@ const ratioOrNull = (a: number, b: number): number | null => (b > 0 ? a / b : nu
 /**
  * Every metric of the table in SPEC §1, per market and protocol-wide. A market's collateral is
  * the collateral its positions posted; its adjusted collateral applies the protocol's average
- * haircut (C* ÷ C), since a market has no assets of its own.
+ * haircut (C* ÷ C), since a market has no assets of its own. Accounts add to the markets they are
+ * exposed to (./accounts/metrics.ts: for a lending reserve, svr is the threshold-valued collateral
+ * backing its debt ÷ that debt).
  */
 export function computeMetrics(snapshot: Snapshot): SnapshotMetrics {
   validateSnapshot(snapshot);
@@ -48,9 +51,9 @@ export function computeMetrics(snapshot: Snapshot): SnapshotMetrics {
   }
   const haircutFactor = C > 0 ? Cadj / C : 1;
 
-  const acc = new Map<string, { c: number; long: number; short: number; e: number; m: number; n: number }>();
+  const acc = new Map<string, MarketSums>();
   const marketById = new Map(snapshot.markets.map((m) => [m.id, m]));
-  for (const m of snapshot.markets) acc.set(m.id, { c: 0, long: 0, short: 0, e: 0, m: 0, n: 0 });
+  for (const m of snapshot.markets) acc.set(m.id, { c: 0, cAdj: 0, long: 0, short: 0, e: 0, m: 0, n: 0 });
   for (const p of snapshot.positions) {
     const m = marketById.get(p.market)!;
     const a = acc.get(p.market)!;
@@ -58,10 +61,12 @@ export function computeMetrics(snapshot: Snapshot): SnapshotMetrics {
     if (p.side === 1) a.long += notional;
     else a.short += notional;
     a.c += p.collateral;
+    a.cAdj += p.collateral * haircutFactor;
     a.e += p.collateral + p.side * p.size * (m.mark - p.entryPrice);
     a.m += m.mmr * notional;
     a.n += 1;
   }
+  addAccountSums(snapshot, acc);
 
   const markets: Record<string, Metrics> = {};
   let V = 0;
@@ -74,12 +79,12 @@ export function computeMetrics(snapshot: Snapshot): SnapshotMetrics {
     const v = a.long + a.short;
     markets[id] = {
       collateralValue: a.c,
-      adjustedCollateral: a.c * haircutFactor,
+      adjustedCollateral: a.cAdj,
       notionalOpenInterest: v,
       longOpenInterest: a.long,
       shortOpenInterest: a.short,
       svr: ratioOrNull(a.c, v),
-      adjustedSvr: ratioOrNull(a.c * haircutFactor, v),
+      adjustedSvr: ratioOrNull(a.cAdj, v),
       equity: a.e,
       maintenanceRequirement: a.m,
       systemicBuffer: a.e - a.m,

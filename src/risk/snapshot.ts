@@ -3,6 +3,8 @@
  * Adapters convert on-chain bigints into this shape; nothing here goes back on-chain.
  */
 
+import type { Account, LendingParams } from "./accounts/model";
+
 /** How deep the market for an asset is: what closing a position there does to the price. */
 export type LiquidityModel =
   | {
@@ -34,6 +36,11 @@ export interface AssetState {
   liquidity: LiquidityModel;
   /** Unix seconds of the oracle's last update, when known. */
   priceUpdatedAt?: number;
+  /**
+   * How much the asset moves per unit of a protocol-wide stress move (1: with it, 0: not at all,
+   * e.g. a USD stablecoin). Unset: 1 for an asset a market trades or an account holds or owes.
+   */
+  beta?: number;
 }
 
 export interface MarketState {
@@ -77,4 +84,8 @@ export interface Snapshot {
   positions: Position[];
   /** Insurance fund in USD. */
   insuranceFund: number;
+  /** Cross-margin and lending accounts (see ./accounts/model.ts); isolated positions stay in `positions`. */
+  accounts?: Account[];
+  /** Required when an account is `aaveV3`: its reserves' thresholds, bonuses and eMode categories. */
+  lending?: LendingParams;
 }

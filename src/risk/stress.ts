@@ -7,13 +7,17 @@ import type { Snapshot } from "./snapshot";
 export type Betas = Record<string, number>;
 
 /**
- * Default co-movement: in a crash correlations approach one, so every asset that a market trades
- * moves with the driver; assets held only as collateral (stablecoins) stay put.
+ * Default co-movement: in a crash correlations approach one, so every asset that a market trades or
+ * an account holds or owes moves with the driver; assets held only as collateral by isolated
+ * positions' protocol (stablecoins) stay put. An asset's own `beta`, when the snapshot gives one, wins.
  */
 export function defaultBetas(book: CompiledBook): Betas {
   const betas: Betas = {};
   for (const a of book.assets) betas[a.id] = 0;
   for (const m of book.markets) betas[book.assets[m.asset].id] = 1;
+  const acc = book.accounts;
+  if (acc) for (let k = 0; k < acc.legs; k++) if (acc.asset[k] >= 0) betas[book.assets[acc.asset[k]].id] = 1;
+  for (const a of book.assets) if (a.beta !== undefined) betas[a.id] = a.beta;
   return betas;
 }
 
@@ -66,26 +70,41 @@ export interface BreakingShock {
 export interface BreakingShockOptions {
   betas?: Betas;
   tolerance?: number;
+  /** Width of the scan's cells (default 1 %): a breaking band narrower than this can be missed. */
+  gridStep?: number;
   maxDown?: number;
   maxUp?: number;
 }
 
 /**
- * The smallest move down and up whose cascade leaves a shortfall, by bisection over the
- * shortfall, which grows with the size of the move: the answer is the upper end of a bracket
- * [a, b] with shortfall(a) = 0 < shortfall(b) and b − a ≤ tolerance. 0 if the protocol is
+ * The smallest move down and up whose cascade leaves a shortfall. Shortfall is NOT monotonic in the
+ * size of the move (a round's closes share one average price, and a pool caps what a round
+ * absorbs: a bigger move can liquidate two positions together at a price that covers both, where a
+ * smaller one liquidates them one after the other and the second leaves bad debt). So the search
+ * scans a grid outward from 0 for the first breaking cell, then bisects inside that cell: the
+ * answer b breaks, b − tolerance does not, and no grid point below b breaks. 0 if the protocol is
  * already short at the current prices.
  */
 export function breakingShock(input: Snapshot | CompiledBook, opts: BreakingShockOptions = {}): BreakingShock {
   const book = isCompiled(input) ? input : compileBook(input);
   const betas = opts.betas ?? defaultBetas(book);
   const tolerance = opts.tolerance ?? 1e-4;
+  const step = opts.gridStep ?? 0.01;
+  if (!(step > 0) || !(tolerance > 0)) throw new RiskInputError("breakingShock", `need gridStep > 0 and tolerance > 0 (got ${step}, ${tolerance})`);
   const short = (delta: number) => runScenario(book, correlatedShocks(delta, betas)).shortfall > 0;
   if (short(0)) return { down: 0, up: 0, tolerance };
   const search = (sign: 1 | -1, max: number): number | null => {
-    if (!short(sign * max)) return null;
     let lo = 0;
-    let hi = max;
+    let hi = Number.NaN;
+    for (let k = 1; lo < max; k++) {
+      const at = Math.min(max, Math.round(k * step * 1e12) / 1e12);
+      if (short(sign * at)) {
+        hi = at;
+        break;
+      }
+      lo = at;
+    }
+    if (Number.isNaN(hi)) return null;
     while (hi - lo > tolerance) {
       const mid = (lo + hi) / 2;
       if (short(sign * mid)) hi = mid;

@@ -1,3 +1,4 @@
+import { validateAccounts } from "./accounts/validate";
 import { SnapshotValidationError } from "./errors";
 import type { LiquidityModel, Snapshot } from "./snapshot";
 
@@ -38,6 +39,7 @@ export function validateSnapshot(s: Snapshot): void {
     positive(`${f}.price`, a.price);
     nonNegative(`${f}.amount`, a.amount);
     fraction(`${f}.haircut`, a.haircut);
+    if (a.beta !== undefined) finite(`${f}.beta`, a.beta);
     validateLiquidity(`${f}.liquidity`, a.liquidity);
   });
   const markets = new Set<string>();
@@ -48,8 +50,11 @@ export function validateSnapshot(s: Snapshot): void {
     markets.add(m.id);
     if (!assets.has(m.asset)) throw new SnapshotValidationError(`${f}.asset`, "unknown asset", m.asset);
     positive(`${f}.mark`, m.mark);
-    fraction(`${f}.imr`, m.imr, 1.000000001);
-    fraction(`${f}.mmr`, m.mmr);
+    positive(`${f}.imr`, m.imr);
+    if (m.imr > 1) throw new SnapshotValidationError(`${f}.imr`, "must be ≤ 1", m.imr);
+    // As the contracts refuse them: no maintenance-free market, and opening must need more than keeping.
+    positive(`${f}.mmr`, m.mmr);
+    if (m.mmr >= m.imr) throw new SnapshotValidationError(`${f}.mmr`, `must be < imr (${m.imr})`, m.mmr);
     fraction(`${f}.liquidationFee`, m.liquidationFee);
     nonNegative(`${f}.oiCapLong`, m.oiCapLong);
     nonNegative(`${f}.oiCapShort`, m.oiCapShort);
@@ -62,6 +67,7 @@ export function validateSnapshot(s: Snapshot): void {
     positive(`${f}.entryPrice`, p.entryPrice);
     nonNegative(`${f}.collateral`, p.collateral);
   });
+  validateAccounts(s, assets, markets);
 }
 
 function validateLiquidity(field: string, l: LiquidityModel): void {

@@ -1,6 +1,7 @@
 import { Interface, type Provider, type Result } from "ethers";
 import type { ActionProvenance, ActionRequest } from "../../policy/actions";
-import type { AssetState, MarketState, Position, Snapshot } from "../../risk/snapshot";
+import type { Account, EModeCategory } from "../../risk/accounts/model";
+import type { AssetState, MarketState, Snapshot } from "../../risk/snapshot";
 import type { ProtocolAdapter } from "../adapter";
 import type { OnchainMarketState, PopulatedAction, ProtocolSnapshot, StewardState } from "../../domain/protocol-state";
 import { NoContractError, OracleAnswerError, UnsupportedActionError } from "../errors";
@@ -35,21 +36,27 @@ interface Reserve {
   debt: bigint;
   price: bigint;
   source: string;
+  eModeCategory: number;
+  /** Share of the bonus to the treasury, bps. */
+  protocolFee: bigint;
 }
 
+/** A reserve priced within this of $1 is treated as a USD stablecoin in protocol-wide stress. */
+const STABLE_PRICE_BAND = 0.02;
+
 /**
- * Aave V3 read as a margin protocol (SPEC §1): supplied collateral is the collateral, borrowed
- * value is the exposure, and 1 − liquidation threshold is the haircut.
+ * Aave V3 read as a lending protocol (SPEC §1): each borrower is an `aaveV3` account whose
+ * collateral legs are the reserves it supplies with usage as collateral on, and whose debt legs are
+ * its stable plus variable debt per reserve; its eMode category, each reserve's eMode category,
+ * bonus and protocol fee, and the categories' thresholds and bonuses come with the snapshot, so the
+ * risk engine computes the health factor and liquidations by Aave's own rules (src/risk/accounts/aave.ts).
+ * A scenario moves collateral and debt alike: a crash of the collateral shows.
  *
- * Positions: each borrower's debt in each reserve is a short of that asset (a rise in the borrowed
- * asset is what hurts), sized in tokens, entered at the current price, with the borrower's collateral
- * allocated across their debts by value (collateral of the position = allocated collateral − debt value,
- * so that its equity is the borrower's true equity). Each debt market's maintenance ratio is
- * 1/LT̄ − 1, where LT̄ is the liquidation threshold of the collateral backing that market's debt,
- * averaged by value: then "equity < maintenance" is exactly Aave's "health factor < 1" for a borrower
- * with one kind of collateral. Limitation: collateral is held at its current USD value, so a stress
- * shock moves the borrowed assets, not the collateral; borrowers with several collateral assets are
- * approximated by their average threshold.
+ * Each reserve is also a market (its asset's price is its mark) so that metrics keep their names per
+ * market: svr of a reserve = threshold-valued collateral backing its debt ÷ that debt. A reserve
+ * priced within 2 % of one dollar is taken for a USD stablecoin and does not move in a protocol-wide
+ * stress (beta 0); every other reserve moves with it. Its IMR and MMR (1/LTV − 1 and 1/LT − 1 of the
+ * collateral backing its debt, by value) are kept for the policy's margin view.
  */
 export class AaveV3Adapter implements ProtocolAdapter {
   readonly protocolId: string;
@@ -119,17 +126,21 @@ export class AaveV3Adapter implements ProtocolAdapter {
       perReserve.push(c(oracleAddress, this.oracle, "getAssetPrice", [a], (r) => r[0] as bigint));
       perReserve.push(c(oracleAddress, this.oracle, "getSourceOfAsset", [a], (r) => r[0] as string));
       perReserve.push(c(a, this.erc20, "symbol", [], (r) => r[0] as string));
+      perReserve.push(c(dp, this.data, "getReserveEModeCategory", [a], (r) => Number(r[0])));
+      perReserve.push(c(dp, this.data, "getLiquidationProtocolFee", [a], (r) => BigInt(r[0])));
     }
+    const PER_RESERVE = 8;
     const users = this.opts.accounts;
     const perUser: TypedCall<unknown>[] = [];
     for (const u of users) for (const a of assets) perUser.push(c(dp, this.data, "getUserReserveData", [a, u], (r) => r));
+    for (const u of users) perUser.push(c(poolAddress, this.pool, "getUserEMode", [u], (r) => Number(r[0])));
     const keys = assets.flatMap((a) => AAVE_PARAMS.map(() => marketKey(a)));
     const params = assets.flatMap(() => AAVE_PARAMS.map((p) => textToMarketId(p)));
     const boundsCall = c(this.opts.steward, this.steward, "getBoundsBatch", [keys, params], (r) => r);
     const second = await this.reader.read<unknown>([...perReserve, ...perUser, boundsCall], blockNumber);
 
     const reserves: Reserve[] = assets.map((asset, i) => {
-      const [conf, caps, data, price, source, symbol] = second.slice(i * 6, i * 6 + 6) as [Result, [bigint, bigint], Result, bigint, string, string];
+      const [conf, caps, data, price, source, symbol, eModeCategory, protocolFee] = second.slice(i * PER_RESERVE, (i + 1) * PER_RESERVE) as [Result, [bigint, bigint], Result, bigint, string, string, number, bigint];
       return {
         asset,
         symbol,
@@ -143,17 +154,29 @@ export class AaveV3Adapter implements ProtocolAdapter {
         debt: BigInt(data.totalStableDebt) + BigInt(data.totalVariableDebt),
         price,
         source,
+        eModeCategory,
+        protocolFee,
       };
     });
-    const userRows = second.slice(assets.length * 6, assets.length * 6 + perUser.length) as Result[];
+    const userRows = second.slice(assets.length * PER_RESERVE, assets.length * PER_RESERVE + users.length * assets.length) as Result[];
+    const userEModes = second.slice(assets.length * PER_RESERVE + users.length * assets.length, assets.length * PER_RESERVE + perUser.length) as number[];
     const bounds = second[second.length - 1] as Result;
-    const feeds = await this.reader.read(
-      reserves.map((r) => c(r.source, this.feed, "latestRoundData", [], (x) => x[3] as bigint)),
+    const categoryIds = [...new Set([...reserves.map((r) => r.eModeCategory), ...userEModes])].filter((id) => id !== 0);
+    const third = await this.reader.read<unknown>(
+      [
+        ...reserves.map((r) => c(r.source, this.feed, "latestRoundData", [], (x) => x[3] as bigint)),
+        ...categoryIds.map((id) => c(poolAddress, this.pool, "getEModeCategoryData", [id], (x) => x[0] as Result)),
+      ],
       blockNumber,
     );
+    const feeds = third.slice(0, reserves.length) as bigint[];
+    const eModeCategories: EModeCategory[] = categoryIds.map((id, i) => {
+      const data = third[reserves.length + i] as Result;
+      return { id, liquidationThreshold: Number(data.liquidationThreshold) / 10_000, liquidationBonus: Math.max(0, Number(data.liquidationBonus) / 10_000 - 1) };
+    });
 
     for (const r of reserves) if (r.price <= 0n) throw new OracleAnswerError(r.symbol, r.source, r.price);
-    const risk = this.toSnapshot(reserves, users, userRows, feeds, blockNumber, header.timestamp);
+    const risk = this.toSnapshot(reserves, users, userRows, userEModes, eModeCategories, feeds, blockNumber, header.timestamp);
     const markets: OnchainMarketState[] = reserves.map((r, i) => ({
       id: r.symbol,
       params: { LTV: r.ltv, LIQ_THRESHOLD: r.lt, LIQ_BONUS: r.bonus, SUPPLY_CAP: r.supplyCap, BORROW_CAP: r.borrowCap, SUPPLIED: r.supplied, DEBT: r.debt },
@@ -167,7 +190,16 @@ export class AaveV3Adapter implements ProtocolAdapter {
     };
   }
 
-  private toSnapshot(reserves: Reserve[], users: string[], rows: Result[], updatedAt: bigint[], block: number, timestamp: number): Snapshot {
+  private toSnapshot(
+    reserves: Reserve[],
+    users: string[],
+    rows: Result[],
+    userEModes: number[],
+    eModeCategories: EModeCategory[],
+    updatedAt: bigint[],
+    block: number,
+    timestamp: number,
+  ): Snapshot {
     const price = reserves.map((r) => toFloat(r.price, 8));
     const assets: AssetState[] = reserves.map((r, i) => ({
       id: r.symbol,
@@ -176,58 +208,72 @@ export class AaveV3Adapter implements ProtocolAdapter {
       haircut: 1 - Number(r.lt) / 10_000,
       liquidity: { kind: "none" },
       priceUpdatedAt: Number(updatedAt[i]),
+      beta: Math.abs(price[i] - 1) < STABLE_PRICE_BAND ? 0 : 1,
     }));
-    const positions: Position[] = [];
+    const category = new Map(eModeCategories.map((c) => [c.id, c]));
+    const accounts: Account[] = [];
     // Per debt market: value-weighted LT and LTV of the collateral backing it.
     const backing = reserves.map(() => ({ value: 0, lt: 0, ltv: 0 }));
     users.forEach((user, u) => {
+      const account: Account = { id: user, family: "aaveV3", collateral: [], debts: [], eModeCategory: userEModes[u] };
+      const userCategory = category.get(userEModes[u]);
       let collateral = 0;
       let ltWeighted = 0;
       let ltvWeighted = 0;
-      const debts: { i: number; units: number; value: number }[] = [];
+      const debtValues: { i: number; value: number }[] = [];
       reserves.forEach((r, i) => {
         const row = rows[u * reserves.length + i];
-        const supplied = toFloat(BigInt(row.currentATokenBalance), r.decimals) * price[i];
-        if (row.usageAsCollateralEnabled && supplied > 0 && r.lt > 0n) {
-          collateral += supplied;
-          ltWeighted += supplied * (Number(r.lt) / 10_000);
-          ltvWeighted += supplied * (Number(r.ltv) / 10_000);
+        const units = toFloat(BigInt(row.currentATokenBalance), r.decimals);
+        if (row.usageAsCollateralEnabled && units > 0 && r.lt > 0n) {
+          account.collateral.push({ asset: r.symbol, amount: units });
+          const inCategory = userCategory !== undefined && r.eModeCategory === userCategory.id;
+          const v = units * price[i];
+          collateral += v;
+          ltWeighted += v * (inCategory ? userCategory.liquidationThreshold : Number(r.lt) / 10_000);
+          ltvWeighted += v * (Number(r.ltv) / 10_000);
         }
-        const units = toFloat(BigInt(row.currentStableDebt) + BigInt(row.currentVariableDebt), r.decimals);
-        if (units > 0) debts.push({ i, units, value: units * price[i] });
+        const debt = toFloat(BigInt(row.currentStableDebt) + BigInt(row.currentVariableDebt), r.decimals);
+        if (debt > 0) {
+          account.debts!.push({ asset: r.symbol, amount: debt });
+          debtValues.push({ i, value: debt * price[i] });
+        }
       });
-      const totalDebt = debts.reduce((s, d) => s + d.value, 0);
-      for (const d of debts) {
+      const totalDebt = debtValues.reduce((s, d) => s + d.value, 0);
+      for (const d of debtValues) {
         const share = d.value / totalDebt;
         backing[d.i].value += collateral * share;
         backing[d.i].lt += ltWeighted * share;
         backing[d.i].ltv += ltvWeighted * share;
-        positions.push({
-          id: `${user}:${reserves[d.i].asset}`,
-          account: user,
-          market: reserves[d.i].symbol,
-          side: -1,
-          size: d.units,
-          entryPrice: price[d.i],
-          collateral: Math.max(0, collateral * share - d.value),
-        });
       }
+      if (account.collateral.length > 0 || account.debts!.length > 0) accounts.push(account);
     });
     const markets: MarketState[] = reserves.map((r, i) => {
       const lt = backing[i].value > 0 ? backing[i].lt / backing[i].value : Number(r.lt) / 10_000;
       const ltv = backing[i].value > 0 ? backing[i].ltv / backing[i].value : Number(r.ltv) / 10_000;
+      // A reserve that is not collateral (LT 0) has no maintenance view: the widest the engine accepts.
+      const mmr = lt > 0 ? Math.min(0.998, 1 / lt - 1) : 0.998;
       return {
         id: r.symbol,
         asset: r.symbol,
         mark: price[i],
-        imr: ltv > 0 ? Math.min(1, 1 / ltv - 1) : 1,
-        mmr: lt > 0 ? Math.min(0.999, 1 / lt - 1) : 0.999,
+        imr: Math.max(Math.min(1, ltv > 0 ? 1 / ltv - 1 : 1), Math.min(1, mmr + 0.001)),
+        mmr,
         liquidationFee: Math.max(0, Number(r.bonus) / 10_000 - 1),
         oiCapLong: 0,
         oiCapShort: toFloat(r.borrowCap, 0) * price[i],
       };
     });
-    return { protocol: this.protocolId, block, timestamp, assets, markets, positions, insuranceFund: 0 };
+    const lending = {
+      reserves: reserves.map((r) => ({
+        asset: r.symbol,
+        liquidationThreshold: Number(r.lt) / 10_000,
+        liquidationBonus: Math.max(0, Number(r.bonus) / 10_000 - 1),
+        protocolFee: Number(r.protocolFee) / 10_000,
+        eModeCategory: r.eModeCategory,
+      })),
+      eModeCategories,
+    };
+    return { protocol: this.protocolId, block, timestamp, assets, markets, positions: [], insuranceFund: 0, accounts, lending };
   }
 
   buildAction(action: ActionRequest, provenance: ActionProvenance): PopulatedAction {

@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
 import { AaveV3Adapter, marketKey } from "../../../src/protocols/aave/adapter";
-import { computeMetrics, liquidationPrice } from "../../../src/risk";
+import { accountHealth, computeMetrics } from "../../../src/risk";
 import { textToMarketId } from "../../../src/protocols/units";
 import { aaveFixture, type AaveFixture } from "./fixtures";
 
@@ -53,13 +53,13 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
     const weth = f.reserves[0];
     await (await weth.feed.updateAnswer(ethers.parseUnits("3600", 8))).wait();
     const snap = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
-    for (const p of snap.risk.positions) {
-      const market = snap.risk.markets.find((m) => m.id === p.market)!;
-      const underWater = market.mark > liquidationPrice(p.side, p.size, p.entryPrice, p.collateral, market.mmr);
-      const hf = (await f.pool.getUserAccountData(p.account)).healthFactor;
-      expect(underWater, `${p.account} in ${p.market}`).to.equal(hf < ethers.parseUnits("1", 18));
+    const judged = accountHealth(snap.risk);
+    expect(judged.map((a) => a.id)).to.have.members(f.borrowers);
+    for (const a of judged) {
+      const hf = (await f.pool.getUserAccountData(a.id)).healthFactor;
+      expect(a.liquidatable, a.id).to.equal(hf < ethers.parseUnits("1", 18));
     }
-    expect(snap.risk.positions.filter((p) => p.market === "WETH")).to.have.length(1);
+    expect(judged.filter((a) => a.liquidatable).map((a) => a.id)).to.deep.equal([f.borrowers[4]]);
   });
 
   it("sends an adapter-built action through the steward and changes exactly the intended configuration bits", async () => {

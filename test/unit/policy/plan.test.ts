@@ -10,7 +10,7 @@ const empty: PolicyState = { markets: {} };
 const shockAt = (snap: ReturnType<typeof fragileBook>, mmrBps: bigint) => {
   const mmr = Number(mmrBps) / 10_000;
   const kept = snap.positions.filter((p) => p.collateral + p.side * p.size * (1000 - p.entryPrice) >= mmr * p.size * 1000);
-  return minShock(breakingShock(marketSlice({ ...snap, positions: kept, markets: snap.markets.map((m) => ({ ...m, mmr })) }, "ETH-USD")));
+  return minShock(breakingShock(marketSlice({ ...snap, positions: kept, markets: snap.markets.map((m) => ({ ...m, mmr, imr: Math.max(m.imr, mmr + 0.02) })) }, "ETH-USD")));
 };
 /** State whose last mark, `seconds` ago, was `from`: the market's speed since then is what the policy measures. */
 const moving = (risk: ReturnType<typeof fragileBook>, from: number, seconds = 60): PolicyState => ({ markets: {}, judgment: { "ETH-USD": { marks: [[risk.timestamp - seconds, from]], calm: 0, raised: false } } });

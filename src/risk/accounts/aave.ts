@@ -1,0 +1,86 @@
+/**
+ * Aave V3 liquidation rules, as deployed by this project: `@aave/core-v3` 1.19.3 (protocol
+ * version 3.0.2), contracts/protocol/libraries/logic/{GenericLogic,LiquidationLogic}.sol.
+ *
+ * - Health factor (GenericLogic.calculateUserAccountData): collateral legs count only where the
+ *   reserve's own liquidation threshold is non-zero and the user uses it as collateral; the
+ *   average threshold Σ value × LT(bps) ÷ Σ value is rounded DOWN to whole basis points, then
+ *   HF = Σ collateral value × avgLT ÷ Σ debt value. In eMode, collateral of the user's category
+ *   takes the category's LT (and, in liquidation, its bonus).
+ * - Liquidatable when HF < 1.
+ * - Close factor: 50 % of the chosen debt reserve's debt when HF > 0.95, 100 % at or below 0.95
+ *   (CLOSE_FACTOR_HF_THRESHOLD); no dust or minimum-leftover rule in this version, and no
+ *   on-chain bad-debt write-off: what collateral cannot cover stays as debt (our bad debt).
+ * - Seized collateral = debt covered × debt price ÷ collateral price × (1 + bonus), capped at the
+ *   user's balance (then the debt covered is scaled down to match); of the bonus part,
+ *   `protocolFee` goes to the treasury and the rest, with the base, to the liquidator.
+ */
+
+export const CLOSE_FACTOR_HF_THRESHOLD = 0.95;
+export const DEFAULT_CLOSE_FACTOR = 0.5;
+export const MAX_CLOSE_FACTOR = 1;
+
+/** HF from collateral values (USD), their thresholds in bps, and total debt value (USD); Infinity without debt. */
+export function aaveHealthFactor(collateralValues: readonly number[], thresholdsBps: readonly number[], debtValue: number): number {
+  let c = 0;
+  let weighted = 0;
+  collateralValues.forEach((v, i) => {
+    if (thresholdsBps[i] === 0) return;
+    c += v;
+    weighted += v * thresholdsBps[i];
+  });
+  return healthFromSums(c, weighted, debtValue);
+}
+
+/** HF from Σ collateral value and Σ value × LT(bps), with Aave's average threshold rounded down. */
+export function healthFromSums(collateral: number, weightedBps: number, debt: number): number {
+  if (!(debt > 0)) return Infinity;
+  if (!(collateral > 0)) return 0;
+  // The tiny nudge keeps an exact integer average (one collateral) from flooring to the bps below.
+  const avgBps = Math.floor(weightedBps / collateral + 1e-9);
+  return (collateral * avgBps) / 10_000 / debt;
+}
+
+export interface AaveLiquidationInput {
+  healthFactor: number;
+  /** Units of the chosen debt reserve the user owes. */
+  debtAmount: number;
+  debtPrice: number;
+  /** Units of the chosen collateral the user holds. */
+  collateralAmount: number;
+  collateralPrice: number;
+  /** Fraction (0.05 = Aave's 10500). */
+  bonus: number;
+  /** Share of the bonus to the treasury. */
+  protocolFee: number;
+}
+
+export interface AaveLiquidation {
+  /** Debt units repaid by the liquidator. */
+  debtCovered: number;
+  /** Collateral units taken from the user (liquidator's part plus the protocol fee). */
+  collateralTaken: number;
+  /** Collateral units the liquidator receives (and sells). */
+  collateralToLiquidator: number;
+  /** Collateral units to the treasury. */
+  protocolFeeAmount: number;
+}
+
+/** One `liquidationCall` with debtToCover = max: what LiquidationLogic would move. */
+export function aaveLiquidation(x: AaveLiquidationInput): AaveLiquidation {
+  const closeFactor = x.healthFactor > CLOSE_FACTOR_HF_THRESHOLD ? DEFAULT_CLOSE_FACTOR : MAX_CLOSE_FACTOR;
+  const maxDebt = x.debtAmount * closeFactor;
+  const multiplier = 1 + x.bonus;
+  const wanted = ((maxDebt * x.debtPrice) / x.collateralPrice) * multiplier;
+  let taken: number;
+  let covered: number;
+  if (wanted > x.collateralAmount) {
+    taken = x.collateralAmount;
+    covered = (taken * x.collateralPrice) / x.debtPrice / multiplier;
+  } else {
+    taken = wanted;
+    covered = maxDebt;
+  }
+  const fee = (taken - taken / multiplier) * x.protocolFee;
+  return { debtCovered: covered, collateralTaken: taken, collateralToLiquidator: taken - fee, protocolFeeAmount: fee };
+}

@@ -1,0 +1,103 @@
+import { healthFromSums } from "./aave";
+import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
+
+/** Slots of the `out` array `judgeAccount` fills. */
+export const HEALTH = 0;
+export const MARGIN = 1;
+export const SENSITIVITY = 2;
+
+/**
+ * Judges account i at `prices` by its family's rule; true when it is liquidatable. Writes to `out`:
+ * its health (Aave HF, or equity ÷ maintenance), its margin in USD (threshold-valued collateral −
+ * debt, or equity − maintenance) less what Aave's rounding of the average threshold can take, and
+ * its sensitivity: the most the margin can lose per unit of the largest relative price move.
+ */
+export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array): boolean {
+  const { legStart, kind, asset, weight, weightBps, side, entry, basis } = acc;
+  const s = legStart[i];
+  const e = legStart[i + 1];
+  if (acc.family[i] === FAMILY_AAVE) {
+    let c = 0;
+    let w = 0;
+    let d = 0;
+    let thr = 0;
+    for (let k = s; k < e; k++) {
+      const q = amt[k];
+      if (q === 0) continue;
+      const v = q * prices[asset[k]];
+      if (kind[k] === LEG_DEBT) d += v;
+      else if (weightBps[k] > 0) {
+        c += v;
+        w += v * weightBps[k];
+        thr += v * weight[k];
+      }
+    }
+    const hf = healthFromSums(c, w, d);
+    out[HEALTH] = hf;
+    // Aave rounds the average threshold down to whole bps: up to 1 bp of the collateral.
+    out[MARGIN] = thr - d - 1.1e-4 * c;
+    out[SENSITIVITY] = thr + d + 1.1e-4 * c;
+    return hf < 1;
+  }
+  let eq = 0;
+  let mt = 0;
+  let sens = 0;
+  let perps = 0;
+  for (let k = s; k < e; k++) {
+    const q = amt[k];
+    const a = asset[k];
+    if (kind[k] === LEG_PERP) {
+      const mark = prices[a] * basis[k];
+      const notional = q * mark;
+      eq += side[k] * q * (mark - entry[k]);
+      mt += weight[k] * notional;
+      sens += notional * (1 + weight[k]);
+      if (q > 0) perps++;
+    } else if (a < 0) eq += q * weight[k];
+    else {
+      const v = q * prices[a] * weight[k];
+      eq += v;
+      sens += v;
+    }
+  }
+  out[HEALTH] = mt > 0 ? eq / mt : Infinity;
+  out[MARGIN] = eq - mt;
+  out[SENSITIVITY] = sens;
+  return perps > 0 && eq < mt;
+}
+
+/**
+ * Distance to the edge at `prices`: margin ÷ sensitivity. No account whose distance exceeds the
+ * largest relative price move since can be liquidatable.
+ */
+export function distanceToEdge(out: Float64Array): number {
+  const m = out[MARGIN];
+  const s = out[SENSITIVITY];
+  if (s > 0) return m / s;
+  return m > 0 ? Infinity : -1;
+}
+
+/**
+ * The legs a liquidator takes from Aave account i: its largest collateral (by value, among those that
+ * count) and its largest debt, as two leg indices packed into `out` [collateral, debt]; −1 for none.
+ */
+export function pickAaveLegs(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Int32Array): void {
+  let coll = -1;
+  let collValue = 0;
+  let debt = -1;
+  let debtValue = 0;
+  for (let k = acc.legStart[i]; k < acc.legStart[i + 1]; k++) {
+    const v = amt[k] * prices[acc.asset[k]];
+    if (acc.kind[k] === LEG_DEBT) {
+      if (v > debtValue) {
+        debt = k;
+        debtValue = v;
+      }
+    } else if (acc.weightBps[k] > 0 && v > collValue) {
+      coll = k;
+      collValue = v;
+    }
+  }
+  out[0] = coll;
+  out[1] = debt;
+}
