@@ -127,7 +127,12 @@ export const configSchema = z
       if (seen.has(p.id)) ctx.addIssue({ code: "custom", path: ["protocols", i, "id"], message: `duplicate protocol id "${p.id}"` });
       seen.add(p.id);
       // The policy is checked here, at load, with the rest: its levels must still be ordered after the merge.
-      for (const problem of resolvePolicy(p.policy, `protocols[${i}].policy`).problems) ctx.addIssue({ code: "custom", path: ["protocols", i, "policy"], message: problem });
+      // Each problem names its field relative to the policy block ("/defaults.judgment.x: ..."), so the issue's path can carry it.
+      for (const problem of resolvePolicy(p.policy, "").problems) {
+        const at = problem.indexOf(": ");
+        const field = problem.slice(0, at).split(".").filter((s) => s.length > 0);
+        ctx.addIssue({ code: "custom", path: ["protocols", i, "policy", ...field], message: problem.slice(at + 2) });
+      }
     });
     const fb = cfg.flashbots;
     if (fb?.enabled && (fb.relayUrl === undefined) === (fb.relayUrlEnv === undefined)) {

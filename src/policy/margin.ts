@@ -2,7 +2,7 @@ import type { ParamBounds } from "../domain/protocol-state";
 import { breakingShock, marketSlice, minShock, runScenario, type MarketState, type Snapshot } from "../risk";
 import type { MarketPolicy } from "./config";
 import type { Direction } from "./danger";
-import { bestGatedRaise, buysSomething, describeCostBenefit, passesCostBenefit, raiseCostBenefit, type RaiseCostBenefit } from "./gate";
+import { bestGatedRaise, buysSomething, withMmr, describeCostBenefit, passesCostBenefit, raiseCostBenefit, type RaiseCostBenefit } from "./gate";
 import { cooldownLeft, fractionToBpsCeil, loosenLimit, tightenLimit } from "./units";
 
 export interface MarginContext {
@@ -38,16 +38,11 @@ export type MarginDecision =
  */
 const shockWith = (ctx: MarginContext, mmrBps: bigint) => minShock(breakingShock(afterRaise(ctx, mmrBps)));
 
-function withMmr(ctx: MarginContext, mmrBps: bigint): Snapshot {
-  const s = marketSlice(ctx.snapshot, ctx.market.id);
-  const mmr = Number(mmrBps) / 10_000;
-  // The plan raises IMR with MMR, keeping the spread (a book with MMR ≥ IMR is refused, as on-chain).
-  return { ...s, markets: s.markets.map((m) => (m.id === ctx.market.id ? { ...m, mmr, imr: Math.min(1, Math.max(m.imr, mmr + (m.imr - m.mmr))) } : m)) };
-}
+const withRaisedMmr = (ctx: MarginContext, mmrBps: bigint): Snapshot => withMmr(ctx.snapshot, ctx.market.id, Number(mmrBps) / 10_000);
 
 /** The market's book after the positions under the new maintenance margin are liquidated at today's mark. */
 function afterRaise(ctx: MarginContext, mmrBps: bigint): Snapshot {
-  const s = withMmr(ctx, mmrBps);
+  const s = withRaisedMmr(ctx, mmrBps);
   const mmr = Number(mmrBps) / 10_000;
   const mark = ctx.market.mark;
   return { ...s, positions: s.positions.filter((p) => p.collateral + p.side * p.size * (mark - p.entryPrice) >= mmr * p.size * mark) };
@@ -65,7 +60,7 @@ function restores(ctx: MarginContext, mmrBps: bigint): boolean {
  * the price by no more than the liquidation fee (what liquidators are paid to absorb).
  */
 export function passesGate(ctx: MarginContext, mmrBps: bigint): boolean {
-  const r = runScenario(withMmr(ctx, mmrBps), {});
+  const r = runScenario(withRaisedMmr(ctx, mmrBps), {});
   if (r.liquidatedPositions === 0) return true;
   const price = ctx.snapshot.assets.find((a) => a.id === ctx.market.asset)?.price ?? ctx.market.mark;
   const impact = Math.abs(r.finalPrices[ctx.market.asset] / price - 1);

@@ -10,9 +10,10 @@ function protocolWith(policy: Record<string, unknown>) {
   return parseConfig({ chain: { chainId: 31337, rpcUrl: "http://127.0.0.1:8545" }, protocols: [{ id: "ref-perps", adapter: "reference", protocol: A, steward: B, policy }] }).protocols[0];
 }
 
+/** The problems named for a policy block: it is checked when the config is loaded. */
 function problemsOf(policy: Record<string, unknown>): string[] {
   try {
-    policyFor(protocolWith(policy), 0);
+    protocolWith(policy);
   } catch (e) {
     expect(e).to.be.instanceOf(ConfigError);
     return (e as ConfigError).problems;
