@@ -1,3 +1,4 @@
+import { compilePrefix, type PrefixIndex } from "./prefix-cascade";
 import type { LiquidityModel, Snapshot } from "./snapshot";
 import { validateSnapshot } from "./validate";
 
@@ -20,6 +21,8 @@ export interface CompiledBook {
   collateral: Float64Array;
   /** Mark below which a long (above which a short) is under maintenance margin. */
   liqPrice: Float64Array;
+  /** Prefix sums over the liquidation-price order, for the O(rounds · log N) cascade (or why the book does not allow it). */
+  prefix: PrefixIndex;
 }
 
 export interface CompiledAsset {
@@ -131,6 +134,7 @@ export function compileBooks(snapshots: Snapshot[], opts: CompileOptions = {}): 
     entry: new Float64Array(n),
     collateral: new Float64Array(n),
     liqPrice: new Float64Array(n),
+    prefix: { kind: "unavailable", reason: "not compiled yet" },
   };
   const longCount = new Int32Array(markets.length);
   const shortCount = new Int32Array(markets.length);
@@ -170,5 +174,6 @@ export function compileBooks(snapshots: Snapshot[], opts: CompileOptions = {}): 
     m.longs.sort((a, b) => lp[b] - lp[a] || a - b);
     m.shorts.sort((a, b) => lp[a] - lp[b] || a - b);
   }
+  book.prefix = compilePrefix(book);
   return book;
 }

@@ -22,11 +22,14 @@
  *
  * Cost: positions are sorted once by liquidation price (compileBook); each round advances a pointer
  * per market and side, so a scenario touches each position at most once: O(N), and the post-cascade
- * open interest comes from per-market running sums, not a rescan.
+ * open interest comes from per-market running sums, not a rescan. Where the book allows it (one MMR
+ * and fee per market and side), runScenario runs these same rules in O(rounds · log N) over prefix
+ * sums (prefix-cascade.ts); this walk stays as the reference and the fallback.
  */
 import { compileBook, type CompiledBook, type CompileOptions } from "./book";
 import { RiskInputError } from "./errors";
 import { openVenue, type Venue } from "./liquidity";
+import { PrefixCascade } from "./prefix-cascade";
 import type { Snapshot } from "./snapshot";
 
 /** Asset id → fractional move (−0.3 is −30 %). Assets not named do not move. */
@@ -52,11 +55,15 @@ export interface ScenarioResult extends Omit<ProtocolOutcome, "protocol"> {
   finalPrices: Record<string, number>;
   /** Per protocol (one entry unless several protocols were compiled together). */
   protocols: ProtocolOutcome[];
+  /** Which cascade ran: the prefix-sum one (prefix-cascade.ts), or the walk and why. */
+  cascade: { path: "prefix" } | { path: "walk"; reason: string };
 }
 
 export interface ScenarioOptions extends CompileOptions {
   /** Safety stop; a cascade reaches its fixed point long before (each round liquidates ≥ 1 position). */
   maxRounds?: number;
+  /** "walk" runs the O(N) walk even where the prefix-sum cascade applies (the reference it is checked against). */
+  path?: "auto" | "walk";
 }
 
 function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Array {
@@ -74,14 +81,21 @@ function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Array {
 export function runScenario(input: Snapshot | CompiledBook, shocks: ShockVector, opts: ScenarioOptions = {}): ScenarioResult {
   const book = isCompiled(input) ? input : compileBook(input, opts);
   if (isCompiled(input) && opts.mmrOverride) throw new RiskInputError("mmrOverride", "pass a snapshot, not a compiled book, to override margins");
-  return cascade(book, shocks, opts.maxRounds ?? 10_000);
+  const maxRounds = opts.maxRounds ?? 10_000;
+  if (opts.path !== "walk" && book.prefix.kind === "ready") {
+    const prices = checkShocks(book, shocks);
+    const t = new PrefixCascade(book, book.prefix).run(prices, maxRounds);
+    return { ...summarize(book, shocks, t.prices, t.rounds, t.liquidatedSize, t.liquidatedNotional, t.liquidatedCount, t.deficit), cascade: { path: "prefix" } };
+  }
+  const reason = opts.path === "walk" ? "requested" : book.prefix.kind === "unavailable" ? book.prefix.reason : "";
+  return { ...cascade(book, shocks, maxRounds), cascade: { path: "walk", reason } };
 }
 
 export function isCompiled(x: Snapshot | CompiledBook): x is CompiledBook {
   return (x as CompiledBook).liqPrice instanceof Float64Array;
 }
 
-function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): ScenarioResult {
+function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): Omit<ScenarioResult, "cascade"> {
   const prices = checkShocks(book, shocks);
   const A = book.assets.length;
   const M = book.markets.length;
@@ -188,7 +202,7 @@ function summarize(
   liquidatedNotional: Float64Array,
   liquidatedCount: Int32Array,
   deficit: Float64Array,
-): ScenarioResult {
+): Omit<ScenarioResult, "cascade"> {
   const P = book.protocols.length;
   const C = new Float64Array(P);
   const V = new Float64Array(P);
