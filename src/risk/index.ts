@@ -8,6 +8,7 @@ export { openVenue, type Fill, type Venue } from "./liquidity";
 export { runScenario, type ScenarioResult, type ScenarioOptions, type ShockVector, type ProtocolOutcome } from "./cascade";
 export { stressGrid, breakingShock, correlatedShocks, defaultBetas, type Betas, type GridPoint, type GridOptions, type BreakingShock } from "./stress";
 export { runContagion } from "./contagion";
+export { valueAtRisk, sampleShocks, shockModelFor, tails, describeModel, DEFAULT_SHOCK_SETTINGS, type ShockModel, type ShockModelSettings, type TailFigures, type ValueAtRiskReport } from "./value-at-risk";
 export { compilePrefix, PrefixCascade, type PrefixIndex, type PrefixRun, type CascadeTally } from "./prefix-cascade";
 export { marketSlice, minShock } from "./slice";
 export { forecast, leastSquaresSlope, fitLogBrownian, firstPassageProbability, type Forecast, type ForecastOptions, type SvrObservation } from "./forecast";

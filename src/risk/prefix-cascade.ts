@@ -256,15 +256,7 @@ export class PrefixCascade {
 
   /** Σ max(0, fee·q·X − (c + q·(X − e))) over longs [from, to) = ΣK − (1 − fee)·X·Σq over the prefix in deficit. */
   private longDeficit(r: PrefixRun, from: number, to: number, x: number, fee: number): number {
-    if (to === from) return 0;
-    let lo = from;
-    let hi = to;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const q = r.size[mid];
-      if (fee * q * x - (r.collateral[mid] + q * (x - r.entry[mid])) > 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = deficitEnd(r, from, to, x, fee, 1);
     if (lo === from) return 0;
     const { dd, dd2 } = this;
     ddAdd(r.sizeHi[lo], r.sizeLo[lo], -r.sizeHi[from], -r.sizeLo[from], dd);
@@ -282,15 +274,7 @@ export class PrefixCascade {
 
   /** Σ max(0, fee·q·X − (c + q·(e − X))) over shorts [from, to) = (1 + fee)·X·Σq − ΣK over the prefix in deficit. */
   private shortDeficit(r: PrefixRun, from: number, to: number, x: number, fee: number): number {
-    if (to === from) return 0;
-    let lo = from;
-    let hi = to;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const q = r.size[mid];
-      if (fee * q * x - (r.collateral[mid] + q * (r.entry[mid] - x)) > 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = deficitEnd(r, from, to, x, fee, -1);
     if (lo === from) return 0;
     const { dd, dd2 } = this;
     ddAdd(r.sizeHi[lo], r.sizeLo[lo], -r.sizeHi[from], -r.sizeLo[from], dd);
@@ -305,6 +289,29 @@ export class PrefixCascade {
     ddAdd(fxqH, fxqL, -dd[0], -dd[1], dd2);
     return Math.max(0, dd2[0] + dd2[1]);
   }
+}
+
+/**
+ * The end of the prefix of [from, to) in deficit when closed at x, by the walk's own expression:
+ * d = fee·q·x − (c + side·q·(x − e)). A round's run is most often wholly bankrupt or wholly
+ * solvent, so both ends are probed first, one probe each.
+ */
+function deficitEnd(r: PrefixRun, from: number, to: number, x: number, fee: number, side: 1 | -1): number {
+  if (to === from || !inDeficit(r, from, x, fee, side)) return from;
+  if (inDeficit(r, to - 1, x, fee, side)) return to;
+  let lo = from + 1;
+  let hi = to - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (inDeficit(r, mid, x, fee, side)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function inDeficit(r: PrefixRun, j: number, x: number, fee: number, side: 1 | -1): boolean {
+  const q = r.size[j];
+  return side === 1 ? fee * q * x - (r.collateral[j] + q * (x - r.entry[j])) > 0 : fee * q * x - (r.collateral[j] + q * (r.entry[j] - x)) > 0;
 }
 
 /**
