@@ -12,7 +12,12 @@ export interface ValueAtRiskSettings extends ShockModelSettings {
   everySeconds: number;
 }
 
-export const DEFAULT_VALUE_AT_RISK: ValueAtRiskSettings = { enabled: true, everySeconds: 0 };
+/**
+ * On, every 30 s of block time. 10,000 samples over a 10,000-position book cost ~85–120 ms of CPU
+ * (measured on a loaded machine): every 2 s observation would add 4–6 % of a core to the service's
+ * ~7 %, past its 10 % goal; every 30 s adds ~0.4 %. Set everySeconds: 0 to run it at every observation.
+ */
+export const DEFAULT_VALUE_AT_RISK: ValueAtRiskSettings = { enabled: true, everySeconds: 30 };
 
 /**
  * A market's limit on its tail loss: bad debt its own positions leave in the sampled cascades, before
