@@ -21,7 +21,10 @@ export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartia
 
 // Optional fields have no default to take their shape from: they are listed here.
 const marketOverrides = (deepPartialOf(DEFAULT_MARKET_POLICY) as z.ZodObject)
-  .extend({ baselineMargins: z.object({ imrBps: z.number(), mmrBps: z.number() }).strict().optional() })
+  .extend({
+    baselineMargins: z.object({ imrBps: z.number(), mmrBps: z.number() }).strict().optional(),
+    valueAtRisk: z.object({ measure: z.string(), maxInsuranceMultiple: z.number(), level: z.string() }).strict().optional(),
+  })
   .strict() as unknown as z.ZodType<DeepPartial<MarketPolicy>>;
 
 /** A protocol's `policy:` block: overrides of the defaults, and per market of the protocol's defaults. */
@@ -30,6 +33,21 @@ export const policyOverridesSchema = z
     defaults: marketOverrides.optional(),
     markets: z.record(z.string(), marketOverrides).optional(),
     epochSeconds: z.number().optional(),
+    valueAtRisk: z
+      .object({
+        enabled: z.boolean(),
+        everySeconds: z.number(),
+        samples: z.number(),
+        seed: z.number(),
+        degreesOfFreedom: z.number(),
+        horizon: z.string(),
+        volatility: z.record(z.string(), z.number()),
+        defaultVolatility: z.number(),
+        correlation: z.number(),
+      })
+      .partial()
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -59,6 +77,11 @@ export function resolvePolicy(overrides: PolicyOverrides | undefined, path: stri
   const defaults = deepMerge(DEFAULT_POLICY.defaults, overrides?.defaults);
   const markets: Record<string, MarketPolicy> = {};
   for (const [market, o] of Object.entries(overrides?.markets ?? {})) markets[market] = deepMerge(defaults, o);
-  const policy: PolicyConfig = { defaults, markets, epochSeconds: overrides?.epochSeconds ?? DEFAULT_POLICY.epochSeconds };
+  const policy: PolicyConfig = {
+    defaults,
+    markets,
+    epochSeconds: overrides?.epochSeconds ?? DEFAULT_POLICY.epochSeconds,
+    valueAtRisk: { ...DEFAULT_POLICY.valueAtRisk, ...(overrides?.valueAtRisk ?? {}) },
+  };
   return { policy, problems: validatePolicy(policy, path) };
 }

@@ -1,5 +1,6 @@
 import { oracleAge, type ProtocolSnapshot } from "../domain/protocol-state";
-import { breakingShock, computeMetrics, marketSlice, type BreakingShock, type Metrics } from "../risk";
+import { currentValueAtRisk, type ValueAtRiskSettings } from "../policy/value-at-risk";
+import { breakingShock, computeMetrics, marketSlice, type BreakingShock, type Metrics, type ValueAtRiskReport } from "../risk";
 
 /** What the keeper knows about one market after reading a snapshot: metrics, stress and oracle health. */
 export interface MarketAssessment {
@@ -18,13 +19,16 @@ export interface Assessment {
   breakingShock: BreakingShock;
   markets: MarketAssessment[];
   staleOracles: string[];
+  /** Value at Risk over sampled cascades; absent when the settings disable it. */
+  valueAtRisk?: ValueAtRiskReport;
 }
 
 /**
  * Metrics and breaking shocks, protocol-wide (every traded asset moves together) and per market
- * (only that market's book, only its asset moves), with the age of each oracle at the block.
+ * (only that market's book, only its asset moves), with the age of each oracle at the block, and
+ * Value at Risk when its settings are given.
  */
-export function assess(snap: ProtocolSnapshot): Assessment {
+export function assess(snap: ProtocolSnapshot, valueAtRisk?: ValueAtRiskSettings): Assessment {
   const risk = snap.risk;
   const metrics = computeMetrics(risk);
   const markets = risk.markets.map((m): MarketAssessment => {
@@ -46,5 +50,6 @@ export function assess(snap: ProtocolSnapshot): Assessment {
     breakingShock: breakingShock(risk),
     markets,
     staleOracles: markets.filter((m) => m.oracleStale).map((m) => m.market),
+    valueAtRisk: valueAtRisk && currentValueAtRisk(risk, valueAtRisk, undefined)?.report,
   };
 }

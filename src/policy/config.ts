@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_VALUE_AT_RISK, validateLimit, validateValueAtRisk, type ValueAtRiskLimit, type ValueAtRiskSettings } from "./value-at-risk";
 
 /**
  * What the policy aims for, per market. Levels are ordered from healthy to critical: for svr
@@ -40,6 +41,8 @@ export interface MarketPolicy {
    */
   baselineMargins?: { imrBps: number; mmrBps: number };
   judgment: JudgmentPolicy;
+  /** Act on Value at Risk: the market is at `level` (at least) while its tail loss exceeds the limit. Unset: VaR is reported, not acted on. */
+  valueAtRisk?: ValueAtRiskLimit;
 }
 
 /**
@@ -80,6 +83,8 @@ export interface PolicyConfig {
   markets: Record<string, Partial<MarketPolicy>>;
   /** Idempotency keys are unique per market, action, target and epoch of this many seconds. */
   epochSeconds: number;
+  /** The Value at Risk model and how often it runs (protocol-wide). */
+  valueAtRisk: ValueAtRiskSettings;
 }
 
 export const DEFAULT_MARKET_POLICY: MarketPolicy = {
@@ -95,7 +100,7 @@ export const DEFAULT_MARKET_POLICY: MarketPolicy = {
   judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10 },
 };
 
-export const DEFAULT_POLICY: PolicyConfig = { defaults: DEFAULT_MARKET_POLICY, markets: {}, epochSeconds: 60 };
+export const DEFAULT_POLICY: PolicyConfig = { defaults: DEFAULT_MARKET_POLICY, markets: {}, epochSeconds: 60, valueAtRisk: DEFAULT_VALUE_AT_RISK };
 
 export function marketPolicy(cfg: PolicyConfig, market: string): MarketPolicy {
   const o = cfg.markets[market] ?? {};
@@ -121,10 +126,12 @@ export function validatePolicy(cfg: PolicyConfig, path = "policy"): string[] {
     if (!Number.isInteger(p.forecast.window) || p.forecast.window < 2) problems.push(`${at}.forecast.window: must be an integer ≥ 2`);
     if (!(p.floorMmrBps >= 1 && p.floorMmrBps < p.maxMmrBps && p.maxMmrBps <= 9999)) problems.push(`${at}: need 1 ≤ floorMmrBps < maxMmrBps ≤ 9999`);
     problems.push(...validateJudgment(p, at));
+    if (p.valueAtRisk) problems.push(...validateLimit(p.valueAtRisk, `${at}.valueAtRisk`));
   };
   check(cfg.defaults, `${path}.defaults`);
   for (const m of Object.keys(cfg.markets)) check(marketPolicy(cfg, m), `${path}.markets.${m}`);
   if (!(cfg.epochSeconds >= 1)) problems.push(`${path}.epochSeconds: must be ≥ 1`);
+  problems.push(...validateValueAtRisk(cfg.valueAtRisk, `${path}.valueAtRisk`));
   return problems;
 }
 

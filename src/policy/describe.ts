@@ -23,6 +23,8 @@ export function describeReason(r: PlannedAction["reason"]): string {
   switch (r.metric) {
     case "forecast":
       return `svr ${v(r.observed)} forecast to fall below ${r.threshold} (${r.level})`;
+    case "valueAtRisk":
+      return `tail loss $${r.observed === null ? "—" : r.observed.toFixed(0)} > limit $${r.threshold.toFixed(0)} (${r.level})`;
     case "recovery":
       return `calm for long enough after a raise: no live danger, svr ${v(r.observed)} above ${r.threshold} (${r.level})`;
     default:

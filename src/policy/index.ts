@@ -10,3 +10,4 @@ export { raiseCostBenefit, passesCostBenefit, buysSomething, bestGatedRaise, can
 export { fragileBookWarning, shortfallAt, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";
 export { planCapCut } from "./caps";
 export { planAdl, chunkByNotional } from "./adl";
+export { currentValueAtRisk, valueAtRiskBreach, DEFAULT_VALUE_AT_RISK, type ValueAtRiskLimit, type ValueAtRiskSettings, type StoredValueAtRisk } from "./value-at-risk";

@@ -23,6 +23,8 @@ export interface LevelObservation {
   breakingShock: number | null;
   /** The forecast says act will be breached within its horizon. */
   forecastBreach: boolean;
+  /** The market's tail loss exceeds its configured Value at Risk limit (policy.valueAtRisk). */
+  valueAtRiskBreach?: boolean;
 }
 
 /** The level an observation indicates; `relief` shifts every threshold up (used to leave a level). */
@@ -39,6 +41,7 @@ export function levelOf(o: LevelObservation, p: MarketPolicy, relief = 0): Level
   const bs = of(o.breakingShock, p.breakingShock);
   if (rank(bs) > rank(level)) level = bs;
   if (o.forecastBreach && rank(level) < rank("act")) level = "act";
+  if (o.valueAtRiskBreach && p.valueAtRisk && rank(level) < rank(p.valueAtRisk.level)) level = p.valueAtRisk.level;
   return level;
 }
 

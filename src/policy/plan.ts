@@ -1,5 +1,5 @@
 import type { ProtocolSnapshot } from "../domain/protocol-state";
-import { breakingShock, computeMetrics, forecast, marketSlice, minShock, MODEL_VERSION, type Forecast, type SvrObservation } from "../risk";
+import { breakingShock, computeMetrics, forecast, marketSlice, minShock, MODEL_VERSION, type Forecast, type SvrObservation, type TailFigures, type ValueAtRiskReport } from "../risk";
 import type { ActionProvenance, ActionRequest } from "./actions";
 import { chunkByNotional, planAdl } from "./adl";
 import { planCapCut } from "./caps";
@@ -10,6 +10,7 @@ import { assessDanger, rememberMark, type Danger, type Direction, type MarkPoint
 import { composeMargins, imrForNewRisk, mmrFix, planImrRaise, planMarginRelax, planMmrRaise, type MarginContext, type MmrDecision } from "./margin";
 import { fragileBookWarning, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";
 import { usdToWadFloor } from "./units";
+import { currentValueAtRisk, limitedFigure, valueAtRiskBreach, type StoredValueAtRisk } from "./value-at-risk";
 
 export type Urgency = "routine" | "act" | "critical";
 
@@ -17,6 +18,8 @@ export interface PolicyState {
   markets: Record<string, MarketLevelState>;
   /** Per market, what the keeper's judgment remembers (absent in memories saved before it existed). */
   judgment?: Record<string, MarketJudgmentState>;
+  /** The last Value at Risk report, reused until policy.valueAtRisk.everySeconds have passed. */
+  valueAtRisk?: StoredValueAtRisk;
 }
 
 /** JSON-safe: persisted with the rest of the observer's memory. */
@@ -44,7 +47,7 @@ export interface PolicyInput {
 export interface PlannedAction {
   action: ActionRequest;
   urgency: Urgency;
-  reason: { metric: "svr" | "breakingShock" | "forecast" | "recovery"; level: Level; observed: number | null; threshold: number };
+  reason: { metric: "svr" | "breakingShock" | "forecast" | "recovery" | "valueAtRisk"; level: Level; observed: number | null; threshold: number };
   expected: { metric: "breakingShock" | "svr"; before: number | null; after: number | null };
   note: string;
   provenance: ActionProvenance;
@@ -59,6 +62,8 @@ export interface MarketReport {
   forecast?: Forecast;
   /** Whether the danger is live (MMR and ADL allowed) or the book is at most fragile. */
   danger?: Danger;
+  /** This market's tail figures (bad debt before and after the insurance fund) and whether they breach its limit. */
+  valueAtRisk?: { loss: TailFigures; shortfall: TailFigures; breach: boolean };
 }
 
 export interface Plan {
@@ -72,6 +77,8 @@ export interface Plan {
   warnings: GovernanceWarning[];
   evidence: Evidence;
   state: PolicyState;
+  /** Value at Risk over sampled cascades (model, per protocol and market); absent when disabled. */
+  valueAtRisk?: ValueAtRiskReport;
 }
 
 /**
@@ -100,7 +107,8 @@ export function planActions(input: PolicyInput): Plan {
   const deferred: Plan["deferred"] = [];
   const warnings: GovernanceWarning[] = [];
   const reports: MarketReport[] = [];
-  const state: PolicyState = { markets: {} };
+  const stored = currentValueAtRisk(risk, config.valueAtRisk, input.state.valueAtRisk);
+  const state: PolicyState = stored ? { markets: {}, valueAtRisk: stored } : { markets: {} };
 
   for (const market of risk.markets) {
     const policy = marketPolicy(config, market.id);
@@ -110,10 +118,20 @@ export function planActions(input: PolicyInput): Plan {
     const fc = forecastFor(input.history[market.id] ?? [], risk.timestamp, svr, policy);
     // A forecast fitted to a handful of observations is noise (three points of an ordinary hour "forecast" a breach).
     const forecastBreach = fc !== undefined && fc.observations >= policy.judgment.minForecastObservations && fc.breachProbability >= policy.forecast.maxBreachProbability;
-    const observation = { svr, breakingShock: shock, forecastBreach };
+    const tail = stored?.report.markets.find((m) => m.market === market.id);
+    const varBreach = valueAtRiskBreach(policy.valueAtRisk, stored?.report, market.id, risk.insuranceFund);
+    const observation = { svr, breakingShock: shock, forecastBreach, valueAtRiskBreach: varBreach };
     const step = stepLevel(input.state.markets[market.id] ?? INITIAL_LEVEL_STATE, observation, policy);
     state.markets[market.id] = step.state;
-    reports.push({ market: market.id, level: step.state.level, transition: step.transition, svr, breakingShock: { down: bs.down, up: bs.up }, forecast: fc });
+    reports.push({
+      market: market.id,
+      level: step.state.level,
+      transition: step.transition,
+      svr,
+      breakingShock: { down: bs.down, up: bs.up },
+      forecast: fc,
+      valueAtRisk: tail && { loss: tail.loss, shortfall: tail.shortfall, breach: varBreach },
+    });
 
     const onchain = snapshot.markets.find((m) => m.id === market.id);
     const bounds = snapshot.steward.bounds[market.id] ?? {};
@@ -137,7 +155,8 @@ export function planActions(input: PolicyInput): Plan {
     reports[reports.length - 1].danger = danger;
     if (!onchain) continue;
     const level = step.state.level;
-    const reason = reasonFor(observation, policy, level);
+    const varLimit = varBreach && policy.valueAtRisk ? { observed: limitedFigure(policy.valueAtRisk, stored?.report, market.id) ?? null, threshold: policy.valueAtRisk.maxInsuranceMultiple * risk.insuranceFund } : undefined;
+    const reason = reasonFor(observation, policy, level, varLimit);
     const provenance = (kind: string, target: unknown): ActionProvenance => ({ idempotencyKey: idempotencyKey(risk.protocol, market.id, kind, target, epoch), evidenceHash: evidence().hash });
     const urgency: Urgency = level === "critical" ? "critical" : "act";
     if (snapshot.steward.frozen && atLeast(level, "act")) {
@@ -264,6 +283,7 @@ export function planActions(input: PolicyInput): Plan {
       return evidence();
     },
     state,
+    valueAtRisk: stored?.report,
   };
 }
 
@@ -274,13 +294,19 @@ function forecastFor(history: SvrObservation[], t: number, svr: number | null, p
   return forecast(series, { threshold: p.svr.act, horizon: p.forecast.horizonSeconds, window: p.forecast.window });
 }
 
-function reasonFor(o: { svr: number | null; breakingShock: number | null; forecastBreach: boolean }, p: MarketPolicy, level: Level): PlannedAction["reason"] {
-  const svrLevel = levelOf({ ...o, breakingShock: null, forecastBreach: false }, p);
-  const bsLevel = levelOf({ ...o, svr: null, forecastBreach: false }, p);
+function reasonFor(
+  o: { svr: number | null; breakingShock: number | null; forecastBreach: boolean },
+  p: MarketPolicy,
+  level: Level,
+  valueAtRisk?: { observed: number | null; threshold: number },
+): PlannedAction["reason"] {
+  const svrLevel = levelOf({ svr: o.svr, breakingShock: null, forecastBreach: false }, p);
+  const bsLevel = levelOf({ svr: null, breakingShock: o.breakingShock, forecastBreach: false }, p);
   const key = level === "ok" ? "act" : level === "warn" ? "warn" : level;
   // The confirmed level can trail the observed one (a worse level not yet confirmed): name the metric that is at least there.
   if (atLeast(svrLevel, level)) return { metric: "svr", level, observed: o.svr, threshold: p.svr[key] };
   if (atLeast(bsLevel, level)) return { metric: "breakingShock", level, observed: o.breakingShock, threshold: p.breakingShock[key] };
+  if (valueAtRisk && p.valueAtRisk && atLeast(p.valueAtRisk.level, level)) return { metric: "valueAtRisk", level, ...valueAtRisk };
   return { metric: "forecast", level, observed: o.svr, threshold: p.svr.act };
 }
 

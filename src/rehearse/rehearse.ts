@@ -11,7 +11,8 @@ import type { ProtocolSnapshot } from "../domain/protocol-state";
 import { buildAdapter, type AdapterSpec } from "../protocols/factory";
 import { inMemoryObserverMemory } from "../keeper/memory";
 import { NO_OBSERVER_METRICS } from "../keeper/ports";
-import { breakingShock, computeMetrics, runScenario, stressGrid } from "../risk";
+import { breakingShock, computeMetrics, runScenario, stressGrid, type ValueAtRiskReport } from "../risk";
+import { currentValueAtRisk, type ValueAtRiskSettings } from "../policy/value-at-risk";
 import { describeAction, describeReason } from "../policy/describe";
 import { inProcessTransport } from "./executor";
 import { DEFAULT_GOVERNANCE_PROFILE, governanceProfile, type GovernanceProfileName } from "../steward/profiles";
@@ -74,6 +75,8 @@ export interface ProtocolObservation {
   /** What liquidating every position now would leave unpaid (the risk engine's no-shock cascade), USD. */
   shortfallNowUsd: number;
   insuranceFundUsd: number;
+  /** Value at Risk's p99 shortfall (after the insurance fund) at this step, from the plan; null when none was computed. */
+  valueAtRiskP99ShortfallUsd: number | null;
   markets: MarketObservation[];
 }
 
@@ -131,6 +134,8 @@ export interface ProtocolPicture {
   breakingShockUp: number | null;
   /** Stress curve: protocol-wide move → shortfall, svr after. */
   stress: { delta: number; svr: number | null; shortfallUsd: number; liquidatedUsd: number }[];
+  /** Value at Risk under the protocol's policy settings (its model is synthetic, stated in the report); absent when disabled. */
+  valueAtRisk?: ValueAtRiskReport;
   params: Record<string, Record<string, string>>;
 }
 
@@ -167,14 +172,15 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const world = await ScenarioWorld.open(provider, scenario, installed);
   const adapters = installed.map((i) => adapterFor(provider, opts.chainId, i));
   const startBlock = await headOf(provider);
-  const before = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(startBlock))));
+  const varSettings = (a: ProtocolAdapter) => opts.policies[a.protocolId].valueAtRisk;
+  const before = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(startBlock), varSettings(a))));
 
   const base = await provider.send("evm_snapshot", []);
   const counterfactual = await playPass("counterfactual", { act: false }, { ...opts, onStep: (s, n) => opts.onStep?.("counterfactual", s, n) }, world, adapters, keeper);
   await provider.send("evm_revert", [base]);
   const keeperRun = await playPass("keeper", { act: true }, { ...opts, onStep: (s, n) => opts.onStep?.("keeper", s, n) }, world, adapters, keeper);
   const endBlock = await headOf(provider);
-  const after = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(endBlock))));
+  const after = await Promise.all(adapters.map(async (a) => picture(await a.readSnapshot(endBlock), varSettings(a))));
 
   return {
     scenario: { name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep, seed: scenario.seed },
@@ -250,7 +256,8 @@ export async function playPass(pass: string, mode: PassMode, opts: PassOptions, 
     const protocols: ProtocolObservation[] = [];
     for (const adapter of recording) {
       const result = await observeProtocol({ adapter, provider, policy: opts.policies[adapter.protocolId], memory, metrics: NO_OBSERVER_METRICS, alert: () => undefined, logger, maxPriceJump: 0.5 });
-      protocols.push(observation(adapter.last!, result.status, result.status === "skipped" ? result.reason : undefined, result.status === "planned" ? result.plan.markets : undefined));
+      const plan = result.status === "planned" ? result.plan : undefined;
+      protocols.push(observation(adapter.last!, result.status, result.status === "skipped" ? result.reason : undefined, plan?.markets, plan?.valueAtRisk));
       if (result.status !== "planned") continue;
       for (const w of result.plan.warnings) warnings.push({ step, protocol: adapter.protocolId, market: w.market, message: w.message });
       const actionsToTake = mode.actionsOf ? mode.actionsOf(adapter.last!, result.plan) : result.plan.actions;
@@ -315,7 +322,13 @@ function recordOf(r: ActResult): Pick<RehearsalAction, "outcome" | "txHash" | "b
   }
 }
 
-function observation(snap: ProtocolSnapshot, status: "planned" | "skipped", skipReason: string | undefined, reports: { market: string; level: string; breakingShock: { down: number | null; up: number | null } }[] | undefined): ProtocolObservation {
+function observation(
+  snap: ProtocolSnapshot,
+  status: "planned" | "skipped",
+  skipReason: string | undefined,
+  reports: { market: string; level: string; breakingShock: { down: number | null; up: number | null } }[] | undefined,
+  valueAtRisk: ValueAtRiskReport | undefined,
+): ProtocolObservation {
   const metrics = computeMetrics(snap.risk);
   return {
     protocol: snap.risk.protocol,
@@ -329,6 +342,7 @@ function observation(snap: ProtocolSnapshot, status: "planned" | "skipped", skip
     recordsBadDebt: snap.recordedBadDebtUsd !== undefined,
     shortfallNowUsd: runScenario(snap.risk, {}).shortfall,
     insuranceFundUsd: snap.risk.insuranceFund,
+    valueAtRiskP99ShortfallUsd: valueAtRisk?.protocols.find((p) => p.protocol === snap.risk.protocol)?.shortfall.p99 ?? null,
     markets: snap.risk.markets.map((m) => {
       const r = reports?.find((x) => x.market === m.id);
       return {
@@ -348,7 +362,7 @@ function onchainBadDebt(snap: ProtocolSnapshot): number {
   return snap.recordedBadDebtUsd ?? 0;
 }
 
-function picture(snap: ProtocolSnapshot): ProtocolPicture {
+function picture(snap: ProtocolSnapshot, valueAtRisk: ValueAtRiskSettings): ProtocolPicture {
   const metrics = computeMetrics(snap.risk);
   const grid = stressGrid(snap.risk, { from: -0.5, to: 0.5, step: 0.025 });
   const bs = breakingShock(snap.risk);
@@ -359,6 +373,7 @@ function picture(snap: ProtocolSnapshot): ProtocolPicture {
     breakingShockDown: bs.down,
     breakingShockUp: bs.up,
     stress: grid.map((g) => ({ delta: g.delta, svr: g.svr, shortfallUsd: g.shortfall, liquidatedUsd: g.liquidatedNotional })),
+    valueAtRisk: currentValueAtRisk(snap.risk, valueAtRisk, undefined)?.report,
     // Only what the steward governs: a lending market's params also carry balances that accrue every block.
     params: Object.fromEntries(
       snap.markets.map((m) => [m.id, Object.fromEntries(Object.entries(m.params).filter(([k]) => snap.steward.bounds[m.id]?.[k] !== undefined).map(([k, v]) => [k, v.toString()]))]),

@@ -70,7 +70,9 @@ export function renderHtmlReport(r: RehearsalReport): string {
 <tr><td>bad debt recorded</td><td>${usd(0)}</td><td${(without?.badDebtUsd ?? 0) > (withK?.badDebtUsd ?? 0) ? ' class="bad"' : ""}>${usd(without?.badDebtUsd)}</td><td>${usd(withK?.badDebtUsd)}</td></tr>
 <tr><td>shortfall if liquidated now</td><td></td><td>${usd(without?.shortfallNowUsd)}</td><td>${usd(withK?.shortfallNowUsd)}</td></tr>
 <tr><td>breaking shock ↓</td><td>${shock(before.breakingShockDown)}</td><td></td><td>${shock(after.breakingShockDown)}</td></tr>
+<tr><td>p99 shortfall (Value at Risk)</td><td>${usd(before.valueAtRisk?.protocols[0].shortfall.p99)}</td><td${(without?.valueAtRiskP99ShortfallUsd ?? 0) > (withK?.valueAtRiskP99ShortfallUsd ?? 0) ? ' class="bad"' : ""}>${usd(without?.valueAtRiskP99ShortfallUsd)}</td><td>${usd(withK?.valueAtRiskP99ShortfallUsd)}</td></tr>
 </table>
+${before.valueAtRisk ? `<p>Value at Risk: ${esc(before.valueAtRisk.model)} — a synthetic model over the real book.</p>` : ""}
 <div class="charts">${svrChart}${debtChart}${stressChart}</div>
 ${paramsTable(before.params, after.params)}
 </section>`;

@@ -25,6 +25,7 @@ export function renderSummary(r: RehearsalReport): string {
       { metric: "bad debt (recorded)", before: usd(0), without: usd(without?.badDebtUsd), with: usd(withK?.badDebtUsd) },
       { metric: "shortfall if liquidated now", before: "", without: usd(without?.shortfallNowUsd), with: usd(withK?.shortfallNowUsd) },
       { metric: "breaking shock ↓", before: shock(before.breakingShockDown), without: "", with: shock(after.breakingShockDown) },
+      { metric: "p99 shortfall (VaR)", before: usd(before.valueAtRisk?.protocols[0].shortfall.p99), without: usd(without?.valueAtRiskP99ShortfallUsd), with: usd(withK?.valueAtRiskP99ShortfallUsd) },
     ];
     lines.push(
       p,
@@ -34,6 +35,7 @@ export function renderSummary(r: RehearsalReport): string {
         { header: "after, no keeper", value: (x) => x.without },
         { header: "after, keeper", value: (x) => x.with },
       ]),
+      ...(before.valueAtRisk ? [`VaR: ${before.valueAtRisk.model} (synthetic model, real book)`] : []),
       "",
     );
   }

@@ -1,4 +1,5 @@
 import { compileAccounts, type CompiledAccounts } from "./accounts/compile";
+import { compilePrefix, type PrefixIndex } from "./prefix-cascade";
 import type { LiquidityModel, Snapshot } from "./snapshot";
 import { validateSnapshot } from "./validate";
 
@@ -26,6 +27,8 @@ export interface CompiledBook {
    * cascade (isolated positions as one-exposure accounts); null keeps the isolated fast path.
    */
   accounts: CompiledAccounts | null;
+  /** Prefix sums over the liquidation-price order, for the O(rounds · log N) cascade (or why the book does not allow it). */
+  prefix: PrefixIndex;
 }
 
 export interface CompiledAsset {
@@ -140,6 +143,7 @@ export function compileBooks(snapshots: Snapshot[], opts: CompileOptions = {}): 
     collateral: new Float64Array(n),
     liqPrice: new Float64Array(n),
     accounts: null,
+    prefix: { kind: "unavailable", reason: "not compiled yet" },
   };
   const longCount = new Int32Array(markets.length);
   const shortCount = new Int32Array(markets.length);
@@ -180,5 +184,6 @@ export function compileBooks(snapshots: Snapshot[], opts: CompileOptions = {}): 
     m.shorts.sort((a, b) => lp[a] - lp[b] || a - b);
   }
   if (snapshots.some((s) => (s.accounts?.length ?? 0) > 0)) book.accounts = compileAccounts(snapshots, assets, markets, assetIndex, marketIndex);
+  book.prefix = book.accounts ? { kind: "unavailable", reason: "an account book (cross-margin or lending) runs the account cascade" } : compilePrefix(book);
   return book;
 }

@@ -22,12 +22,15 @@
  *
  * Cost: positions are sorted once by liquidation price (compileBook); each round advances a pointer
  * per market and side, so a scenario touches each position at most once: O(N), and the post-cascade
- * open interest comes from per-market running sums, not a rescan.
+ * open interest comes from per-market running sums, not a rescan. Where the book allows it (one MMR
+ * and fee per market and side), runScenario runs these same rules in O(rounds · log N) over prefix
+ * sums (prefix-cascade.ts); this walk stays as the reference and the fallback.
  */
 import { defaultAccountRounds, runAccountScenario } from "./accounts/cascade";
 import { compileBook, type CompiledBook, type CompileOptions } from "./book";
 import { RiskInputError } from "./errors";
 import { openVenue, type Venue } from "./liquidity";
+import { PrefixCascade } from "./prefix-cascade";
 import type { Snapshot } from "./snapshot";
 
 /** Asset id → fractional move (−0.3 is −30 %). Assets not named do not move. */
@@ -55,6 +58,8 @@ export interface ScenarioResult extends Omit<ProtocolOutcome, "protocol"> {
   finalPrices: Record<string, number>;
   /** Per protocol (one entry unless several protocols were compiled together). */
   protocols: ProtocolOutcome[];
+  /** Which cascade ran: the prefix-sum one (prefix-cascade.ts), or the walk and why. */
+  cascade: { path: "prefix" } | { path: "walk"; reason: string } | { path: "accounts" };
 }
 
 export interface ScenarioOptions extends CompileOptions {
@@ -63,6 +68,8 @@ export interface ScenarioOptions extends CompileOptions {
    * isolated cascade cannot exceed (each round liquidates at least one); see defaultAccountRounds.
    */
   maxRounds?: number;
+  /** "walk" runs the O(N) walk even where the prefix-sum cascade applies (the reference it is checked against). */
+  path?: "auto" | "walk";
 }
 
 export function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Array {
@@ -81,14 +88,22 @@ export function runScenario(input: Snapshot | CompiledBook, shocks: ShockVector,
   const book = isCompiled(input) ? input : compileBook(input, opts);
   if (isCompiled(input) && opts.mmrOverride) throw new RiskInputError("mmrOverride", "pass a snapshot, not a compiled book, to override margins");
   if (book.accounts) return runAccountScenario(book, shocks, checkShocks(book, shocks), opts.maxRounds ?? defaultAccountRounds(book.accounts));
-  return cascade(book, shocks, opts.maxRounds ?? book.n);
+  // Each round liquidates at least one position, so the number of positions bounds the rounds.
+  const maxRounds = opts.maxRounds ?? book.n;
+  if (opts.path !== "walk" && book.prefix.kind === "ready") {
+    const prices = checkShocks(book, shocks);
+    const t = new PrefixCascade(book, book.prefix).run(prices, maxRounds);
+    return { ...summarize(book, shocks, t.prices, t.rounds, t.truncated, t.openPositions, t.liquidatedSize, t.liquidatedNotional, t.liquidatedCount, t.deficit), cascade: { path: "prefix" } };
+  }
+  const reason = opts.path === "walk" ? "requested" : book.prefix.kind === "unavailable" ? book.prefix.reason : "";
+  return { ...cascade(book, shocks, maxRounds), cascade: { path: "walk", reason } };
 }
 
 export function isCompiled(x: Snapshot | CompiledBook): x is CompiledBook {
   return (x as CompiledBook).liqPrice instanceof Float64Array;
 }
 
-function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): ScenarioResult {
+function cascade(book: CompiledBook, shocks: ShockVector, maxRounds: number): Omit<ScenarioResult, "cascade"> {
   const prices = checkShocks(book, shocks);
   const A = book.assets.length;
   const M = book.markets.length;
@@ -208,7 +223,7 @@ function summarize(
   liquidatedNotional: Float64Array,
   liquidatedCount: Int32Array,
   deficit: Float64Array,
-): ScenarioResult {
+): Omit<ScenarioResult, "cascade"> {
   const P = book.protocols.length;
   const C = new Float64Array(P);
   const V = new Float64Array(P);

@@ -35,6 +35,8 @@ export interface GridOptions {
   to?: number;
   step?: number;
   betas?: Betas;
+  /** "walk" forces the O(N) walk (the reference); by default the prefix-sum cascade runs where the book allows it. */
+  path?: "auto" | "walk";
 }
 
 export interface GridPoint extends ScenarioResult {
@@ -53,7 +55,7 @@ export function stressGrid(input: Snapshot | CompiledBook, opts: GridOptions = {
   const out: GridPoint[] = [];
   for (let i = 0; i < count; i++) {
     const delta = Math.round((from + i * step) * 1e12) / 1e12;
-    out.push({ delta, ...runScenario(book, correlatedShocks(delta, betas)) });
+    out.push({ delta, ...runScenario(book, correlatedShocks(delta, betas), { path: opts.path }) });
   }
   return out;
 }

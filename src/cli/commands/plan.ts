@@ -7,7 +7,8 @@ import { planActions, type Plan } from "../../policy";
 import { createAdapter } from "../../protocols/factory";
 import { describeAction, describeReason } from "../../policy/describe";
 import { openContext } from "../context";
-import { percent, ratio, renderTable, toJson } from "../../report/format";
+import { percent, ratio, renderTable, toJson, usd } from "../../report/format";
+import { renderValueAtRisk } from "../../report/value-at-risk";
 
 interface PlannedOutput {
   plan: Plan;
@@ -60,6 +61,7 @@ function renderPlan({ plan, calls }: PlannedOutput): string {
     { header: "breaks ↓", value: (m) => (m.breakingShock.down === null ? "none" : `-${percent(m.breakingShock.down)}`) },
     { header: "breaks ↑", value: (m) => (m.breakingShock.up === null ? "none" : `+${percent(m.breakingShock.up)}`) },
     { header: "P(breach act)", value: (m) => (m.forecast ? percent(m.forecast.breachProbability) : "—") },
+    { header: "p99 loss", value: (m) => (m.valueAtRisk ? `${usd(m.valueAtRisk.loss.p99)}${m.valueAtRisk.breach ? " OVER LIMIT" : ""}` : "—") },
   ]);
   const rows = plan.actions.map((a, i) => ({ a, call: calls[i] }));
   const actions = rows.length
@@ -76,6 +78,7 @@ function renderPlan({ plan, calls }: PlannedOutput): string {
   return [
     `${plan.protocol} at block ${plan.block} — evidence ${plan.evidence.hash}`,
     levels,
+    ...(plan.valueAtRisk ? ["", renderValueAtRisk(plan.valueAtRisk)] : []),
     "",
     actions,
     ...(deferred ? ["", "deferred:", deferred] : []),

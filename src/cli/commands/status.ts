@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { assess, type Assessment } from "../../keeper/assess";
+import { policyFor } from "../../config/policy";
 import { createAdapter } from "../../protocols/factory";
+import { renderValueAtRisk } from "../../report/value-at-risk";
 import { openContext } from "../context";
 import { duration, percent, ratio, renderTable, toJson, usd, type Column } from "../../report/format";
 import type { MarketAssessment } from "../../keeper/assess";
@@ -8,7 +10,7 @@ import type { MarketAssessment } from "../../keeper/assess";
 export function registerStatus(program: Command): void {
   program
     .command("status")
-    .description("metrics table per market: collateral, open interest, svr, buffer, breaking shocks, oracle age")
+    .description("metrics table per market: collateral, open interest, svr, buffer, breaking shocks, oracle age; Value at Risk")
     .requiredOption("-c, --config <file>", "keeper config (YAML or JSON)")
     .option("--block <number>", "read at this block instead of the latest", (v) => Number.parseInt(v, 10))
     .option("--protocol <id>", "only this protocol")
@@ -18,9 +20,10 @@ export function registerStatus(program: Command): void {
       try {
         const block = opts.block ?? (await ctx.provider.getBlockNumber());
         const reports: Assessment[] = [];
-        for (const p of ctx.config.protocols.filter((x) => !opts.protocol || x.id === opts.protocol)) {
+        for (const [i, p] of ctx.config.protocols.entries()) {
+          if (opts.protocol && p.id !== opts.protocol) continue;
           const adapter = await createAdapter(p, ctx.provider, BigInt(ctx.config.chain.chainId));
-          reports.push(assess(await adapter.readSnapshot(block)));
+          reports.push(assess(await adapter.readSnapshot(block), policyFor(p, i).valueAtRisk));
         }
         process.stdout.write(opts.json ? `${toJson(reports)}\n` : `${reports.map(renderAssessment).join("\n\n")}\n`);
         const stale = reports.flatMap((r) => r.staleOracles.map((m) => `${r.protocol}/${m}`));
@@ -52,5 +55,6 @@ const COLUMNS: Column<Row>[] = [
 export function renderAssessment(a: Assessment): string {
   const rows: Row[] = a.markets.map((m) => ({ name: m.market, m: m.metrics, bs: m.breakingShock, age: m.oracleAgeSeconds, stale: m.oracleStale }));
   rows.push({ name: "protocol", m: a.metrics, bs: a.breakingShock, age: null, stale: false });
-  return `${a.protocol} at block ${a.block} (${new Date(a.timestamp * 1000).toISOString()}), ${a.metrics.positions} positions\n${renderTable(rows, COLUMNS)}`;
+  const head = `${a.protocol} at block ${a.block} (${new Date(a.timestamp * 1000).toISOString()}), ${a.metrics.positions} positions\n${renderTable(rows, COLUMNS)}`;
+  return a.valueAtRisk ? `${head}\n\n${renderValueAtRisk(a.valueAtRisk)}` : head;
 }

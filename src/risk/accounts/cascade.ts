@@ -269,6 +269,7 @@ function summarizeAccounts(
   book.assets.forEach((a, i) => (finalPrices[a.id] = prices[i]));
   return {
     shocks,
+    cascade: { path: "accounts" },
     svr: totalV > 0 ? totalC / totalV : null,
     liquidatedNotional: sum((o) => o.liquidatedNotional),
     liquidatedPositions: sum((o) => o.liquidatedPositions),

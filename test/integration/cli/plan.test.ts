@@ -42,6 +42,10 @@ describe("svr-keeper plan (dry run against a served chain)", function () {
       expect(calls[i].data).to.match(/^0x[0-9a-f]+$/);
       expect(calls[i].simulation.status, JSON.stringify(calls[i].simulation)).to.equal("ok");
     }
+    // Value at Risk, per protocol and per market, with the model it was sampled from.
+    expect(plan.valueAtRisk.model).to.match(/^multivariate Student-t \(ν = 4\).*10000 samples, seed 1/);
+    expect(plan.valueAtRisk.protocols[0].loss.p99).to.be.a("number");
+    for (const m of plan.markets) expect(m.valueAtRisk.loss.es99).to.be.at.least(m.valueAtRisk.loss.p99);
     // Anyone can recompute the evidence hash from the printed encoding.
     expect(keccakText(plan.evidence.encoding)).to.equal(plan.evidence.hash);
     expect(JSON.parse(plan.evidence.encoding).block.number).to.equal(plan.block);
@@ -53,6 +57,7 @@ describe("svr-keeper plan (dry run against a served chain)", function () {
   it("names the steward's custom error when the simulated sender may not act", async () => {
     const r = await runCli(["plan", "--config", configPath, "--from", await f.stranger.getAddress()]);
     expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^Value at Risk — multivariate Student-t/m);
     expect(r.stdout).to.include(`REVERTS NotKeeper(caller=${await f.stranger.getAddress()})`);
   });
 

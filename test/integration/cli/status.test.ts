@@ -41,6 +41,8 @@ describe("svr-keeper status (the real CLI against a served chain)", function () 
     for (const header of ["collateral", "notional OI", "svr", "adj svr", "buffer", "breaks ↓", "breaks ↑", "oracle age"]) expect(r.stdout).to.include(header);
     for (const m of ["ETH-USD", "BTC-USD", "SOL-USD", "protocol"]) expect(r.stdout).to.match(new RegExp(`^${m}\\s`, "m"));
     expect(r.stdout).to.include("30 positions");
+    expect(r.stdout).to.match(/^Value at Risk — multivariate Student-t \(ν = 4\) log returns over 1 day, σ ETH 5\.0 %, BTC 5\.0 %, SOL 5\.0 %/m);
+    for (const header of ["p99 loss", "ES99 loss", "p99 shortfall"]) expect(r.stdout).to.include(header);
   });
 
   it("prints the same figures as JSON for machines", async () => {
@@ -51,6 +53,20 @@ describe("svr-keeper status (the real CLI against a served chain)", function () 
     expect(report.markets).to.have.length(3);
     expect(report.metrics.positions).to.equal(30);
     expect(report.metrics.svr).to.be.a("number");
+    expect(report.valueAtRisk.cascade).to.deep.equal({ path: "prefix" });
+    expect(report.valueAtRisk.markets.map((m: { market: string }) => m.market)).to.deep.equal(["ETH-USD", "BTC-USD", "SOL-USD"]);
+    const p = report.valueAtRisk.protocols[0];
+    expect(p.shortfall.p99).to.equal(Math.max(0, p.loss.p99 - p.insuranceFund));
+  });
+
+  it("takes the Value at Risk model from the protocol's policy, and refuses a bad one naming the field", async () => {
+    const withPolicy = (valueAtRisk: unknown) => ({ ...config, protocols: [{ ...(config.protocols as Record<string, unknown>[])[0], policy: { valueAtRisk } }] });
+    const r = await runCli(["status", "--config", writeConfig(withPolicy({ samples: 500, seed: 9, volatility: { ETH: 0.1 } })), "--json"]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(JSON.parse(r.stdout)[0].valueAtRisk.model).to.match(/σ ETH 10\.0 %.*500 samples, seed 9/);
+    const bad = await runCli(["status", "--config", writeConfig(withPolicy({ degreesOfFreedom: 1 }))]);
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.include("protocols[0].policy.valueAtRisk.degreesOfFreedom: must be > 2");
   });
 
   it("names an unreachable RPC without printing the secret part of its URL", async () => {

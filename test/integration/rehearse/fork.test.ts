@@ -86,6 +86,18 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
     expect(report.before.find((p) => p.protocol === "aave-v3")!.svr).to.be.a("number");
   });
 
+  it("reports Value at Risk before and after, and at every planned step of both passes", () => {
+    for (const picture of [...report.before, ...report.after]) {
+      expect(picture.valueAtRisk!.model, picture.protocol).to.match(/^multivariate Student-t/);
+      expect(picture.valueAtRisk!.protocols[0].shortfall.es99).to.be.at.least(picture.valueAtRisk!.protocols[0].shortfall.p99);
+    }
+    for (const pass of [report.counterfactual, report.keeperRun]) {
+      const planned = pass.steps.flatMap((s) => s.protocols).filter((p) => p.status === "planned");
+      expect(planned.length).to.be.greaterThan(0);
+      for (const p of planned) expect(p.valueAtRiskP99ShortfallUsd, `${pass.pass} ${p.protocol} block ${p.block}`).to.be.a("number");
+    }
+  });
+
   it("lands the keeper's actions on the fork only", async () => {
     const included = report.keeperRun.actions.filter((a) => a.outcome === "included");
     expect(included.length).to.be.greaterThan(0);
@@ -124,6 +136,8 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
       });
       await page.goto(`file://${html}`);
       expect(await page.title()).to.include("crash-thin-liquidity");
+      expect(await page.$$eval("td", (tds) => tds.filter((t) => t.textContent === "p99 shortfall (Value at Risk)").length)).to.equal(2);
+      expect(await page.content()).to.match(/Value at Risk: multivariate Student-t[^<]*a synthetic model over the real book/);
       const charts = await page.$$eval("svg[data-chart]", (svgs) =>
         svgs.map((s) => {
           const box = s.getBoundingClientRect();
