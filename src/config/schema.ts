@@ -39,8 +39,25 @@ const aaveProtocol = z
     dataProvider: address,
     steward: address,
     multicall: address.optional(),
-    /** Aave keeps no on-chain list of borrowers: the accounts whose positions are read. */
+    /** Aave keeps no on-chain list of borrowers: the accounts whose positions are read (besides any discovered). */
     accounts: z.array(address).default([]),
+    /**
+     * Discover accounts from the Pool's events (Supply, Borrow, Repay, LiquidationCall, collateral
+     * toggles), from startBlock, `pageSize` blocks per eth_getLogs; the index is kept in Redis and
+     * caught up each observation; a reorg reaching up to `reorgDepth` blocks is undone.
+     */
+    discovery: z
+      .object({ startBlock: z.number().int().nonnegative(), pageSize: z.number().int().positive().default(2_000), reorgDepth: z.number().int().positive().default(64) })
+      .strict()
+      .optional(),
+    /**
+     * Heartbeat of each price source (by source address), seconds: an answer older than it is stale and
+     * never acted on. Sources not listed get defaultSeconds (Chainlink's longest common heartbeat, a day).
+     */
+    oracleHeartbeats: z
+      .object({ defaultSeconds: z.number().int().positive().default(86_400), sources: z.record(address, z.number().int().positive()).default({}) })
+      .strict()
+      .default({ defaultSeconds: 86_400, sources: {} }),
     observe: observe.default({ intervalSeconds: 2, maxPriceJump: 0.25 }),
     policy: policyOverridesSchema.optional(),
   })

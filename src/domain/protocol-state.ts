@@ -1,4 +1,5 @@
 import type { Snapshot } from "../risk/snapshot";
+import type { LendingBook } from "../policy/lending";
 
 /**
  * The shapes both the policy (which decides on them) and the adapters (which read them from the
@@ -7,7 +8,10 @@ import type { Snapshot } from "../risk/snapshot";
 
 /** On-chain facts the keeper needs beside the float snapshot, kept exact. */
 export interface OnchainMarketState {
+  /** The one id of the market: in the risk snapshot, the steward's bounds, actions and read-backs. */
   id: string;
+  /** What a person calls it (a reserve's symbol), for display only. */
+  label?: string;
   /** Current parameters as stored on-chain (bps for ratios, 18-decimal USD for caps). */
   params: Record<string, bigint>;
   oracle: { address: string; answer: bigint; decimals: number; updatedAt: bigint; /** Max age the protocol accepts, seconds. */ heartbeat?: bigint };
@@ -44,7 +48,9 @@ export interface ProtocolSnapshot {
   steward: StewardState;
   /** Exact on-chain size (18 decimals) by position id, where the protocol has positions to deleverage. */
   positionSizes?: Record<string, bigint>;
-  /** Bad debt the protocol has recorded on-chain (USD), where it keeps such a ledger. */
+  /** A lending protocol's accounts, collateral by collateral with the threshold that applies (the lending planner's input). */
+  lendingBook?: LendingBook;
+  /** Bad debt measured on-chain (USD): the protocol's ledger where it keeps one; for Aave, debt left on accounts with no collateral. */
   recordedBadDebtUsd?: number;
 }
 

@@ -3,6 +3,7 @@ import { breakingShock, computeMetrics, forecast, marketSlice, minShock, MODEL_V
 import type { ActionProvenance, ActionRequest } from "./actions";
 import { chunkByNotional, planAdl } from "./adl";
 import { planCapCut } from "./caps";
+import { planLending, type ReserveParams } from "./lending";
 import { marketPolicy, type MarketPolicy, type PolicyConfig } from "./config";
 import { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence } from "./evidence";
 import { atLeast, INITIAL_LEVEL_STATE, levelOf, stepLevel, type Level, type MarketLevelState } from "./levels";
@@ -109,6 +110,7 @@ export function planActions(input: PolicyInput): Plan {
   const reports: MarketReport[] = [];
   const stored = currentValueAtRisk(risk, config.valueAtRisk, input.state.valueAtRisk);
   const state: PolicyState = stored ? { markets: {}, valueAtRisk: stored } : { markets: {} };
+  const lendingBreached: { market: string; level: Level; targetShock: number; reason: PlannedAction["reason"] }[] = [];
 
   for (const market of risk.markets) {
     const policy = marketPolicy(config, market.id);
@@ -170,7 +172,8 @@ export function planActions(input: PolicyInput): Plan {
 
     if (atLeast(level, "act")) {
       if (!ctx) {
-        deferred.push({ market: market.id, reason: `at ${level}, but this adapter exposes no margin parameters the policy can move` });
+        if (snapshot.lendingBook && onchain.params.LTV !== undefined) lendingBreached.push({ market: market.id, level, targetShock: policy.breakingShock.target, reason });
+        else deferred.push({ market: market.id, reason: `at ${level}, but this adapter exposes no margin parameters the policy can move` });
         continue;
       }
       const fragile = shock !== null && shock < policy.breakingShock.target;
@@ -271,6 +274,22 @@ export function planActions(input: PolicyInput): Plan {
       }
     }
   }
+  if (lendingBreached.length && snapshot.lendingBook) {
+    const lending = planLending({ book: snapshot.lendingBook, breached: lendingBreached, reserves: reserveParams(snapshot), bounds: snapshot.steward.bounds, now: snapshot.block.timestamp });
+    deferred.push(...lending.deferred);
+    for (const d of lending.decisions) {
+      const why = lendingBreached.find((b) => b.market === d.forMarket)!;
+      const target = d.action.kind === "setReserveRisk" ? [d.action.ltvBps, d.action.liquidationThresholdBps, d.action.liquidationBonusBps] : d.action.kind === "setReserveCaps" ? [d.action.supplyCap, d.action.borrowCap] : [];
+      actions.push({
+        action: d.action,
+        urgency: d.level === "critical" ? "critical" : "act",
+        reason: why.reason,
+        expected: { metric: "breakingShock", before: d.before, after: d.after },
+        note: d.note,
+        provenance: { idempotencyKey: idempotencyKey(risk.protocol, d.action.market, d.action.kind, target, epoch), evidenceHash: evidence().hash },
+      });
+    }
+  }
   return {
     protocol: risk.protocol,
     block: snapshot.block.number,
@@ -317,4 +336,15 @@ function weakerSide(bs: { down: number | null; up: number | null }): Direction {
 
 function maxBig(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
+}
+
+/** A lending protocol's reserves' on-chain parameters, for the lending planner. */
+function reserveParams(snapshot: ProtocolSnapshot): Record<string, ReserveParams> {
+  const out: Record<string, ReserveParams> = {};
+  for (const m of snapshot.markets) {
+    const p = m.params;
+    if (p.LTV === undefined || p.LIQ_THRESHOLD === undefined || p.LIQ_BONUS === undefined) continue;
+    out[m.id] = { ltvBps: p.LTV, liquidationThresholdBps: p.LIQ_THRESHOLD, liquidationBonusBps: p.LIQ_BONUS, supplyCap: p.SUPPLY_CAP ?? 0n, borrowCap: p.BORROW_CAP ?? 0n, debt: p.DEBT ?? 0n, decimals: Number(p.DECIMALS ?? 0n) };
+  }
+  return out;
 }

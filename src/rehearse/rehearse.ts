@@ -29,6 +29,8 @@ export interface RehearsalOptions {
   logger: Logger;
   /** Called after every step of every pass: a progress bar's feed. */
   onStep?: (pass: PassName, step: number, steps: number) => void;
+  /** What the rehearsed protocol replicates, when it is a replica: what is real and what is synthetic. */
+  replica?: ReplicaProvenance;
   /** Where the fork was taken (undefined: the embedded chain). */
   fork?: { url: string; block: number };
   /** The governance profile the installed stewards are bounded by (default: permissive). */
@@ -68,7 +70,7 @@ export interface ProtocolObservation {
   skipReason?: string;
   svr: number | null;
   bufferUsd: number;
-  /** Recorded on-chain bad debt (reference protocol), USD. */
+  /** Bad debt measured on-chain, USD: the reference protocol's ledger; Aave's debt left on accounts with no collateral. */
   badDebtUsd: number;
   /** Whether the protocol keeps a bad-debt ledger (a lending market's bad debt is only what liquidation would leave). */
   recordsBadDebt: boolean;
@@ -123,7 +125,17 @@ export interface PassRecord {
     opened: number;
     refused: number;
     refusedNotionalUsd: number;
+    /** The same per protocol: bad debt measured on-chain at the end, liquidations over the pass. */
+    protocols: ProtocolOutcome[];
   };
+}
+
+export interface ProtocolOutcome {
+  protocol: string;
+  liquidations: number;
+  /** Reference protocol: notional closed; Aave: debt repaid by liquidators (USD). */
+  liquidatedNotionalUsd: number;
+  badDebtUsd: number;
 }
 
 export interface ProtocolPicture {
@@ -152,6 +164,19 @@ export interface RehearsalReport {
   counterfactual: PassRecord;
   keeperRun: PassRecord;
   wallMs: number;
+  replica?: ReplicaProvenance;
+}
+
+export interface ReplicaProvenance {
+  name: string;
+  /** The real configuration it is built from. */
+  source: string;
+  reserves: number;
+  borrowers: number;
+  /** The synthetic book's distribution, said to be synthetic. */
+  book: string;
+  /** Where the replica cannot say what the source says. */
+  differences: string[];
 }
 
 /** A fresh keeper key, the same on every run so that a rehearsal replays byte for byte. */
@@ -194,6 +219,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     counterfactual,
     keeperRun,
     wallMs: Date.now() - started,
+    replica: opts.replica,
   };
 }
 
@@ -304,6 +330,12 @@ export async function playPass(pass: string, mode: PassMode, opts: PassOptions, 
       opened: sum((e) => e.opened),
       refused: sum((e) => e.refused),
       refusedNotionalUsd: sum((e) => e.refusedNotionalUsd),
+      protocols: last.protocols.map((p) => ({
+        protocol: p.protocol,
+        liquidations: sum((e) => e.byProtocol[p.protocol]?.liquidations ?? 0),
+        liquidatedNotionalUsd: sum((e) => e.byProtocol[p.protocol]?.liquidatedNotionalUsd ?? 0),
+        badDebtUsd: p.badDebtUsd,
+      })),
     },
   };
 }
@@ -357,7 +389,7 @@ function observation(
   };
 }
 
-/** The reference protocol records bad debt on-chain; a lending market's is what liquidation would leave. */
+/** Bad debt measured on-chain by the adapter: the reference protocol's ledger; for Aave, debt on accounts left with no collateral. */
 function onchainBadDebt(snap: ProtocolSnapshot): number {
   return snap.recordedBadDebtUsd ?? 0;
 }

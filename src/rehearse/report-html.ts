@@ -1,6 +1,6 @@
 import { percent, ratio, usd } from "../report/format";
 import type { PassRecord, RehearsalReport } from "./rehearse";
-import { lastObservation } from "./report-text";
+import { lastObservation, outcome } from "./report-text";
 
 /**
  * A self-contained HTML report (inline CSS and SVG, no script, nothing fetched) that a governance
@@ -36,7 +36,7 @@ export function renderHtmlReport(r: RehearsalReport): string {
     });
     const debtChart = lineChart({
       id: `debt-${p}`,
-      title: "bad debt (recorded, or left if liquidated now), USD",
+      title: "bad debt (on-chain, or left if liquidated now), USD",
       xLabel: "step",
       yFormat: compactUsd,
       series: [
@@ -67,7 +67,9 @@ export function renderHtmlReport(r: RehearsalReport): string {
 <tr><td>svr</td><td>${ratio(before.svr)}</td><td>${ratio(without?.svr)}</td><td>${ratio(withK?.svr)}</td></tr>
 <tr><td>systemic buffer</td><td>${usd(before.bufferUsd)}</td><td>${usd(without?.bufferUsd)}</td><td>${usd(withK?.bufferUsd)}</td></tr>
 <tr><td>svr of the weakest market</td><td>${ratio(weakestSvr(r.counterfactual.steps[0]?.protocols.find((x) => x.protocol === p)))}</td><td>${ratio(weakestSvr(without))}</td><td>${ratio(weakestSvr(withK))}</td></tr>
-<tr><td>bad debt recorded</td><td>${usd(0)}</td><td${(without?.badDebtUsd ?? 0) > (withK?.badDebtUsd ?? 0) ? ' class="bad"' : ""}>${usd(without?.badDebtUsd)}</td><td>${usd(withK?.badDebtUsd)}</td></tr>
+<tr><td>bad debt (on-chain)</td><td>${usd(0)}</td><td${(without?.badDebtUsd ?? 0) > (withK?.badDebtUsd ?? 0) ? ' class="bad"' : ""}>${usd(without?.badDebtUsd)}</td><td>${usd(withK?.badDebtUsd)}</td></tr>
+<tr><td>liquidations</td><td></td><td>${outcome(r.counterfactual, p)?.liquidations ?? 0}</td><td>${outcome(r.keeperRun, p)?.liquidations ?? 0}</td></tr>
+<tr><td>liquidated (USD)</td><td></td><td>${usd(outcome(r.counterfactual, p)?.liquidatedNotionalUsd)}</td><td>${usd(outcome(r.keeperRun, p)?.liquidatedNotionalUsd)}</td></tr>
 <tr><td>shortfall if liquidated now</td><td></td><td>${usd(without?.shortfallNowUsd)}</td><td>${usd(withK?.shortfallNowUsd)}</td></tr>
 <tr><td>breaking shock ↓</td><td>${shock(before.breakingShockDown)}</td><td></td><td>${shock(after.breakingShockDown)}</td></tr>
 <tr><td>p99 shortfall (Value at Risk)</td><td>${usd(before.valueAtRisk?.protocols[0].shortfall.p99)}</td><td${(without?.valueAtRiskP99ShortfallUsd ?? 0) > (withK?.valueAtRiskP99ShortfallUsd ?? 0) ? ' class="bad"' : ""}>${usd(without?.valueAtRiskP99ShortfallUsd)}</td><td>${usd(withK?.valueAtRiskP99ShortfallUsd)}</td></tr>
@@ -105,6 +107,7 @@ code{font-size:.8rem}
 <h1>Rehearsal: ${esc(r.scenario.name)}</h1>
 <p class="lede">${esc(r.scenario.description)}</p>
 <p>Played on ${where}: ${r.scenario.steps} steps of ${r.scenario.secondsPerStep} s (seed ${r.scenario.seed}), twice from the same state — once with the keeper acting through its steward, once observing only. Keeper <code>${esc(r.keeper)}</code>; stewards bounded by the <strong>${esc(r.governanceProfile.name)}</strong> governance profile (${esc(r.governanceProfile.description)}): ${r.stewards.map((s) => `<code>${esc(s.protocol)}: ${esc(s.steward)}</code>`).join(", ")}. Wall time ${(r.wallMs / 1000).toFixed(1)} s.</p>
+${r.replica ? `<section><h2>Replica: ${esc(r.replica.name)}</h2><p>${r.replica.reserves} reserves from ${esc(r.replica.source)}.</p><p><strong>${esc(r.replica.book)}</strong></p><details><summary>Differences from the source (${r.replica.differences.length})</summary><ul>${r.replica.differences.map((d) => `<li>${esc(d)}</li>`).join("")}</ul></details></section>` : ""}
 <p>Without the keeper: ${passLine(r.counterfactual)}. With the keeper: ${passLine(r.keeperRun)}.</p>
 ${sections.join("\n")}
 <h2>Transactions the keeper sent</h2>
@@ -202,7 +205,7 @@ function weakestSvr(o: { markets: { svr: number | null }[] } | undefined): numbe
 }
 
 const debtAt = (o: { badDebtUsd: number; shortfallNowUsd: number } | undefined) => (o ? Math.max(o.badDebtUsd, o.shortfallNowUsd) : null);
-const passLine = (p: PassRecord) => `${p.final.liquidations} liquidations (${usd(p.final.liquidatedNotionalUsd)}), ${p.final.opened} positions opened and ${p.final.refused} refused, ${usd(p.final.badDebtUsd)} bad debt recorded`;
+const passLine = (p: PassRecord) => `${p.final.liquidations} liquidations (${usd(p.final.liquidatedNotionalUsd)}), ${p.final.opened} positions opened and ${p.final.refused} refused, ${usd(p.final.badDebtUsd)} bad debt on-chain`;
 const shock = (v: number | null) => (v === null ? "none" : `−${percent(v)}`);
 const short = (m: string) => (m.length > 14 ? `${m.slice(0, 8)}…${m.slice(-4)}` : m);
 

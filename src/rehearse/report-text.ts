@@ -5,6 +5,9 @@ import type { PassRecord, ProtocolObservation, RehearsalReport } from "./rehears
 export const lastObservation = (pass: PassRecord, protocol: string): ProtocolObservation | undefined =>
   pass.steps[pass.steps.length - 1]?.protocols.find((p) => p.protocol === protocol);
 
+/** A protocol's liquidations and bad debt over a pass. */
+export const outcome = (pass: PassRecord, protocol: string) => pass.final.protocols.find((x) => x.protocol === protocol);
+
 /** The terminal summary: before and after, with and without the keeper, what it sent and what it left. */
 export function renderSummary(r: RehearsalReport): string {
   const where = r.chain.fork ? `fork of ${r.chain.fork.url} at block ${r.chain.fork.block}` : "embedded chain";
@@ -12,6 +15,14 @@ export function renderSummary(r: RehearsalReport): string {
     `rehearsal "${r.scenario.name}": ${r.scenario.description}`,
     `${where}; ${r.scenario.steps} steps of ${r.scenario.secondsPerStep} s; keeper ${r.keeper}; ${(r.wallMs / 1000).toFixed(1)} s`,
     `governance profile: ${r.governanceProfile.name} (${r.governanceProfile.description})`,
+    ...(r.replica
+      ? [
+          `replica ${r.replica.name}: ${r.replica.reserves} reserves from ${r.replica.source}`,
+          r.replica.book,
+          `differences from the source (${r.replica.differences.length}):`,
+          ...r.replica.differences.map((d) => `  - ${d}`),
+        ]
+      : []),
     "",
   ];
   for (const before of r.before) {
@@ -22,7 +33,9 @@ export function renderSummary(r: RehearsalReport): string {
     const rows = [
       { metric: "svr", before: ratio(before.svr), without: ratio(without?.svr), with: ratio(withK?.svr) },
       { metric: "systemic buffer", before: usd(before.bufferUsd), without: usd(without?.bufferUsd), with: usd(withK?.bufferUsd) },
-      { metric: "bad debt (recorded)", before: usd(0), without: usd(without?.badDebtUsd), with: usd(withK?.badDebtUsd) },
+      { metric: "bad debt (on-chain)", before: usd(0), without: usd(without?.badDebtUsd), with: usd(withK?.badDebtUsd) },
+      { metric: "liquidations", before: "", without: String(outcome(r.counterfactual, p)?.liquidations ?? 0), with: String(outcome(r.keeperRun, p)?.liquidations ?? 0) },
+      { metric: "liquidated (USD)", before: "", without: usd(outcome(r.counterfactual, p)?.liquidatedNotionalUsd), with: usd(outcome(r.keeperRun, p)?.liquidatedNotionalUsd) },
       { metric: "shortfall if liquidated now", before: "", without: usd(without?.shortfallNowUsd), with: usd(withK?.shortfallNowUsd) },
       { metric: "breaking shock ↓", before: shock(before.breakingShockDown), without: "", with: shock(after.breakingShockDown) },
       { metric: "p99 shortfall (VaR)", before: usd(before.valueAtRisk?.protocols[0].shortfall.p99), without: usd(without?.valueAtRiskP99ShortfallUsd), with: usd(withK?.valueAtRiskP99ShortfallUsd) },

@@ -6,7 +6,11 @@ import { deployReferenceSystem } from "../embedded/reference-system";
 import type { PolicyConfig } from "../policy";
 import { deployAaveMarket, DEMO_LOANS, openAaveBook } from "../protocols/aave/deploy";
 import { CANONICAL_MULTICALL3 } from "../protocols/multicall";
-import type { RehearsalTarget } from "./install";
+import { impersonate, type RehearsalTarget } from "./install";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { REPLICA_NAME } from "../replica/aave-v3-ethereum";
+import { deployReplica } from "../replica/deploy";
+import type { ReplicaProvenance } from "./rehearse";
 
 /** The protocols a keeper config names, as rehearsal targets (their stewards are replaced by fresh ones). */
 export function targetsOf(config: KeeperConfig): { targets: RehearsalTarget[]; policies: Record<string, PolicyConfig> } {
@@ -56,5 +60,28 @@ export async function deployEmbeddedWorld(provider: JsonRpcProvider, opts: Embed
         accounts: await Promise.all(traders.slice(0, 6).map((t) => t.getAddress())),
       },
     ],
+  };
+}
+
+/**
+ * `rehearse --replica aave-v3-ethereum`: the mainnet replica deployed on the embedded chain, its
+ * synthetic borrowers (deterministic, impersonated addresses) known to the keeper and the liquidator bot.
+ */
+export async function deployReplicaWorld(provider: JsonRpcProvider, opts: EmbeddedWorldOptions): Promise<{ targets: RehearsalTarget[]; replica: ReplicaProvenance }> {
+  const governance = await provider.getSigner(0);
+  const signerFor = (i: number) => impersonate(provider, `0x${keccak256(toUtf8Bytes(`svr-keeper replica user ${opts.seed} ${i}`)).slice(-40)}`);
+  const r = await deployReplica(governance, signerFor, { borrowers: opts.positions, seed: opts.seed, onProgress: opts.onProgress });
+  return {
+    targets: [
+      {
+        kind: "aaveV3",
+        id: `${REPLICA_NAME}-replica`,
+        addressesProvider: await r.market.addressesProvider.getAddress(),
+        dataProvider: await r.market.dataProvider.getAddress(),
+        multicall: await r.market.multicall.getAddress(),
+        accounts: r.borrowers,
+      },
+    ],
+    replica: { name: REPLICA_NAME, source: r.provenance.source, reserves: r.provenance.reserves, borrowers: r.borrowers.length, book: r.provenance.book, differences: r.plan.differences },
   };
 }

@@ -3,6 +3,7 @@ import { aaveAbi, ourAbi, ourFactory } from "../abi";
 import { MulticallReader } from "../protocols/multicall";
 import { marketIdToText } from "../protocols/units";
 import { headOf } from "../rpc/reads";
+import { AaveLiquidatorBot } from "./aave-liquidator";
 import { impersonate, type RehearsalTarget } from "./install";
 import { eventsAt, priceMultipliers, type Scenario, type ScenarioEvent } from "./scenario";
 
@@ -29,11 +30,14 @@ interface DrivenMarket {
 export interface StepEffects {
   prices: Record<string, number>;
   liquidations: number;
+  /** Reference protocol: notional closed; Aave: debt repaid by liquidators (USD). */
   liquidatedNotionalUsd: number;
   /** Owners of the positions liquidated this step. */
   liquidatedAccounts: string[];
   /** What liquidated traders paid the liquidators: the fee, out of their remaining equity, USD. */
   liquidationFeesUsd: number;
+  /** The same two, by protocol id. */
+  byProtocol: Record<string, { liquidations: number; liquidatedNotionalUsd: number }>;
   opened: number;
   /** Openings the protocol refused (a cap reached, a margin too high for the trader's collateral). */
   refused: number;
@@ -42,7 +46,7 @@ export interface StepEffects {
   liquidityWithdrawn: string[];
 }
 
-const ERC20_ABI = ["function symbol() view returns (string)", "function mint(address to, uint256 amount)", "function approve(address spender, uint256 amount) returns (bool)"];
+const ERC20_ABI = ["function symbol() view returns (string)", "function decimals() view returns (uint8)", "function mint(address to, uint256 amount)", "function approve(address spender, uint256 amount) returns (bool)"];
 
 /**
  * Gas limit of the world's own transactions: given, so the node need not estimate each one (an
@@ -60,6 +64,8 @@ export class ScenarioWorld {
   private readonly feeds = new Map<string, DrivenFeed>();
   private readonly markets: DrivenMarket[] = [];
   private perps?: Contract;
+  private referenceId?: string;
+  private readonly aaveBots: { id: string; bot: AaveLiquidatorBot }[] = [];
   /** Who provided the reference protocol's pool liquidity: its deployer, the governance on the chain. */
   private liquidityProvider?: string;
   private multicall?: MulticallReader;
@@ -97,6 +103,7 @@ export class ScenarioWorld {
 
   private async openReference(target: Extract<RehearsalTarget, { kind: "reference" }>): Promise<void> {
     this.perps = new Contract(target.perps, ourAbi("ReferencePerps"), this.provider);
+    this.referenceId = target.id;
     this.liquidityProvider = this.governance.get(target.id);
     this.multicall = new MulticallReader(this.provider, target.multicall);
     const feedAbi = ourAbi("MockV3Aggregator");
@@ -120,19 +127,22 @@ export class ScenarioWorld {
     if (!(await acl.isPoolAdmin(governance))) await (await acl.addPoolAdmin(governance)).wait();
     const assets: string[] = [];
     const sources: string[] = [];
+    // The oracle answers in BASE_CURRENCY_UNIT; the feeds that replace its sources answer in the same unit.
+    const decimals = (((await oracle.BASE_CURRENCY_UNIT()) as bigint).toString().length - 1);
     for (const { symbol, tokenAddress } of await data.getAllReservesTokens()) {
       const existing = this.feeds.get(symbol);
-      const price = Number(formatUnits(await oracle.getAssetPrice(tokenAddress), 8));
-      const feed = existing?.feed ?? (await this.deployFeed(gov, price));
-      if (!existing) this.feeds.set(symbol, { feed, asset: symbol, decimals: 8, start: price });
+      const price = Number(formatUnits(await oracle.getAssetPrice(tokenAddress), decimals));
+      const feed = existing?.feed ?? (await this.deployFeed(gov, price, decimals));
+      if (!existing) this.feeds.set(symbol, { feed, asset: symbol, decimals, start: price });
       assets.push(tokenAddress);
       sources.push(await feed.getAddress());
     }
     await (await oracle.setAssetSources(assets, sources)).wait();
+    this.aaveBots.push({ id: target.id, bot: await AaveLiquidatorBot.open(this.provider, target) });
   }
 
-  private async deployFeed(signer: JsonRpcSigner, price: number): Promise<Contract> {
-    const c = await ourFactory("MockV3Aggregator", signer).deploy(8, parseUnits(price.toFixed(8), 8));
+  private async deployFeed(signer: JsonRpcSigner, price: number, decimals: number): Promise<Contract> {
+    const c = await ourFactory("MockV3Aggregator", signer).deploy(decimals, parseUnits(price.toFixed(decimals), decimals));
     await c.waitForDeployment();
     return c as unknown as Contract;
   }
@@ -163,9 +173,10 @@ export class ScenarioWorld {
       prices[f.asset] = price;
       await this.send(writer, f.feed, "updateAnswer", [parseUnits(price.toFixed(f.decimals), f.decimals)]);
     }
-    const effects: StepEffects = { prices, liquidations: 0, liquidatedNotionalUsd: 0, liquidatedAccounts: [], liquidationFeesUsd: 0, opened: 0, refused: 0, refusedNotionalUsd: 0, liquidityWithdrawn: [] };
+    const effects: StepEffects = { prices, liquidations: 0, liquidatedNotionalUsd: 0, byProtocol: {}, liquidatedAccounts: [], liquidationFeesUsd: 0, opened: 0, refused: 0, refusedNotionalUsd: 0, liquidityWithdrawn: [] };
     for (const e of eventsAt(this.scenario, step)) await this.apply(e, effects);
     await this.liquidate(effects);
+    await this.liquidateAave(effects);
     return effects;
   }
 
@@ -243,10 +254,9 @@ export class ScenarioWorld {
     for (const [i, p] of positions.entries()) {
       if (health[i].equity >= health[i].maintenance) continue;
       await this.send(liquidator, perps, "liquidate", [p.id]);
-      effects.liquidations++;
       const m = this.markets.find((x) => x.id === p.market)!;
       const notional = Number(formatUnits(p.size, 18)) * effects.prices[m.asset];
-      effects.liquidatedNotionalUsd += notional;
+      countLiquidation(effects, this.referenceId!, notional);
       effects.liquidatedAccounts.push(p.account);
       // The contract's fee: a share of notional, out of what equity remains (none when underwater).
       const equity = Number(formatUnits(health[i].equity, 18));
@@ -257,6 +267,34 @@ export class ScenarioWorld {
       const m = this.markets.find((x) => x.id === marketId)!;
       if (!m.pool || !m.baseToken || net === 0n) continue;
       const flow = (net * BigInt(Math.round(this.scenario.liquidationFlowToPool * 1e6))) / 1_000_000n;
+      if (flow === 0n) continue;
+      const moved = await this.hedge(m, flow, liquidator);
+      if (this.scenario.oracleFollowsPool) this.impact.set(m.asset, (this.impact.get(m.asset) ?? 1) * moved);
+    }
+  }
+
+  /**
+   * Aave's liquidator bot takes every borrower under health factor 1; what it seizes is sold into
+   * that asset's pool (the same spot pool the reference protocol's liquidators hedge in), so
+   * liquidations on one protocol move the price the other sees, and, under oracleFollowsPool, cascade.
+   */
+  private async liquidateAave(effects: StepEffects): Promise<void> {
+    if (this.aaveBots.length === 0) return;
+    const liquidator = await this.actor("aave-liquidator");
+    const sold = new Map<string, number>();
+    for (const { id, bot } of this.aaveBots) {
+      for (const l of await bot.run(liquidator)) {
+        countLiquidation(effects, id, l.repaidUsd);
+        effects.liquidatedAccounts.push(l.account);
+        effects.liquidationFeesUsd += Math.max(0, l.seizedUsd - l.repaidUsd); // the bonus the borrower paid
+        sold.set(l.collateralSymbol, (sold.get(l.collateralSymbol) ?? 0) + Number(formatUnits(l.seized, l.collateralDecimals)));
+      }
+    }
+    for (const [symbol, units] of sold) {
+      const m = this.markets.find((x) => x.asset === symbol && x.pool && x.baseToken);
+      if (!m) continue; // no spot pool for this asset in the rehearsal: sold elsewhere, no price impact modelled
+      const decimals = Number(await m.baseToken!.decimals());
+      const flow = parseUnits((units * this.scenario.liquidationFlowToPool).toFixed(decimals), decimals);
       if (flow === 0n) continue;
       const moved = await this.hedge(m, flow, liquidator);
       if (this.scenario.oracleFollowsPool) this.impact.set(m.asset, (this.impact.get(m.asset) ?? 1) * moved);
@@ -310,3 +348,10 @@ export class ScenarioWorld {
   }
 }
 
+function countLiquidation(effects: StepEffects, protocol: string, notionalUsd: number): void {
+  effects.liquidations++;
+  effects.liquidatedNotionalUsd += notionalUsd;
+  const p = (effects.byProtocol[protocol] ??= { liquidations: 0, liquidatedNotionalUsd: 0 });
+  p.liquidations++;
+  p.liquidatedNotionalUsd += notionalUsd;
+}

@@ -13,7 +13,7 @@ import { TransientExecutionError, type ExecutorDeps } from "../keeper/execute";
 import { observeProtocol } from "../keeper/observe";
 import type { Logger } from "../log/logger";
 import type { ProtocolAdapter } from "../protocols/adapter";
-import { createAdapter } from "../protocols/factory";
+import { createAdapter, discoveryOf } from "../protocols/factory";
 import { keeperRevertDecoder } from "../protocols/revert-decoder";
 import { actQueueName, enqueueAction, openActQueue, PermanentActionError, startActWorker, type ActJobData } from "../queue/act-queue";
 import { enqueueBlockObservation, openObserveQueue, startObserveWorker } from "../queue/observe-queue";
@@ -63,7 +63,7 @@ export class KeeperService {
     const actQueue = await openActQueue(chainId, signer.address, queues);
     this.closables.push(() => actQueue.close());
     const adapters = new Map<string, ProtocolAdapter>();
-    for (const p of config.protocols) adapters.set(p.id, await createAdapter(p, this.provider, chainId));
+    for (const p of config.protocols) adapters.set(p.id, await createAdapter(p, this.provider, chainId, await discoveryOf(p, this.provider, chainId, { redis, prefix: queues.prefix })));
     const { observeQueues, workers, headFollowers } = await this.startObservers(adapters, new RedisObserverMemory(redis, queues.prefix), alerter, actQueue, signer.address, queues);
     const executor: Executor = {
       adapters,

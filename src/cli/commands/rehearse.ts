@@ -9,6 +9,7 @@ import { renderHtmlReport } from "../../rehearse/report-html";
 import { renderSummary } from "../../rehearse/report-text";
 import { rehearse } from "../../rehearse/rehearse";
 import { parseScenario, ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
+import { REPLICA_NAME } from "../../replica/aave-v3-ethereum";
 import { toJson } from "../../report/format";
 import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
 import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
@@ -28,11 +29,14 @@ export function registerRehearse(program: Command): void {
     .option("-c, --config <file>", "keeper config naming the chain to fork (its RPC URL, from the environment) and the protocols; without it, the embedded chain")
     .option("--block <n>", "fork at this block (default: the RPC's head, pinned when the rehearsal starts)", (v) => Number.parseInt(v, 10))
     .option("--out <dir>", "write report.json and report.html here", "rehearsal-report")
-    .option("--positions <n>", "embedded chain: positions in the reference protocol's book", (v) => Number.parseInt(v, 10), 150)
+    .option("--positions <n>", "embedded chain: positions in the reference protocol's book (with --replica: synthetic borrowers)", (v) => Number.parseInt(v, 10), 150)
+    .option("--replica <name>", "rehearse a mainnet replica on the embedded chain: aave-v3-ethereum (real configuration, synthetic borrowers)")
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
     .option("--profile <name>", `governance profile the stewards are bounded by (${GOVERNANCE_PROFILE_NAMES.join(", ")})`, DEFAULT_GOVERNANCE_PROFILE)
     .option("--json", "print the whole report as JSON instead of the summary")
-    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; profile: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; profile: string; replica?: string; json?: boolean }, cmd: Command) => {
+      if (opts.replica !== undefined && opts.replica !== REPLICA_NAME) throw new Error(`--replica: no replica "${opts.replica}" (there is ${REPLICA_NAME})`);
+      if (opts.replica !== undefined && opts.config) throw new Error("--replica deploys on the embedded chain: it cannot be combined with --config");
       for (const [flag, v] of [["--block", opts.block], ["--positions", opts.positions], ["--seed", opts.seed]] as const) {
         if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
       }
@@ -41,8 +45,8 @@ export function registerRehearse(program: Command): void {
       const redactor = new Redactor();
       const logLevel = cmd.optsWithGlobals().logLevel as string;
       const logger = createLogger({ redactor, level: logLevel });
-      const chain = await openRehearsalChain({ config: opts.config, block: opts.block, positions: opts.positions, seed: opts.seed, redactor });
-      const { provider, fork, targets, policies } = chain;
+      const chain = await openRehearsalChain({ config: opts.config, block: opts.block, positions: opts.positions, seed: opts.seed, replica: opts.replica !== undefined, redactor });
+      const { provider, fork, targets, policies, replica } = chain;
       try {
         // One bar over both passes: the counterfactual first, then the keeper's run.
         const steps = totalSteps(scenario) + 1;
@@ -56,6 +60,7 @@ export function registerRehearse(program: Command): void {
           policies,
           logger,
           profile,
+          replica,
           fork: fork && { url: redactUrl(fork.url), block: fork.block },
           onStep: (pass, step) => bar.update((pass === "keeper" ? steps : 0) + step + 1, { pass: pass === "keeper" ? "with the keeper" : "without the keeper" }),
         });

@@ -1,5 +1,6 @@
 import { Interface, type Provider, type Result } from "ethers";
 import type { ActionProvenance, ActionRequest } from "../../policy/actions";
+import type { LendingAccount, LendingBook } from "../../policy/lending";
 import type { Account, EModeCategory } from "../../risk/accounts/model";
 import type { AssetState, MarketState, Snapshot } from "../../risk/snapshot";
 import type { ProtocolAdapter } from "../adapter";
@@ -19,7 +20,22 @@ export interface AaveAdapterOptions {
   multicall: string;
   /** Aave keeps no list of borrowers on-chain: the accounts whose positions are read. */
   accounts: string[];
+  /** Accounts discovered from the Pool's events, caught up to each snapshot's block (an AaveAccountIndexer). */
+  discovery?: { accountsAt(block: number): Promise<string[]> };
+  /**
+   * Max age, seconds, of each price source's last answer (its heartbeat), by source address; sources
+   * not listed get `defaultSeconds`. An older answer is stale: the keeper does not act on it.
+   */
+  oracleHeartbeats?: OracleHeartbeats;
 }
+
+export interface OracleHeartbeats {
+  defaultSeconds: number;
+  sources?: Record<string, number>;
+}
+
+/** Chainlink's longest common heartbeat (stablecoin feeds): a source silent for longer is stale. */
+export const DEFAULT_ORACLE_HEARTBEAT_SECONDS = 86_400;
 
 export const AAVE_PARAMS = ["LTV", "LIQ_THRESHOLD", "LIQ_BONUS", "SUPPLY_CAP", "BORROW_CAP"] as const;
 
@@ -115,7 +131,14 @@ export class AaveV3Adapter implements ProtocolAdapter {
     ]);
     if (!header) throw new Error(`block ${blockNumber} not found`);
     const [poolAddress, oracleAddress, frozen] = first as [string, string, boolean];
-    const [assets] = await this.reader.read([c(poolAddress, this.pool, "getReservesList", [], (r) => [...(r[0] as string[])])], blockNumber);
+    const [assets, baseUnit] = (await this.reader.read<unknown>(
+      [
+        c(poolAddress, this.pool, "getReservesList", [], (r) => [...(r[0] as string[])]),
+        c(oracleAddress, this.oracle, "BASE_CURRENCY_UNIT", [], (r) => r[0] as bigint),
+      ],
+      blockNumber,
+    )) as [string[], bigint];
+    const priceDecimals = decimalsOfUnit(baseUnit, oracleAddress);
 
     const dp = this.opts.dataProvider;
     const perReserve: TypedCall<unknown>[] = [];
@@ -125,25 +148,28 @@ export class AaveV3Adapter implements ProtocolAdapter {
       perReserve.push(c(dp, this.data, "getReserveData", [a], (r) => r));
       perReserve.push(c(oracleAddress, this.oracle, "getAssetPrice", [a], (r) => r[0] as bigint));
       perReserve.push(c(oracleAddress, this.oracle, "getSourceOfAsset", [a], (r) => r[0] as string));
-      perReserve.push(c(a, this.erc20, "symbol", [], (r) => r[0] as string));
       perReserve.push(c(dp, this.data, "getReserveEModeCategory", [a], (r) => Number(r[0])));
       perReserve.push(c(dp, this.data, "getLiquidationProtocolFee", [a], (r) => BigInt(r[0])));
     }
-    const PER_RESERVE = 8;
-    const users = this.opts.accounts;
+    const PER_RESERVE = 7;
+    const discovered = this.opts.discovery ? await this.opts.discovery.accountsAt(blockNumber) : [];
+    const users = discovered.length ? [...new Set([...this.opts.accounts.map((a) => a.toLowerCase()), ...discovered])] : this.opts.accounts;
     const perUser: TypedCall<unknown>[] = [];
     for (const u of users) for (const a of assets) perUser.push(c(dp, this.data, "getUserReserveData", [a, u], (r) => r));
     for (const u of users) perUser.push(c(poolAddress, this.pool, "getUserEMode", [u], (r) => Number(r[0])));
     const keys = assets.flatMap((a) => AAVE_PARAMS.map(() => marketKey(a)));
     const params = assets.flatMap(() => AAVE_PARAMS.map((p) => textToMarketId(p)));
     const boundsCall = c(this.opts.steward, this.steward, "getBoundsBatch", [keys, params], (r) => r);
-    const second = await this.reader.read<unknown>([...perReserve, ...perUser, boundsCall], blockNumber);
+    // Symbols from the data provider: it answers MKR's, whose token returns bytes32, not a string.
+    const symbolsCall = c(dp, this.data, "getAllReservesTokens", [], (r) => new Map((r[0] as Result[]).map((t) => [String(t[1]).toLowerCase(), String(t[0])])));
+    const second = await this.reader.read<unknown>([...perReserve, ...perUser, boundsCall, symbolsCall], blockNumber);
+    const symbols = second[second.length - 1] as Map<string, string>;
 
     const reserves: Reserve[] = assets.map((asset, i) => {
-      const [conf, caps, data, price, source, symbol, eModeCategory, protocolFee] = second.slice(i * PER_RESERVE, (i + 1) * PER_RESERVE) as [Result, [bigint, bigint], Result, bigint, string, string, number, bigint];
+      const [conf, caps, data, price, source, eModeCategory, protocolFee] = second.slice(i * PER_RESERVE, (i + 1) * PER_RESERVE) as [Result, [bigint, bigint], Result, bigint, string, number, bigint];
       return {
         asset,
-        symbol,
+        symbol: symbols.get(asset.toLowerCase()) ?? asset,
         decimals: Number(conf.decimals),
         ltv: BigInt(conf.ltv),
         lt: BigInt(conf.liquidationThreshold),
@@ -160,7 +186,7 @@ export class AaveV3Adapter implements ProtocolAdapter {
     });
     const userRows = second.slice(assets.length * PER_RESERVE, assets.length * PER_RESERVE + users.length * assets.length) as Result[];
     const userEModes = second.slice(assets.length * PER_RESERVE + users.length * assets.length, assets.length * PER_RESERVE + perUser.length) as number[];
-    const bounds = second[second.length - 1] as Result;
+    const bounds = second[second.length - 2] as Result;
     const categoryIds = [...new Set([...reserves.map((r) => r.eModeCategory), ...userEModes])].filter((id) => id !== 0);
     const third = await this.reader.read<unknown>(
       [
@@ -175,17 +201,27 @@ export class AaveV3Adapter implements ProtocolAdapter {
       return { id, liquidationThreshold: Number(data.liquidationThreshold) / 10_000, liquidationBonus: Math.max(0, Number(data.liquidationBonus) / 10_000 - 1) };
     });
 
-    for (const r of reserves) if (r.price <= 0n) throw new OracleAnswerError(r.symbol, r.source, r.price);
-    const risk = this.toSnapshot(reserves, users, userRows, userEModes, eModeCategories, feeds, blockNumber, header.timestamp);
+    for (const r of reserves) if (r.price <= 0n) throw new OracleAnswerError(r.asset, r.source, r.price);
+    const risk = this.toSnapshot(reserves, users, userRows, userEModes, eModeCategories, feeds, priceDecimals, blockNumber, header.timestamp);
+    const categoryBps = new Map(categoryIds.map((id, i) => [id, { lt: BigInt((third[reserves.length + i] as Result).liquidationThreshold), bonus: BigInt((third[reserves.length + i] as Result).liquidationBonus) }]));
+    const terms: Terms = (u, i) => {
+      const e = userEModes[u] !== 0 && reserves[i].eModeCategory === userEModes[u] ? categoryBps.get(userEModes[u]) : undefined;
+      return e ? { ...e, reserveGoverned: false } : { lt: reserves[i].lt, bonus: reserves[i].bonus, reserveGoverned: true };
+    };
+    const lendingBook = lendingBookOf(reserves, users, userRows, terms, risk.assets.map((a) => a.price));
     const markets: OnchainMarketState[] = reserves.map((r, i) => ({
-      id: r.symbol,
-      params: { LTV: r.ltv, LIQ_THRESHOLD: r.lt, LIQ_BONUS: r.bonus, SUPPLY_CAP: r.supplyCap, BORROW_CAP: r.borrowCap, SUPPLIED: r.supplied, DEBT: r.debt },
-      oracle: { address: r.source, answer: r.price, decimals: 8, updatedAt: feeds[i] },
+      id: r.asset,
+      label: r.symbol,
+      params: { LTV: r.ltv, LIQ_THRESHOLD: r.lt, LIQ_BONUS: r.bonus, SUPPLY_CAP: r.supplyCap, BORROW_CAP: r.borrowCap, SUPPLIED: r.supplied, DEBT: r.debt, DECIMALS: BigInt(r.decimals) },
+      oracle: { address: r.source, answer: r.price, decimals: priceDecimals, updatedAt: feeds[i], heartbeat: this.heartbeatOf(r.source) },
     }));
     return {
       risk,
       block: { number: blockNumber, hash: header.hash ?? "", timestamp: header.timestamp },
       markets,
+      lendingBook,
+      // Aave keeps no bad-debt ledger (3.0): what it cannot recover is debt left on accounts with no collateral.
+      recordedBadDebtUsd: lendingBook.accounts.filter((a) => a.collateral.length === 0).reduce((s, a) => s + a.debt.reduce((t, d) => t + d.usd, 0), 0),
       steward: this.stewardState(frozen, reserves, bounds),
     };
   }
@@ -197,12 +233,13 @@ export class AaveV3Adapter implements ProtocolAdapter {
     userEModes: number[],
     eModeCategories: EModeCategory[],
     updatedAt: bigint[],
+    priceDecimals: number,
     block: number,
     timestamp: number,
   ): Snapshot {
-    const price = reserves.map((r) => toFloat(r.price, 8));
+    const price = reserves.map((r) => toFloat(r.price, priceDecimals));
     const assets: AssetState[] = reserves.map((r, i) => ({
-      id: r.symbol,
+      id: r.asset,
       price: price[i],
       amount: toFloat(r.supplied, r.decimals),
       haircut: 1 - Number(r.lt) / 10_000,
@@ -225,7 +262,7 @@ export class AaveV3Adapter implements ProtocolAdapter {
         const row = rows[u * reserves.length + i];
         const units = toFloat(BigInt(row.currentATokenBalance), r.decimals);
         if (row.usageAsCollateralEnabled && units > 0 && r.lt > 0n) {
-          account.collateral.push({ asset: r.symbol, amount: units });
+          account.collateral.push({ asset: r.asset, amount: units });
           const inCategory = userCategory !== undefined && r.eModeCategory === userCategory.id;
           const v = units * price[i];
           collateral += v;
@@ -234,7 +271,7 @@ export class AaveV3Adapter implements ProtocolAdapter {
         }
         const debt = toFloat(BigInt(row.currentStableDebt) + BigInt(row.currentVariableDebt), r.decimals);
         if (debt > 0) {
-          account.debts!.push({ asset: r.symbol, amount: debt });
+          account.debts!.push({ asset: r.asset, amount: debt });
           debtValues.push({ i, value: debt * price[i] });
         }
       });
@@ -253,8 +290,8 @@ export class AaveV3Adapter implements ProtocolAdapter {
       // A reserve that is not collateral (LT 0) has no maintenance view: the widest the engine accepts.
       const mmr = lt > 0 ? Math.min(0.998, 1 / lt - 1) : 0.998;
       return {
-        id: r.symbol,
-        asset: r.symbol,
+        id: r.asset,
+        asset: r.asset,
         mark: price[i],
         imr: Math.max(Math.min(1, ltv > 0 ? 1 / ltv - 1 : 1), Math.min(1, mmr + 0.001)),
         mmr,
@@ -265,7 +302,7 @@ export class AaveV3Adapter implements ProtocolAdapter {
     });
     const lending = {
       reserves: reserves.map((r) => ({
-        asset: r.symbol,
+        asset: r.asset,
         liquidationThreshold: Number(r.lt) / 10_000,
         liquidationBonus: Math.max(0, Number(r.bonus) / 10_000 - 1),
         protocolFee: Number(r.protocolFee) / 10_000,
@@ -305,10 +342,46 @@ export class AaveV3Adapter implements ProtocolAdapter {
     return { LTV: BigInt(conf.ltv), LIQ_THRESHOLD: BigInt(conf.liquidationThreshold), LIQ_BONUS: BigInt(conf.liquidationBonus), SUPPLY_CAP: BigInt(caps[1]), BORROW_CAP: BigInt(caps[0]) };
   }
 
-  private stewardState(frozen: boolean, reserves: Reserve[], r: Result): StewardState {
-    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, reserves.map((x) => x.symbol), AAVE_PARAMS), maxDeleverageNotional: 0n };
+  private heartbeatOf(source: string): bigint {
+    const hb = this.opts.oracleHeartbeats;
+    const listed = hb?.sources && Object.entries(hb.sources).find(([a]) => a.toLowerCase() === source.toLowerCase());
+    return BigInt(listed ? listed[1] : (hb?.defaultSeconds ?? DEFAULT_ORACLE_HEARTBEAT_SECONDS));
   }
 
+  private stewardState(frozen: boolean, reserves: Reserve[], r: Result): StewardState {
+    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, reserves.map((x) => x.asset), AAVE_PARAMS), maxDeleverageNotional: 0n };
+  }
+
+}
+
+/** The threshold and bonus (bps) that apply to user u's holding of reserve i: its eMode category's when the user is in it. */
+type Terms = (u: number, i: number) => { lt: bigint; bonus: bigint; reserveGoverned: boolean };
+
+/** Each account's collateral (enabled, with a threshold) and debt in USD, with the terms that apply to each holding. */
+function lendingBookOf(reserves: Reserve[], users: string[], rows: Result[], terms: Terms, price: number[]): LendingBook {
+  const accounts: LendingAccount[] = [];
+  users.forEach((account, u) => {
+    const a: LendingAccount = { account, collateral: [], debt: [] };
+    reserves.forEach((r, i) => {
+      const row = rows[u * reserves.length + i];
+      const t = terms(u, i);
+      const supplied = toFloat(BigInt(row.currentATokenBalance), r.decimals) * price[i];
+      if (row.usageAsCollateralEnabled && supplied > 0 && t.lt > 0n) {
+        a.collateral.push({ reserve: r.asset, usd: supplied, liquidationThreshold: Number(t.lt) / 10_000, liquidationBonus: Number(t.bonus) / 10_000, reserveGoverned: t.reserveGoverned });
+      }
+      const owed = toFloat(BigInt(row.currentStableDebt) + BigInt(row.currentVariableDebt), r.decimals) * price[i];
+      if (owed > 0) a.debt.push({ reserve: r.asset, usd: owed });
+    });
+    if (a.collateral.length || a.debt.length) accounts.push(a);
+  });
+  return { accounts };
+}
+
+/** Aave's oracle answers in units of BASE_CURRENCY_UNIT (1e8 for USD on Ethereum): its decimals. */
+function decimalsOfUnit(unit: bigint, oracle: string): number {
+  const digits = unit.toString();
+  if (!/^10*$/.test(digits)) throw new Error(`AaveOracle ${oracle} reports BASE_CURRENCY_UNIT ${unit}, not a power of ten`);
+  return digits.length - 1;
 }
 
 /** The steward's bounds key of a reserve: its address as bytes32. */

@@ -15,6 +15,10 @@ export interface ReserveSpec {
   /** Whole tokens. */
   supplyCap: number;
   borrowCap: number;
+  /** The oracle's exact answer (8 decimals), when `price` must not go through a float. */
+  priceAnswer?: bigint;
+  /** The reserve's own interest-rate parameters (ray); the embedded default strategy otherwise. */
+  strategy?: { optimalUsageRatio: bigint; baseVariableBorrowRate: bigint; variableRateSlope1: bigint; variableRateSlope2: bigint };
 }
 
 export const DEFAULT_RESERVES: ReserveSpec[] = [
@@ -106,7 +110,7 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
   const feeds: Contract[] = [];
   for (const r of specs) {
     tokens.push(await deployAave("MintableERC20", [`${r.symbol} (embedded)`, r.symbol, r.decimals]));
-    feeds.push(await deployOurs("MockV3Aggregator", 8, parseUnits(String(r.price), 8)));
+    feeds.push(await deployOurs("MockV3Aggregator", 8, r.priceAnswer ?? parseUnits(String(r.price), 8)));
   }
   const oracle = await deployAave("AaveOracle", [
     providerAddress,
@@ -127,6 +131,9 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
   const strategy = await deployAave("DefaultReserveInterestRateStrategy", [providerAddress, ray(0.8), 0n, ray(0.04), ray(0.75), 0n, 0n, 0n, 0n, ray(0.2)]);
   // One reserve a transaction: listing all of them at once exceeds the per-transaction gas cap (EIP-7825).
   for (const [i, r] of specs.entries()) {
+    const own = r.strategy
+      ? await deployAave("DefaultReserveInterestRateStrategy", [providerAddress, r.strategy.optimalUsageRatio, r.strategy.baseVariableBorrowRate, r.strategy.variableRateSlope1, r.strategy.variableRateSlope2, 0n, 0n, 0n, 0n, ray(0.2)])
+      : strategy;
     await send(
       configurator.initReserves([
         {
@@ -134,7 +141,7 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
           stableDebtTokenImpl: await stableImpl.getAddress(),
           variableDebtTokenImpl: await variableImpl.getAddress(),
           underlyingAssetDecimals: r.decimals,
-          interestRateStrategyAddress: await strategy.getAddress(),
+          interestRateStrategyAddress: await own.getAddress(),
           underlyingAsset: await tokens[i].getAddress(),
           treasury: gov,
           incentivesController: "0x0000000000000000000000000000000000000000",
@@ -176,12 +183,13 @@ export async function configureAaveStewardBounds(
   r: Pick<ReserveSpec, "ltvBps" | "liquidationThresholdBps" | "liquidationBonusBps" | "supplyCap" | "borrowCap">,
   profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE,
 ): Promise<void> {
+  // A cap of 0 is "no cap" on Aave: nothing to bound around, and only governance may set a first one.
   await applyProfile(steward, await steward.marketKey(asset), profile, {
     LTV: BigInt(r.ltvBps),
     LIQ_THRESHOLD: BigInt(r.liquidationThresholdBps),
     LIQ_BONUS: BigInt(r.liquidationBonusBps),
-    SUPPLY_CAP: BigInt(r.supplyCap),
-    BORROW_CAP: BigInt(r.borrowCap),
+    ...(r.supplyCap > 0 ? { SUPPLY_CAP: BigInt(r.supplyCap) } : {}),
+    ...(r.borrowCap > 0 ? { BORROW_CAP: BigInt(r.borrowCap) } : {}),
   });
 }
 

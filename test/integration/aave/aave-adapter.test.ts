@@ -2,12 +2,13 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
-import { AaveV3Adapter, marketKey } from "../../../src/protocols/aave/adapter";
+import { AaveV3Adapter, marketKey, type AaveAdapterOptions } from "../../../src/protocols/aave/adapter";
 import { accountHealth, computeMetrics } from "../../../src/risk";
 import { textToMarketId } from "../../../src/protocols/units";
+import { assess } from "../../../src/keeper/assess";
 import { aaveFixture, type AaveFixture } from "./fixtures";
 
-async function adapterFor(f: AaveFixture): Promise<AaveV3Adapter> {
+async function adapterFor(f: AaveFixture, oracleHeartbeats?: AaveAdapterOptions["oracleHeartbeats"]): Promise<AaveV3Adapter> {
   return new AaveV3Adapter(ethers.provider, {
     protocolId: "aave",
     chainId: 31337n,
@@ -16,6 +17,7 @@ async function adapterFor(f: AaveFixture): Promise<AaveV3Adapter> {
     steward: await f.steward.getAddress(),
     multicall: await f.multicall.getAddress(),
     accounts: f.borrowers,
+    oracleHeartbeats,
   });
 }
 
@@ -25,18 +27,25 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
   it("reports per-reserve collateral and debt equal to Aave's own data provider and token supplies, to the wei", async () => {
     const f = await loadFixture(aaveFixture);
     const snap = await (await adapterFor(f)).readSnapshot(await ethers.provider.getBlockNumber());
-    expect(snap.markets.map((m) => m.id)).to.deep.equal(["WETH", "WBTC", "USDC", "DAI"]);
+    const addresses = await Promise.all(f.reserves.map((r) => r.token.getAddress()));
+    // One id everywhere: the reserve's asset address, in the on-chain view, the risk snapshot and the steward's bounds.
+    expect(snap.markets.map((m) => m.id)).to.deep.equal(addresses);
+    expect(snap.markets.map((m) => m.label)).to.deep.equal(["WETH", "WBTC", "USDC", "DAI"]);
+    expect(snap.risk.markets.map((m) => m.id)).to.deep.equal(addresses);
+    expect(snap.risk.assets.map((a) => a.id)).to.deep.equal(addresses);
+    expect(Object.keys(snap.steward.bounds)).to.deep.equal(addresses);
+    for (const a of snap.risk.accounts ?? []) for (const leg of [...a.collateral, ...(a.debts ?? [])]) expect(addresses).to.include(leg.asset);
     for (const r of f.reserves) {
       const asset = await r.token.getAddress();
       const data = await f.dataProvider.getReserveData(asset);
       const aToken = new ethers.Contract(r.aToken, ["function totalSupply() view returns (uint256)"], ethers.provider);
       const vDebt = new ethers.Contract(r.variableDebtToken, ["function totalSupply() view returns (uint256)"], ethers.provider);
-      const m = snap.markets.find((x) => x.id === r.symbol)!;
+      const m = snap.markets.find((x) => x.id === asset)!;
       expect(m.params.SUPPLIED).to.equal(data.totalAToken);
       expect(m.params.SUPPLIED).to.equal(await aToken.totalSupply());
       expect(m.params.DEBT).to.equal(data.totalVariableDebt + data.totalStableDebt);
       expect(m.params.DEBT).to.equal(await vDebt.totalSupply());
-      expect(snap.risk.assets.find((a) => a.id === r.symbol)!.amount).to.equal(Number(ethers.formatUnits(data.totalAToken, r.decimals)));
+      expect(snap.risk.assets.find((a) => a.id === asset)!.amount).to.equal(Number(ethers.formatUnits(data.totalAToken, r.decimals)));
       expect(m.params.LIQ_THRESHOLD).to.equal(BigInt(r.liquidationThresholdBps));
     }
     // Exposure is borrowed value; collateral is supplied value; svr is their ratio.
@@ -122,8 +131,25 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
     await (await (f.pool.connect(f.users[0]) as Contract).supply(await usdc.token.getAddress(), 10n ** 12n, f.borrowers[0], 0)).wait();
     const then = await adapter.readSnapshot(pinned);
     const now = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
-    const supplied = (s: typeof then) => s.markets.find((m) => m.id === "USDC")!.params.SUPPLIED;
+    const supplied = (s: typeof then) => s.markets.find((m) => m.label === "USDC")!.params.SUPPLIED;
     expect(supplied(now) - supplied(then)).to.be.closeTo(10n ** 12n, 10n ** 6n); // interest accrues a little too
     expect(then.block.number).to.equal(pinned);
+  });
+
+  it("reads prices in the oracle's own decimals and marks a source stale past its own heartbeat", async () => {
+    const f = await loadFixture(aaveFixture);
+    const [weth, wbtc] = f.reserves;
+    const adapter = await adapterFor(f, { defaultSeconds: 86_400, sources: { [await weth.feed.getAddress()]: 3_600 } });
+    await time.increase(2 * 3_600);
+    await (await wbtc.feed.updateAnswer(ethers.parseUnits("60000", 8))).wait();
+    const snap = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
+    const byLabel = (l: string) => snap.markets.find((m) => m.label === l)!;
+    expect(byLabel("WETH").oracle.decimals).to.equal(Number(String(await f.oracle.BASE_CURRENCY_UNIT()).length - 1));
+    expect(byLabel("WETH").oracle.heartbeat).to.equal(3_600n);
+    expect(byLabel("WBTC").oracle.heartbeat).to.equal(86_400n);
+    const a = assess(snap);
+    // WETH's feed last answered two hours ago, past its one-hour heartbeat; WBTC's just answered.
+    expect(a.staleOracles).to.deep.equal([await weth.token.getAddress()]);
+    expect(snap.risk.assets.find((x) => x.id === weth.token.target)!.price).to.equal(3000);
   });
 });

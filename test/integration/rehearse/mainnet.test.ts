@@ -19,7 +19,7 @@ describe("svr-keeper rehearse on a fork of Ethereum mainnet (live Aave V3)", fun
     }
   });
 
-  it("installs a steward in front of Aave V3 at a pinned block, drives its oracle and acts through the steward", async () => {
+  it("discovers real borrowers from the Pool's events, installs a steward in front of Aave V3 at a pinned block, drives its oracle and acts through the steward", async () => {
     const config = writeConfig({
       chain: { chainId: 1, rpcUrlEnv: "MAINNET_RPC_URL" },
       protocols: [
@@ -30,6 +30,8 @@ describe("svr-keeper rehearse on a fork of Ethereum mainnet (live Aave V3)", fun
           dataProvider: AaveV3Ethereum.AAVE_PROTOCOL_DATA_PROVIDER,
           steward: "0x0000000000000000000000000000000000000001",
           accounts: [],
+          // Real borrowers: every account the Pool's events name in the 300 blocks (about an hour) before the pin.
+          discovery: { startBlock: PINNED_BLOCK - 300, pageSize: 100 },
           policy: { defaults: { confirmations: 1 } },
         },
       ],
@@ -45,5 +47,10 @@ describe("svr-keeper rehearse on a fork of Ethereum mainnet (live Aave V3)", fun
     expect(report.chain.fork?.url).to.not.include(process.env.MAINNET_RPC_URL!.split("/").pop()!); // the key is redacted
     expect(report.before[0].protocol).to.equal("aave-v3-ethereum");
     expect(Object.keys(report.before[0].params).length).to.be.greaterThan(5);
+    // The book is real (discovered), so the crash moves it, and the keeper acts on it through the steward.
+    expect(report.counterfactual.steps[0].protocols[0].svr).to.be.a("number");
+    const included = report.keeperRun.actions.filter((a) => a.outcome === "included");
+    expect(included.length, JSON.stringify(report.keeperRun.actions.slice(0, 5))).to.be.greaterThan(0);
+    expect(included.every((a) => a.kind === "setReserveRisk" || a.kind === "setReserveCaps")).to.equal(true);
   });
 });

@@ -1,0 +1,88 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { DEFAULT_POLICY, planActions, type PolicyConfig } from "../../../src/policy";
+import { AaveV3Adapter } from "../../../src/protocols/aave/adapter";
+import { aaveFixture, type AaveFixture } from "./fixtures";
+
+const policy = (level: "act" | "critical"): PolicyConfig => ({
+  ...DEFAULT_POLICY,
+  defaults: {
+    ...DEFAULT_POLICY.defaults,
+    confirmations: 1,
+    // act: only the breaking-shock target is missed; critical: the book breaks on a small move too.
+    breakingShock: level === "act" ? { target: 0.25, warn: 0.23, act: 0.21, critical: 0.001 } : { target: 0.25, warn: 0.24, act: 0.23, critical: 0.22 },
+  },
+});
+
+async function adapterFor(f: AaveFixture): Promise<AaveV3Adapter> {
+  return new AaveV3Adapter(ethers.provider, {
+    protocolId: "aave",
+    chainId: 31337n,
+    addressesProvider: await f.addressesProvider.getAddress(),
+    dataProvider: await f.dataProvider.getAddress(),
+    steward: await f.steward.getAddress(),
+    multicall: await f.multicall.getAddress(),
+    accounts: f.borrowers,
+  });
+}
+
+describe("Aave V3 acted on: lending actions planned on a real snapshot and executed through AaveRiskSteward", () => {
+  it("plans the gentle levers first (WETH's LTV, USDC's borrow cap) and the steward applies them to the real reserves", async () => {
+    const f = await loadFixture(aaveFixture);
+    const [weth, , usdc] = f.reserves;
+    // WETH −8 %: the borrower of 1.1M USDC against 500 WETH falls to health 1.035.
+    await (await weth.feed.updateAnswer(ethers.parseUnits("2760", 8))).wait();
+    const adapter = await adapterFor(f);
+    const snapshot = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
+    const plan = planActions({ snapshot, history: {}, state: { markets: {} }, config: policy("act") });
+    const wethAddress = await weth.token.getAddress();
+    const usdcAddress = await usdc.token.getAddress();
+    expect(plan.deferred.map((d) => d.reason).join("; ")).to.not.match(/no margin parameters/);
+    const risk = plan.actions.find((a) => a.action.kind === "setReserveRisk" && a.action.market === wethAddress);
+    const caps = plan.actions.find((a) => a.action.kind === "setReserveCaps" && a.action.market === usdcAddress);
+    expect(risk, JSON.stringify(plan.deferred)).to.not.equal(undefined);
+    expect(caps, JSON.stringify(plan.deferred)).to.not.equal(undefined);
+    if (risk?.action.kind !== "setReserveRisk" || caps?.action.kind !== "setReserveCaps") throw new Error("unreachable");
+    // At act the threshold stays: only new borrowing is bound.
+    expect(risk.action.liquidationThresholdBps).to.equal(8250n);
+    expect(risk.action.ltvBps).to.equal(7142n); // (1 − 0.25) / 1.05
+    for (const a of [risk, caps]) await (await f.keeper.sendTransaction(adapter.buildAction(a.action, a.provenance))).wait();
+    const conf = await f.dataProvider.getReserveConfigurationData(wethAddress);
+    expect([conf.ltv, conf.liquidationThreshold]).to.deep.equal([7142n, 8250n]);
+    const [borrowCap] = await f.dataProvider.getReserveCaps(usdcAddress);
+    expect(borrowCap).to.equal(caps.action.borrowCap);
+    expect(borrowCap).to.be.lessThan(450_000_000n);
+    // The cut binds: a new USDC loan at the old LTV is refused by Aave itself.
+    const lender = f.users[0];
+    await expect((f.pool.connect(lender) as typeof f.pool).borrow(usdcAddress, ethers.parseUnits(String(Number(borrowCap) + 1), 6), 2, 0, await lender.getAddress())).to.be.reverted;
+  });
+
+  it("at critical lowers WETH's threshold just enough, and the borrowers it forces under 1 are the ones Aave then says are liquidatable", async () => {
+    const f = await loadFixture(aaveFixture);
+    const [weth] = f.reserves;
+    await (await weth.feed.updateAnswer(ethers.parseUnits("2760", 8))).wait();
+    const adapter = await adapterFor(f);
+    const snapshot = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
+    const plan = planActions({ snapshot, history: {}, state: { markets: {} }, config: policy("critical") });
+    const wethAddress = await weth.token.getAddress();
+    const risk = plan.actions.find((a) => a.action.kind === "setReserveRisk" && a.action.market === wethAddress);
+    if (risk?.action.kind !== "setReserveRisk") throw new Error(`no WETH risk action: ${JSON.stringify(plan.deferred)}`);
+    expect(risk.urgency).to.equal("critical");
+    expect(risk.action.liquidationThresholdBps).to.be.lessThan(8250n);
+    const before = await Promise.all(f.borrowers.map((b) => f.pool.getUserAccountData(b)));
+    await (await f.keeper.sendTransaction(adapter.buildAction(risk.action, risk.provenance))).wait();
+    const after = await Promise.all(f.borrowers.map((b) => f.pool.getUserAccountData(b)));
+    const one = ethers.parseUnits("1", 18);
+    const forced = f.borrowers.filter((_, i) => before[i].healthFactor >= one && after[i].healthFactor < one);
+    // The planner's expectation (book survives the target after those liquidations) rests on exactly these accounts.
+    const predicted = snapshot.lendingBook!.accounts.filter((a) => {
+      const debt = a.debt.reduce((s, d) => s + d.usd, 0);
+      const lt = (c: (typeof a.collateral)[number]) => (c.reserve === wethAddress && c.reserveGoverned ? Number(risk.action.kind === "setReserveRisk" ? risk.action.liquidationThresholdBps : 0n) / 10_000 : c.liquidationThreshold);
+      return debt > 0 && a.collateral.reduce((s, c) => s + c.usd * lt(c), 0) / debt < 1;
+    });
+    expect(forced.length).to.be.greaterThan(0);
+    expect(predicted.map((a) => a.account)).to.deep.equal(forced);
+    expect(risk.expected.after === null || risk.expected.after >= 0.25).to.equal(true);
+  });
+});

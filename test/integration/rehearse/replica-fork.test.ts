@@ -1,0 +1,54 @@
+import { expect } from "chai";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { JsonRpcProvider } from "ethers";
+import type { RehearsalReport } from "../../../src/rehearse/rehearse";
+import { deployReplicaWorld } from "../../../src/rehearse/targets";
+import { runCli, writeConfig } from "../../helpers/cli";
+import { startUpstream } from "../../helpers/upstream";
+
+describe("a fork of the Aave V3 Ethereum replica rehearses a crash: the bot liquidates borrowers, the keeper acts through the steward", function () {
+  this.timeout(600_000);
+  let upstream: { url: string; child: ChildProcess };
+  let provider: JsonRpcProvider;
+  let report: RehearsalReport;
+
+  before(async () => {
+    upstream = await startUpstream();
+    provider = new JsonRpcProvider(upstream.url, undefined, { staticNetwork: true, pollingInterval: 50 });
+    const { targets } = await deployReplicaWorld(provider, { positions: 40, seed: 5 });
+    const [aave] = targets;
+    if (aave.kind !== "aaveV3") throw new Error("unexpected target");
+    const config = writeConfig({
+      chain: { chainId: 31337, rpcUrl: upstream.url },
+      protocols: [{ id: "aave-replica", adapter: "aaveV3", addressesProvider: aave.addressesProvider, dataProvider: aave.dataProvider, steward: "0x0000000000000000000000000000000000000001", multicall: aave.multicall, accounts: aave.accounts }],
+    });
+    const out = mkdtempSync(join(tmpdir(), "svr-replica-"));
+    const run = await runCli(["rehearse", "--config", config, "--block", String(await provider.getBlockNumber()), "--scenario", "replica-crash", "--out", out, "--json"], {}, 560_000);
+    expect(run.code, run.stderr.slice(-3000)).to.equal(0);
+    report = JSON.parse(run.stdout) as RehearsalReport;
+  });
+
+  after(async () => {
+    provider?.destroy();
+    upstream?.child.kill("SIGKILL");
+  });
+
+  it("liquidates Aave borrowers through the real Pool in both passes and reports them per protocol", () => {
+    for (const pass of [report.counterfactual, report.keeperRun]) {
+      const aave = pass.final.protocols.find((p) => p.protocol === "aave-replica")!;
+      expect(Object.keys(aave).sort()).to.deep.equal(["badDebtUsd", "liquidatedNotionalUsd", "liquidations", "protocol"]);
+      expect(aave.liquidations, pass.pass).to.be.greaterThan(0);
+      expect(aave.liquidatedNotionalUsd, pass.pass).to.be.greaterThan(0);
+      expect(aave.badDebtUsd).to.be.at.least(0);
+    }
+  });
+
+  it("acts on Aave through the steward: lending actions included on the fork", () => {
+    const included = report.keeperRun.actions.filter((a) => a.outcome === "included" && a.protocol === "aave-replica");
+    expect(included.length, JSON.stringify(report.keeperRun.actions.slice(0, 5))).to.be.greaterThan(0);
+    expect(included.every((a) => a.kind === "setReserveRisk" || a.kind === "setReserveCaps")).to.equal(true);
+  });
+});
