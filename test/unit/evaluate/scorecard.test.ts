@@ -12,6 +12,7 @@ function pass(name: string, badDebt: number, liquidated: number, accounts: strin
     pass: name,
     steps: [{ step: 0, effects: {} as never, protocols: [obs] }],
     actions: gas.map((g, i) => ({ step: i, protocol: "p", market: "m", kind: "setMarginRatios", description: "", urgency: "act", reason: "", note: "", idempotencyKey: `${i}`, evidenceHash: "", outcome: "included", txHash: `0x${i}`, gasUsed: g })),
+    warnings: [],
     final: { badDebtUsd: badDebt, shortfallNowUsd: 0, liquidations: accounts.length, liquidatedNotionalUsd: liquidated, liquidatedAccounts: accounts, liquidationFeesUsd: 0, opened: 0, refused: 0, refusedNotionalUsd: 0, ...extra },
   };
 }
