@@ -35,7 +35,8 @@ const fraction = (bps: bigint) => Number(bps) / 10_000;
 
 function withMmr(snapshot: Snapshot, marketId: string, mmr: number): Snapshot {
   const s = marketSlice(snapshot, marketId);
-  return { ...s, markets: s.markets.map((m) => (m.id === marketId ? { ...m, mmr } : m)) };
+  // The plan raises IMR with MMR, keeping the spread (a book with MMR ≥ IMR is refused, as on-chain).
+  return { ...s, markets: s.markets.map((m) => (m.id === marketId ? { ...m, mmr, imr: Math.min(1, Math.max(m.imr, mmr + (m.imr - m.mmr))) } : m)) };
 }
 
 const equity = (p: Snapshot["positions"][number], mark: number) => p.collateral + p.side * p.size * (mark - p.entryPrice);
