@@ -188,7 +188,8 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
     expect(healthy.status === "planned" && healthy.plan.actions.length).to.equal(0);
     await breach(f);
     const breached = await observeProtocol(deps);
-    expect(breached.status === "planned" && breached.plan.actions.map((a) => `${a.action.kind} ${a.action.market}`)).to.deep.equal(["setOpenInterestCaps BTC-USD"]);
+    // svr at act: the levers that bind new risk (the IMR new positions need, the caps); no MMR raise, nothing to force out.
+    expect(breached.status === "planned" && breached.plan.actions.map((a) => `${a.action.kind} ${a.action.market}`)).to.deep.equal(["setMarginRatios BTC-USD", "setOpenInterestCaps BTC-USD"]);
   });
 
   // ethers batches concurrent calls: a snapshot's eth_calls share an HTTP request with its block
@@ -308,15 +309,16 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
       // Healed: the next observation plans, the action lands once, later observations add nothing.
       const healedAt = lines().length;
       await proxy.heal();
-      await until("the steward records the action", async () => (await executed()).length > 0, 20_000);
+      await until("the steward records both actions", async () => (await executed()).length >= 2, 20_000);
       await new Promise((r) => setTimeout(r, 1500)); // several more ticks
       const events = await executed();
       const enqueued = lines().filter((l) => l.message === "action enqueued");
       const observedAfterHeal = lines().slice(healedAt).filter((l) => l.message === "observed");
       const untilRecovery = observedAfterHeal.findIndex((l) => Number(l.actions) > 0) + 1;
       figures.push({ fault: "run: HTTP 500, then drop eth_call", attempted: failedObservations, actions: enqueuedUnderFault, rpcErrors: failedObservations, untilRecovery });
-      expect(events, running.output().slice(-3000)).to.have.length(1);
-      expect(new Set(enqueued.map((l) => l.actionKey))).to.deep.equal(new Set([(events[0] as unknown as { args: { key: string } }).args.key]));
+      // The breach plans two actions (the new-risk IMR and the caps): each lands exactly once.
+      expect(events, running.output().slice(-3000)).to.have.length(2);
+      expect(new Set(enqueued.map((l) => l.actionKey))).to.deep.equal(new Set(events.map((e) => (e as unknown as { args: { key: string } }).args.key)));
       expect(untilRecovery, "an observation after healing plans the action").to.be.greaterThan(0);
       expect(series(await metrics(), "svr_keeper_actions_total", 'protocol="ref-perps",kind="setOpenInterestCaps",outcome="included"')).to.equal(1);
 
