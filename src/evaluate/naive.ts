@@ -30,7 +30,7 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
       const b: ParamBounds | undefined = bounds[name];
       const v = p[name];
       if (b === undefined || v === undefined || b.lastUpdate + b.tightenDelay > now) return undefined;
-      const step = (v * b.maxTightenBps) / 10_000n;
+      const step = maxTighteningStep(b, v);
       const t = tightenIsIncrease ? (v + step > b.max ? b.max : v + step) : v - step < b.min ? b.min : v - step;
       return t === v ? undefined : t;
     };
@@ -78,4 +78,14 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
     }
   }
   return out;
+}
+
+/**
+ * The largest tightening step the steward allows from `v`. Steward v1 reads back a relative step in
+ * bps (`maxTightenBps`); steward v2 a `mode` and a step in bps (relative) or in the parameter's unit
+ * (absolute, as Aave's production stewards move LTV and thresholds by 50 bps).
+ */
+export function maxTighteningStep(b: { maxTightenBps?: bigint; maxTighten?: bigint; mode?: "relative" | "absolute" }, v: bigint): bigint {
+  if (b.mode === "absolute") return b.maxTighten ?? 0n;
+  return (v * (b.maxTighten ?? b.maxTightenBps ?? 0n)) / 10_000n;
 }

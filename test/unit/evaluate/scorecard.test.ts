@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { naiveActions } from "../../../src/evaluate/naive";
+import { maxTighteningStep, naiveActions } from "../../../src/evaluate/naive";
 import { dominates, scoreScenario, summarize, type StrategyName } from "../../../src/evaluate/scorecard";
 import type { ProtocolSnapshot } from "../../../src/domain/protocol-state";
 import { DEFAULT_POLICY, type Plan } from "../../../src/policy";
@@ -91,5 +91,8 @@ describe("evaluate scorecard (pure)", () => {
       { kind: "setOpenInterestCaps", market: "ETH-USD", longCap: 1000n, shortCap: 400n }, // the long cap's delay has not passed
     ]);
     expect(actions.every((a) => a.provenance.evidenceHash === "0xevidence" && a.reason.metric === "breakingShock")).to.equal(true);
+    // A steward with absolute steps (Aave production: 50 bps) moves 500 bps to 550, not by half.
+    expect(maxTighteningStep({ mode: "absolute", maxTighten: 50n }, 500n)).to.equal(50n);
+    expect(maxTighteningStep({ mode: "relative", maxTighten: 1000n }, 500n)).to.equal(50n);
   });
 });
