@@ -12,12 +12,16 @@ export function marketSlice(s: Snapshot, marketId: string): Snapshot {
   const marketIds = new Set([marketId, ...(accounts ?? []).flatMap((a) => (a.positions ?? []).map((p) => p.market))]);
   const markets = s.markets.filter((m) => marketIds.has(m.id));
   const assetIds = new Set([...markets.map((m) => m.asset), ...(accounts ?? []).flatMap((a) => [...a.collateral.map((c) => c.asset), ...(a.debts ?? []).map((d) => d.asset)])]);
+  const assets = s.assets.filter((a) => a.amount > 0 || assetIds.has(a.id));
+  const kept = new Set(assets.map((a) => a.id));
   return {
     ...s,
     markets,
     positions: s.positions.filter((p) => p.market === marketId),
-    assets: s.assets.filter((a) => a.amount > 0 || assetIds.has(a.id)),
+    assets,
     ...(accounts ? { accounts } : {}),
+    // A reserve nobody supplies and no sliced account touches leaves with its asset.
+    ...(s.lending ? { lending: { ...s.lending, reserves: s.lending.reserves.filter((r) => kept.has(r.asset)) } } : {}),
   };
 }
 
