@@ -10,7 +10,7 @@ import { runCli, writeConfig } from "../../helpers/cli";
 import { startUpstream } from "../../helpers/upstream";
 
 describe("a fork of the Aave V3 Ethereum replica rehearses a crash: the bot liquidates borrowers, the keeper acts through the steward", function () {
-  this.timeout(600_000);
+  this.timeout(1_200_000);
   let upstream: { url: string; child: ChildProcess };
   let provider: JsonRpcProvider;
   let report: RehearsalReport;
@@ -18,7 +18,7 @@ describe("a fork of the Aave V3 Ethereum replica rehearses a crash: the bot liqu
   before(async () => {
     upstream = await startUpstream();
     provider = new JsonRpcProvider(upstream.url, undefined, { staticNetwork: true, pollingInterval: 50 });
-    const { targets } = await deployReplicaWorld(provider, { positions: 40, seed: 5 });
+    const { targets } = await deployReplicaWorld(provider, { positions: 16, seed: 5 });
     const [aave] = targets;
     if (aave.kind !== "aaveV3") throw new Error("unexpected target");
     const config = writeConfig({
@@ -26,7 +26,7 @@ describe("a fork of the Aave V3 Ethereum replica rehearses a crash: the bot liqu
       protocols: [{ id: "aave-replica", adapter: "aaveV3", addressesProvider: aave.addressesProvider, dataProvider: aave.dataProvider, steward: "0x0000000000000000000000000000000000000001", multicall: aave.multicall, accounts: aave.accounts }],
     });
     const out = mkdtempSync(join(tmpdir(), "svr-replica-"));
-    const run = await runCli(["rehearse", "--config", config, "--block", String(await provider.getBlockNumber()), "--scenario", "replica-crash", "--out", out, "--json"], {}, 560_000);
+    const run = await runCli(["rehearse", "--config", config, "--block", String(await provider.getBlockNumber()), "--scenario", "replica-crash", "--out", out, "--json"], {}, 1_000_000);
     expect(run.code, run.stderr.slice(-3000)).to.equal(0);
     report = JSON.parse(run.stdout) as RehearsalReport;
   });
