@@ -1,7 +1,9 @@
 /**
  * Benchmarks: `npm run bench` prints a table per section; `npm run bench -- --json` prints one JSON
- * object with every figure on the last line; `--only <section>` runs one section.
+ * object with every figure on the last line; `--only <section>` runs one section (risk, accounts,
+ * snapshot, service).
  */
+import { benchAccounts } from "./bench/accounts";
 import { benchRisk } from "./bench/risk";
 import { benchService } from "./bench/service";
 import { benchSnapshot } from "./bench/snapshot";
@@ -10,6 +12,7 @@ type Section = () => Promise<Record<string, number | string>>;
 
 const sections: Record<string, Section> = {
   risk: benchRisk,
+  accounts: benchAccounts,
   snapshot: benchSnapshot,
   service: benchService,
 };
