@@ -68,19 +68,41 @@ export interface AaveLiquidation {
 
 /** One `liquidationCall` with debtToCover = max: what LiquidationLogic would move. */
 export function aaveLiquidation(x: AaveLiquidationInput): AaveLiquidation {
-  const closeFactor = x.healthFactor > CLOSE_FACTOR_HF_THRESHOLD ? DEFAULT_CLOSE_FACTOR : MAX_CLOSE_FACTOR;
-  const maxDebt = x.debtAmount * closeFactor;
-  const multiplier = 1 + x.bonus;
-  const wanted = ((maxDebt * x.debtPrice) / x.collateralPrice) * multiplier;
+  const out = new Float64Array(4);
+  liquidateInto(out, x.healthFactor, x.debtAmount, x.debtPrice, x.collateralAmount, x.collateralPrice, x.bonus, x.protocolFee);
+  return { debtCovered: out[0], collateralTaken: out[1], collateralToLiquidator: out[2], protocolFeeAmount: out[3] };
+}
+
+/**
+ * aaveLiquidation without allocating, for the cascade's inner loop: writes debt covered, collateral
+ * taken, collateral to the liquidator and the protocol fee to out[0 … 3].
+ */
+export function liquidateInto(
+  out: Float64Array,
+  healthFactor: number,
+  debtAmount: number,
+  debtPrice: number,
+  collateralAmount: number,
+  collateralPrice: number,
+  bonus: number,
+  protocolFee: number,
+): void {
+  const closeFactor = healthFactor > CLOSE_FACTOR_HF_THRESHOLD ? DEFAULT_CLOSE_FACTOR : MAX_CLOSE_FACTOR;
+  const maxDebt = debtAmount * closeFactor;
+  const multiplier = 1 + bonus;
+  const wanted = ((maxDebt * debtPrice) / collateralPrice) * multiplier;
   let taken: number;
   let covered: number;
-  if (wanted > x.collateralAmount) {
-    taken = x.collateralAmount;
-    covered = (taken * x.collateralPrice) / x.debtPrice / multiplier;
+  if (wanted > collateralAmount) {
+    taken = collateralAmount;
+    covered = (taken * collateralPrice) / debtPrice / multiplier;
   } else {
     taken = wanted;
     covered = maxDebt;
   }
-  const fee = (taken - taken / multiplier) * x.protocolFee;
-  return { debtCovered: covered, collateralTaken: taken, collateralToLiquidator: taken - fee, protocolFeeAmount: fee };
+  const fee = (taken - taken / multiplier) * protocolFee;
+  out[0] = covered;
+  out[1] = taken;
+  out[2] = taken - fee;
+  out[3] = fee;
 }

@@ -27,7 +27,7 @@
 import type { CompiledBook } from "../book";
 import type { ProtocolOutcome, ScenarioResult, ShockVector } from "../cascade";
 import { openVenue, type Venue } from "../liquidity";
-import { aaveLiquidation } from "./aave";
+import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
 import { distanceToEdge, HEALTH, judgeAccount, pickAaveLegs } from "./judge";
 
@@ -46,16 +46,19 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
   const P = book.protocols.length;
   const n = acc.n;
   const { legStart, kind, asset, side, entry, weightBps, bonus, protocolFee, basis, family, protocol, distance } = acc;
-  const amt = acc.amount.slice();
+  // Per-account buffers are the book's, reused by every scenario (a scenario runs to its end synchronously).
+  acc.scratch ??= { amount: new Float64Array(acc.legs), open: new Uint8Array(n), health: new Float64Array(n), judgedAt: new Int32Array(n), distanceThen: new Float64Array(n) };
+  const { open, health, judgedAt, distanceThen } = acc.scratch;
+  const amt = acc.scratch.amount;
+  amt.set(acc.amount);
+  open.fill(1);
+  judgedAt.fill(-1); // the round an account was last judged in; −1: must be judged
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
   const basePrices = Float64Array.from(book.assets, (a) => a.price);
 
-  const open = new Uint8Array(n).fill(1);
-  const health = new Float64Array(n);
   const slot = new Float64Array(3);
   const picked = new Int32Array(2);
-  const judgedAt = new Int32Array(n).fill(-1); // the round an account was last judged in; −1: must be judged
-  const distanceThen = new Float64Array(n);
+  const liq = new Float64Array(4);
   const priceHistory: Float64Array[] = [];
   const movedSince: number[] = [];
   const exposureUnits = acc.exposureUnits.slice();
@@ -150,25 +153,20 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
       if (coll >= 0) {
         const ca = asset[coll];
         const da = asset[debt];
-        const liq = aaveLiquidation({
-          healthFactor: health[i],
-          debtAmount: amt[debt],
-          debtPrice: prices[da],
-          collateralAmount: amt[coll],
-          collateralPrice: prices[ca],
-          bonus: bonus[coll],
-          protocolFee: protocolFee[coll],
-        });
-        amt[coll] = liq.collateralTaken >= amt[coll] ? 0 : amt[coll] - liq.collateralTaken;
-        const covered = Math.min(liq.debtCovered, amt[debt]);
-        amt[debt] = liq.debtCovered >= amt[debt] ? 0 : amt[debt] - liq.debtCovered;
+        liquidateInto(liq, health[i], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
+        const debtCovered = liq[0];
+        const collateralTaken = liq[1];
+        const toLiquidator = liq[2];
+        amt[coll] = collateralTaken >= amt[coll] ? 0 : amt[coll] - collateralTaken;
+        const covered = Math.min(debtCovered, amt[debt]);
+        amt[debt] = debtCovered >= amt[debt] ? 0 : amt[debt] - debtCovered;
         reduceExposure(p, debt, covered);
-        net[ca] += liq.collateralToLiquidator;
-        net[da] -= liq.debtCovered;
+        net[ca] += toLiquidator;
+        net[da] -= debtCovered;
         traded[ca] = 1;
         traded[da] = 1;
-        removed[p * A + ca] += liq.collateralToLiquidator;
-        liquidatedNotional[p] += liq.debtCovered * prices[da];
+        removed[p * A + ca] += toLiquidator;
+        liquidatedNotional[p] += debtCovered * prices[da];
         liquidatedCount[p]++;
       }
       let debtLeft = false;

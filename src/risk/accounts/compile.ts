@@ -49,6 +49,8 @@ export interface CompiledAccounts {
   exposureUnits: Float64Array;
   /** Per protocol: legs of open exposure (debts and positions) at the snapshot. */
   exposureLegs: Int32Array;
+  /** Working buffers of the cascade, made by its first scenario and reused by the next. */
+  scratch?: { amount: Float64Array; open: Uint8Array; health: Float64Array; judgedAt: Int32Array; distanceThen: Float64Array };
 }
 
 interface LegRow {
