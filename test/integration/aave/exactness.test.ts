@@ -83,14 +83,14 @@ describe("risk engine against real Aave V3 bytecode: 6 reserves, eMode, 210 borr
     const { risk } = await snapshotOf(f);
     const engine = accountHealth(risk);
     const pool = f.pool.connect(f.liquidator) as Contract;
-    const assetOf = new Map(await Promise.all(f.reserves.map(async (r) => [r.symbol, await r.token.getAddress()] as const)));
     const accepted = new Set<string>();
     for (let i = 0; i < engine.length; i += 30) {
       await Promise.all(
         engine.slice(i, i + 30).map(async (a) => {
           const legs = largestLegs(risk, a.id);
           try {
-            await pool.liquidationCall.staticCall(assetOf.get(legs.collateral), assetOf.get(legs.debt), a.id, ethers.MaxUint256, false);
+            // The adapter names each reserve by its asset's address.
+            await pool.liquidationCall.staticCall(legs.collateral, legs.debt, a.id, ethers.MaxUint256, false);
             accepted.add(a.id);
           } catch (e) {
             // Aave's error 45: HEALTH_FACTOR_NOT_BELOW_THRESHOLD; any other refusal would be a test bug.
@@ -110,17 +110,16 @@ describe("risk engine against real Aave V3 bytecode: 6 reserves, eMode, 210 borr
     await crash(f);
     const { risk } = await snapshotOf(f);
     const liquidatable = accountHealth(risk).filter((a) => a.liquidatable);
-    const reserve = new Map(f.reserves.map((r) => [r.symbol, r]));
+    const reserve = new Map(await Promise.all(f.reserves.map(async (r) => [(await r.token.getAddress()).toLowerCase(), r] as const)));
     const liquidator = await f.liquidator.getAddress();
     const treasury = await f.governance.getAddress();
     const pool = f.pool.connect(f.liquidator) as Contract;
     const sample = liquidatable.filter((_, i) => i % Math.ceil(liquidatable.length / 10) === 0);
     let withFee = 0;
-    let capped = 0;
     for (const a of sample) {
       const plan = firstAaveLiquidation(risk, a.id)!;
-      const coll = reserve.get(plan.collateralAsset)!;
-      const debt = reserve.get(plan.debtAsset)!;
+      const coll = reserve.get(plan.collateralAsset.toLowerCase())!;
+      const debt = reserve.get(plan.debtAsset.toLowerCase())!;
       const aToken = new ethers.Contract(coll.aToken, ["function balanceOf(address) view returns (uint256)"], ethers.provider);
       const id = await ethers.provider.send("evm_snapshot", []);
       const before = await Promise.all([debt.token.balanceOf(liquidator), coll.token.balanceOf(liquidator), aToken.balanceOf(treasury)]);
@@ -137,11 +136,8 @@ describe("risk engine against real Aave V3 bytecode: 6 reserves, eMode, 210 borr
         // The fee is a few wei of aToken, minted through the ray-scaled balance: allow the 2 wei that rounding moves.
         expect(Math.abs(plan.protocolFeeAmount - fee), `${a.id} protocol fee`).to.be.at.most(1e-6 * fee + 2 * 10 ** -coll.decimals);
       } else expect(fee).to.equal(0);
-      const held = risk.accounts!.find((x) => x.id === a.id)!.collateral.find((c) => c.asset === plan.collateralAsset)!.amount;
-      if (plan.collateralTaken >= held * (1 - 1e-12)) capped++;
     }
     expect(sample.length).to.be.at.least(8);
     expect(withFee).to.be.greaterThan(0);
-    void capped;
   });
 });
