@@ -5,6 +5,7 @@
 import { benchRisk } from "./bench/risk";
 import { benchService } from "./bench/service";
 import { benchSnapshot } from "./bench/snapshot";
+import { benchStewardGas } from "./bench/steward-gas";
 
 type Section = () => Promise<Record<string, number | string>>;
 
@@ -12,6 +13,7 @@ const sections: Record<string, Section> = {
   risk: benchRisk,
   snapshot: benchSnapshot,
   service: benchService,
+  steward: benchStewardGas,
 };
 
 async function main(): Promise<void> {

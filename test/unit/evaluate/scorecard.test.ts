@@ -68,7 +68,7 @@ describe("evaluate scorecard (pure)", () => {
   });
 
   it("the naive bot tightens every lever of a breaching market by the steward's maximum step, once its delay allows", () => {
-    const bounds = (min: bigint, max: bigint, lastUpdate = 0n) => ({ min, max, maxTightenBps: 5000n, maxLoosenBps: 1000n, tightenDelay: 60n, loosenDelay: 21600n, lastUpdate });
+    const bounds = (min: bigint, max: bigint, lastUpdate = 0n) => ({ min, max, mode: "relative" as const, maxTighten: 5000n, maxLoosen: 1000n, tightenDelay: 60n, loosenDelay: 21600n, lastUpdate });
     const snapshot = {
       risk: { protocol: "p" },
       block: { number: 10, hash: "0x", timestamp: 1_000 },
@@ -76,7 +76,7 @@ describe("evaluate scorecard (pure)", () => {
         { id: "ETH-USD", params: { IMR: 1000n, MMR: 500n, LONG_CAP: 1000n, SHORT_CAP: 800n }, oracle: {} },
         { id: "BTC-USD", params: { IMR: 1000n, MMR: 500n, LONG_CAP: 1000n, SHORT_CAP: 1000n }, oracle: {} },
       ],
-      steward: { address: "0x", frozen: false, maxDeleverageNotional: 0n, bounds: { "ETH-USD": { IMR: bounds(500n, 1200n), MMR: bounds(250n, 4000n), LONG_CAP: bounds(10n, 2000n, 990n), SHORT_CAP: bounds(10n, 2000n) }, "BTC-USD": {} } },
+      steward: { address: "0x", frozen: false, deleverage: {}, bounds: { "ETH-USD": { IMR: bounds(500n, 1200n), MMR: bounds(250n, 4000n), LONG_CAP: bounds(10n, 2000n, 990n), SHORT_CAP: bounds(10n, 2000n) }, "BTC-USD": {} } },
     } as unknown as ProtocolSnapshot;
     const plan = {
       markets: [
