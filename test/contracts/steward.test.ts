@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
-import { paramId } from "../../src/embedded/reference-system";
+import { configureStewardBounds, paramId } from "../../src/embedded/reference-system";
 import { base, openPosition, referenceFixture, setPrice, usd, type ReferenceFixture } from "./fixtures";
 
 const key = (label: string) => ethers.id(`key:${label}`);
@@ -278,6 +278,21 @@ describe("RiskSteward", () => {
       expect(stored.min >= asked.min && stored.max <= asked.max && stored.maxTighten <= asked.maxTighten && stored.maxLoosen <= asked.maxLoosen).to.equal(true);
       expect(Number(asked.max - stored.max) / Number(asked.max)).to.be.lessThan(1e-9);
       expect(stored.relative).to.equal(false);
+    });
+
+    it("installs the aave-production profile as absolute 50 bps margin steps every 3 days and relative cap steps", async () => {
+      const f = await loadFixture(referenceFixture);
+      await configureStewardBounds(f.steward, f.eth.id, { imrBps: 1000, mmrBps: 500, capUsd: 60_000_000 }, "aave-production");
+      const [imr] = await f.steward.getBounds(f.eth.id, paramId("IMR"));
+      expect([imr.relative, imr.maxTighten, imr.maxLoosen, imr.tightenDelay, imr.loosenDelay]).to.deep.equal([false, 50n, 50n, 259_200n, 259_200n]);
+      const [cap] = await f.steward.getBounds(f.eth.id, paramId("LONG_CAP"));
+      expect([cap.relative, cap.maxTighten]).to.deep.equal([true, 10_000n]);
+      await expect(raiseMargins(f, [1000, 500], [1051, 500], "abs")).to.be.revertedWithCustomError(f.steward, "StepTooLarge");
+      await (await raiseMargins(f, [1000, 500], [1050, 550], "abs")).wait();
+      await time.increase(2 * 86_400);
+      await expect(raiseMargins(f, [1050, 550], [1100, 600], "soon")).to.be.revertedWithCustomError(f.steward, "UpdateTooSoon");
+      await time.increase(86_400);
+      await expect(raiseMargins(f, [1050, 550], [1100, 600], "soon")).to.emit(f.steward, "ActionExecuted");
     });
 
     it("cannot be bypassed by a protocol that re-enters it (ReentrancyGuardReentrantCall)", async () => {
