@@ -87,9 +87,10 @@ describe("evaluate scorecard (pure)", () => {
     } as unknown as Plan;
     const actions = naiveActions(snapshot, plan, DEFAULT_POLICY);
     expect(actions.map((a) => a.action)).to.deep.equal([
-      { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1200n, mmrBps: 750n }, // IMR capped at its max
-      { kind: "setOpenInterestCaps", market: "ETH-USD", longCap: 1000n, shortCap: 400n }, // the long cap's delay has not passed
+      { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1200n, mmrBps: 750n, expected: { imrBps: 1000n, mmrBps: 500n } }, // IMR capped at its max
+      { kind: "setOpenInterestCaps", market: "ETH-USD", longCap: 1000n, shortCap: 400n, expected: { longCap: 1000n, shortCap: 800n } }, // the long cap's delay has not passed
     ]);
     expect(actions.every((a) => a.provenance.evidenceHash === "0xevidence" && a.reason.metric === "breakingShock")).to.equal(true);
+    expect(actions.every((a) => a.provenance.validUntil === BigInt(1_000 + DEFAULT_POLICY.defaults.urgentValiditySeconds))).to.equal(true);
   });
 });
