@@ -7,6 +7,7 @@ import { benchAccounts } from "./bench/accounts";
 import { benchRisk } from "./bench/risk";
 import { benchService } from "./bench/service";
 import { benchSnapshot } from "./bench/snapshot";
+import { benchStewardGas } from "./bench/steward-gas";
 
 type Section = () => Promise<Record<string, number | string>>;
 
@@ -15,6 +16,7 @@ const sections: Record<string, Section> = {
   accounts: benchAccounts,
   snapshot: benchSnapshot,
   service: benchService,
+  steward: benchStewardGas,
 };
 
 async function main(): Promise<void> {

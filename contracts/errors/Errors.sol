@@ -35,7 +35,12 @@ library Errors {
     // ── steward ──
     error NotKeeper(address caller);
     error StewardFrozen();
-    error KeyAlreadyExecuted(bytes32 key);
+    error NotGuardian(address caller);
+    error StaleExpectation(bytes32 market, bytes32 param, uint256 expected, uint256 actual);
+    error StalePosition(uint256 positionId, uint256 expectedSize, uint256 actualSize);
+    error ActionExpired(bytes32 key, uint256 validUntil, uint256 nowTimestamp);
+    error DeleverageBudgetNotConfigured(bytes32 market);
+    error DeleverageBudgetExceeded(bytes32 market, uint256 notionalUsd, uint256 availableUsd);
     error BoundsNotConfigured(bytes32 market, bytes32 param);
     error InvalidBounds(bytes32 market, bytes32 param);
     error OutOfBounds(bytes32 market, bytes32 param, uint256 value, uint256 min, uint256 max);
@@ -43,5 +48,6 @@ library Errors {
     error UpdateTooSoon(bytes32 market, bytes32 param, uint256 lastUpdate, uint256 minDelay, uint256 nowTimestamp);
     error LengthMismatch(uint256 a, uint256 b);
     error DeleverageNotionalExceeded(uint256 notionalUsd, uint256 capUsd);
+    error InvalidDeleverageLimits(bytes32 market);
     error NothingToDo();
 }

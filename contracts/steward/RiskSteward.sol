@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {BoundedSteward} from "./BoundedSteward.sol";
+import {IRiskSteward} from "./IRiskSteward.sol";
 import {Errors} from "../errors/Errors.sol";
 
 /// @notice The slice of the reference protocol the steward drives as its risk admin.
@@ -20,75 +21,110 @@ interface IReferencePerpsRiskAdmin {
 
 /// @title RiskSteward
 /// @notice Holds the reference protocol's risk-admin role; the only contract the keeper may call.
-contract RiskSteward is BoundedSteward {
+contract RiskSteward is BoundedSteward, IRiskSteward {
     bytes32 public constant IMR = "IMR";
     bytes32 public constant MMR = "MMR";
     bytes32 public constant LONG_CAP = "LONG_CAP";
     bytes32 public constant SHORT_CAP = "SHORT_CAP";
 
-    IReferencePerpsRiskAdmin public immutable protocol;
-    /// @notice Max usd notional (18 decimals) one deleverage call may reduce.
-    uint256 public maxDeleverageNotional;
+    uint256 private constant WAD = 1e18;
+    // Packed deleverage limits, whole USD, low bits first: maxPerCall 56 | budget 56 | available 56 |
+    // last refill 40 | window 32 | configured 8.
+    uint256 private constant M56 = (1 << 56) - 1;
+    uint256 private constant BUDGET_OFF = 56;
+    uint256 private constant AVAILABLE_OFF = 112;
+    uint256 private constant REFILL_OFF = 168;
+    uint256 private constant WINDOW_OFF = 208;
+    uint256 private constant LIMITS_CONFIGURED = uint256(1) << 240;
 
-    event MaxDeleverageNotionalSet(uint256 value);
-    event PositionDeleveraged(bytes32 indexed market, uint256 indexed positionId, uint256 sizeDelta, bytes32 key);
+    IReferencePerpsRiskAdmin public immutable protocol;
+    mapping(bytes32 => uint256) private deleverageBudget;
 
     constructor(IReferencePerpsRiskAdmin protocol_, address governance) BoundedSteward(governance) {
         protocol = protocol_;
     }
 
-    function setMaxDeleverageNotional(uint256 value) external onlyOwner {
-        maxDeleverageNotional = value;
-        emit MaxDeleverageNotionalSet(value);
+    function setDeleverageLimits(bytes32 market, DeleverageLimits calldata l) external onlyOwner {
+        if (l.maxPerCallUsd > M56 || l.budgetUsd > M56 || l.window == 0) revert Errors.InvalidDeleverageLimits(market);
+        deleverageBudget[market] = l.maxPerCallUsd | (l.budgetUsd << BUDGET_OFF) | (l.budgetUsd << AVAILABLE_OFF)
+            | (block.timestamp << REFILL_OFF) | (uint256(l.window) << WINDOW_OFF) | LIMITS_CONFIGURED;
+        emit DeleverageLimitsSet(market, l);
     }
 
-    function updateMarginRatios(bytes32 market, uint16 imrBps, uint16 mmrBps, bytes32 key, bytes32 evidence)
+    function deleverageLimits(bytes32 market) external view returns (DeleverageLimits memory limits, uint256 availableUsd) {
+        uint256 w = deleverageBudget[market];
+        limits = DeleverageLimits(w & M56, (w >> BUDGET_OFF) & M56, uint32(w >> WINDOW_OFF));
+        availableUsd = w & LIMITS_CONFIGURED == 0 ? 0 : _refilled(w);
+    }
+
+    function updateMarginRatios(bytes32 market, MarginRatios calldata expected, MarginRatios calldata next, ActionTag calldata tag)
         external
         onlyKeeper
         nonReentrant
     {
-        _consumeKey(key, evidence);
+        _checkValid(tag);
         (uint16 oldImr, uint16 oldMmr) = protocol.marginRatios(market);
-        if (oldImr == imrBps && oldMmr == mmrBps) revert Errors.NothingToDo();
-        _applyBounded(market, IMR, oldImr, imrBps, key, evidence);
-        _applyBounded(market, MMR, oldMmr, mmrBps, key, evidence);
-        protocol.setMarginRatios(market, imrBps, mmrBps);
+        if (next.imrBps == expected.imrBps && next.mmrBps == expected.mmrBps) revert Errors.NothingToDo();
+        Change[] memory changes = new Change[](2);
+        changes[0] = _applyBounded(market, IMR, expected.imrBps, oldImr, next.imrBps);
+        changes[1] = _applyBounded(market, MMR, expected.mmrBps, oldMmr, next.mmrBps);
+        protocol.setMarginRatios(market, next.imrBps, next.mmrBps);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
     }
 
-    function updateOpenInterestCaps(bytes32 market, uint256 longCap, uint256 shortCap, bytes32 key, bytes32 evidence)
+    function updateOpenInterestCaps(bytes32 market, OpenInterestCaps calldata expected, OpenInterestCaps calldata next, ActionTag calldata tag)
         external
         onlyKeeper
         nonReentrant
     {
-        _consumeKey(key, evidence);
+        _checkValid(tag);
         (uint256 oldLong, uint256 oldShort) = protocol.openInterestCaps(market);
-        if (oldLong == longCap && oldShort == shortCap) revert Errors.NothingToDo();
-        _applyBounded(market, LONG_CAP, oldLong, longCap, key, evidence);
-        _applyBounded(market, SHORT_CAP, oldShort, shortCap, key, evidence);
-        protocol.setOpenInterestCaps(market, longCap, shortCap);
+        if (next.longCap == expected.longCap && next.shortCap == expected.shortCap) revert Errors.NothingToDo();
+        Change[] memory changes = new Change[](2);
+        changes[0] = _applyBounded(market, LONG_CAP, expected.longCap, oldLong, next.longCap);
+        changes[1] = _applyBounded(market, SHORT_CAP, expected.shortCap, oldShort, next.shortCap);
+        protocol.setOpenInterestCaps(market, next.longCap, next.shortCap);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
     }
 
-    /// @notice Reduces the given positions of one market at the mark, within the per-call notional cap.
-    function deleverage(bytes32 market, uint256[] calldata positionIds, uint256[] calldata sizeDeltas, bytes32 key, bytes32 evidence)
-        external
-        onlyKeeper
-        nonReentrant
-    {
-        if (positionIds.length != sizeDeltas.length) revert Errors.LengthMismatch(positionIds.length, sizeDeltas.length);
-        if (positionIds.length == 0) revert Errors.NothingToDo();
-        _consumeKey(key, evidence);
-        uint256 price = protocol.markPrice(market);
+    function deleverage(bytes32 market, Reduction[] calldata reductions, ActionTag calldata tag) external onlyKeeper nonReentrant {
+        _checkValid(tag);
+        if (reductions.length == 0) revert Errors.NothingToDo();
+        Change[] memory changes = new Change[](reductions.length);
         uint256 totalSize;
-        for (uint256 i = 0; i < positionIds.length; ++i) {
-            (,, bytes32 positionMarket,,,,) = protocol.positionOf(positionIds[i]);
-            if (positionMarket != market) revert Errors.PositionInOtherMarket(positionIds[i], positionMarket);
-            totalSize += sizeDeltas[i];
+        for (uint256 i = 0; i < reductions.length; ++i) {
+            Reduction calldata r = reductions[i];
+            (,, bytes32 positionMarket,, uint256 size,,) = protocol.positionOf(r.positionId);
+            if (positionMarket != market) revert Errors.PositionInOtherMarket(r.positionId, positionMarket);
+            if (size != r.expectedSize) revert Errors.StalePosition(r.positionId, r.expectedSize, size);
+            totalSize += r.sizeDelta;
+            changes[i] = Change(bytes32(r.positionId), size, size - r.sizeDelta);
         }
-        uint256 notional = (totalSize * price) / 1e18;
-        if (notional > maxDeleverageNotional) revert Errors.DeleverageNotionalExceeded(notional, maxDeleverageNotional);
-        for (uint256 i = 0; i < positionIds.length; ++i) {
-            protocol.deleverage(positionIds[i], sizeDeltas[i]);
-            emit PositionDeleveraged(market, positionIds[i], sizeDeltas[i], key);
-        }
+        _spendBudget(market, (totalSize * protocol.markPrice(market) + WAD * WAD - 1) / (WAD * WAD));
+        for (uint256 i = 0; i < reductions.length; ++i) protocol.deleverage(reductions[i].positionId, reductions[i].sizeDelta);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
+    }
+
+    /// @dev Checks a deleverage's notional (whole USD, rounded up) against the per-call cap and the
+    /// refilled budget, and spends it: one slot read, one write.
+    function _spendBudget(bytes32 market, uint256 notionalUsd) private {
+        uint256 w = deleverageBudget[market];
+        if (w & LIMITS_CONFIGURED == 0) revert Errors.DeleverageBudgetNotConfigured(market);
+        uint256 perCall = w & M56;
+        if (notionalUsd > perCall) revert Errors.DeleverageNotionalExceeded(notionalUsd, perCall);
+        uint256 available = _refilled(w);
+        if (notionalUsd > available) revert Errors.DeleverageBudgetExceeded(market, notionalUsd, available);
+        uint256 keep = w & ~((M56 << AVAILABLE_OFF) | (uint256((1 << 40) - 1) << REFILL_OFF));
+        deleverageBudget[market] = keep | ((available - notionalUsd) << AVAILABLE_OFF) | (block.timestamp << REFILL_OFF);
+    }
+
+    /// @dev The budget available now: what was left, refilled at budget per window since, capped at the budget.
+    function _refilled(uint256 w) private view returns (uint256) {
+        uint256 budget = (w >> BUDGET_OFF) & M56;
+        uint256 available = (w >> AVAILABLE_OFF) & M56;
+        uint256 elapsed = block.timestamp - ((w >> REFILL_OFF) & ((1 << 40) - 1));
+        uint256 window = (w >> WINDOW_OFF) & ((1 << 32) - 1);
+        uint256 refilled = available + (budget * elapsed) / window;
+        return refilled > budget ? budget : refilled;
     }
 }

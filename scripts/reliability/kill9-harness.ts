@@ -7,6 +7,7 @@ import Redis from "ioredis";
 import type { Queue } from "bullmq";
 import { startEmbeddedNode, type EmbeddedNode } from "../../src/embedded/hardhat-node";
 import { deployReferenceSystem, paramId, type ReferenceSystem } from "../../src/embedded/reference-system";
+import { textToMarketId } from "../../src/protocols/units";
 import { canonicalJson, idempotencyKey, keccakText, type PlannedAction } from "../../src/policy";
 import { enqueueAction, openActQueue } from "../../src/queue/act-queue";
 import { CRASH_ENV, CRASH_POINTS, CRASH_SEED_ENV, type CrashPoint } from "../../src/util/crashpoint";
@@ -54,12 +55,15 @@ export interface Kill9Figures {
   /** Actions finished by taking over a transaction a killed process had signed, and ones the steward reported already executed. */
   resumed: number;
   alreadyExecuted: number;
+  /** Attempts the keeper classed as expired or as changed by someone else: none should happen here. */
+  expired: number;
+  changedByOther: number;
   wallSeconds: number;
 }
 
 /**
- * The kill -9 run: an embedded chain with the reference protocol and a steward that lets every
- * intended action pass in any order, N distinct actions in the act queue, and keeper processes
+ * The kill -9 run: an embedded chain with the reference protocol and a steward, N independent
+ * actions (each on a market of its own, compare-and-set against its initial margins) in the act queue, and keeper processes
  * (`svr-keeper run`, the real service) started one after another, each SIGKILLing itself at a
  * crash point, until every job is done. Then the steward's ActionExecuted events are counted.
  */
@@ -76,16 +80,17 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Figures> {
   try {
     const [governance] = await opts.ethers.getSigners();
     const system = await deployReferenceSystem(governance);
-    await openEveryMarginStep(system);
     const keeper = Wallet.createRandom();
     await opts.ethers.provider.send("hardhat_setBalance", [keeper.address, "0x3635C9ADC5DEA00000"]);
     await (await system.steward.setKeeper(keeper.address, true)).wait();
 
     queue = await openActQueue(31337n, keeper.address, { connection, prefix });
     const intended: PlannedAction[] = [];
+    const validUntil = BigInt(Number((await provider.getBlock("latest"))!.timestamp) + 86_400);
     const enqueue = async (count: number) => {
       for (let i = 0; i < count; i++) {
-        const planned = intendedAction(system, intended.length, prefix);
+        await addActionMarket(system, intended.length);
+        const planned = intendedAction(intended.length, prefix, validUntil);
         intended.push(planned);
         await enqueueAction(queue!, { protocol: PROTOCOL_ID, signer: keeper.address, planned });
       }
@@ -97,6 +102,8 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Figures> {
     let cycles = 0;
     let resumed = 0;
     let alreadyExecuted = 0;
+    let expired = 0;
+    let changedByOther = 0;
     const rand = "seed" in opts.crash ? mulberry32(opts.crash.seed) : undefined;
     const sequence = "sequence" in opts.crash ? [...opts.crash.sequence] : [];
     const kills = () => Object.values(killsByPoint).reduce((a, b) => a + b, 0);
@@ -113,6 +120,8 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Figures> {
       const run = await runKeeper(config, keeper.privateKey, point, queue, intended.length, opts.cycleTimeoutMs ?? 120_000, rand ? Math.floor(rand() * 2 ** 31) : cycles);
       resumed += run.resumed;
       alreadyExecuted += run.alreadyExecuted;
+      expired += run.expired;
+      changedByOther += run.changedByOther;
       if (run.killedAt) {
         killsByPoint[run.killedAt]++;
         if (!rand) sequence.shift();
@@ -145,6 +154,8 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Figures> {
       failedJobs: await queue.getJobCountByTypes("failed"),
       resumed,
       alreadyExecuted,
+      expired,
+      changedByOther,
       wallSeconds: Math.round((Date.now() - started) / 100) / 10,
     };
   } finally {
@@ -161,23 +172,26 @@ export async function runKill9(opts: Kill9Options): Promise<Kill9Figures> {
   }
 }
 
-/** Governance lets every intended action pass in any order: zero delays and steps up to 100 %. */
-async function openEveryMarginStep(system: ReferenceSystem): Promise<void> {
-  const bounds = { min: 100, max: 9000, maxTightenBps: 10_000, maxLoosenBps: 10_000, tightenDelay: 0, loosenDelay: 0, tightenIsIncrease: true };
-  for (const m of system.markets) for (const p of ["IMR", "MMR"] as const) await (await system.steward.setBounds(m.id, paramId(p), bounds)).wait();
-}
+const ACTION_MARKET_MARGINS = { imrBps: 1000n, mmrBps: 500n };
+const actionMarket = (i: number) => `K9-${i}`;
 
 /**
- * Action i: a margin raise on market i mod 3, to a target of its own (so no two actions of a market
- * are the same change, and none is a no-op). Every target of a market lies within a factor 2 of
- * every other and of the initial value, so any order of execution stays inside the steward's steps.
+ * Every intended action has a market of its own (listed by governance on the first market's feed,
+ * with no positions), so that the actions are independent: each names the margins it expects to
+ * replace (compare-and-set), and they may land in any order the queue and the kills produce.
  */
-function intendedAction(system: ReferenceSystem, i: number, run: string): PlannedAction {
-  const m = system.markets[i % system.markets.length];
-  const k = Math.floor(i / system.markets.length);
-  const mmrBps = BigInt(Math.round(m.mmrBps + 5 * (k + 1)));
-  if (mmrBps >= BigInt(2 * m.mmrBps)) throw new Error(`too many actions for market ${m.name}: keep them under ${Math.floor(m.mmrBps / 5) * system.markets.length}`);
-  const action = { kind: "setMarginRatios" as const, market: m.name, imrBps: 2n * mmrBps, mmrBps };
+async function addActionMarket(system: ReferenceSystem, i: number): Promise<void> {
+  const id = textToMarketId(actionMarket(i));
+  const cap = 10n ** 24n;
+  await (await system.perps.addMarket(id, await system.markets[0].feed.getAddress(), 3600, ACTION_MARKET_MARGINS.imrBps, ACTION_MARKET_MARGINS.mmrBps, 100, cap, cap)).wait();
+  const bounds = { min: 100, max: 9000, maxTighten: 10_000, maxLoosen: 10_000, tightenDelay: 0, loosenDelay: 0, tightenIsIncrease: true, relative: true };
+  for (const p of ["IMR", "MMR"] as const) await (await system.steward.setBounds(id, paramId(p), bounds)).wait();
+}
+
+/** Action i: a margin raise on its own market, valid for a day (nothing expires during a run). */
+function intendedAction(i: number, run: string, validUntil: bigint): PlannedAction {
+  const market = actionMarket(i);
+  const action = { kind: "setMarginRatios" as const, market, imrBps: 1200n, mmrBps: 600n, expected: ACTION_MARKET_MARGINS };
   return {
     action,
     urgency: "act",
@@ -185,8 +199,9 @@ function intendedAction(system: ReferenceSystem, i: number, run: string): Planne
     expected: { metric: "svr", before: 0.18, after: 0.2 },
     note: `kill9 action ${i}`,
     provenance: {
-      idempotencyKey: idempotencyKey(PROTOCOL_ID, m.name, action.kind, { imrBps: action.imrBps, mmrBps: action.mmrBps }, i),
+      idempotencyKey: idempotencyKey(PROTOCOL_ID, market, action.kind, { imrBps: action.imrBps, mmrBps: action.mmrBps }, i),
       evidenceHash: keccakText(canonicalJson({ run, i })),
+      validUntil,
     },
   };
 }
@@ -225,6 +240,8 @@ interface KeeperRun {
   ms: number;
   resumed: number;
   alreadyExecuted: number;
+  expired: number;
+  changedByOther: number;
 }
 
 /** One keeper process: until it kills itself, or (when the queue is empty) until it is stopped with SIGTERM. */
@@ -263,6 +280,8 @@ async function runKeeper(config: string, key: string, point: CrashPoint | undefi
       ms: Date.now() - start,
       resumed: lines.filter((l) => l.message === "action included" && l.resumed === true).length,
       alreadyExecuted: lines.filter((l) => l.message === "action already executed on-chain").length,
+      expired: lines.filter((l) => String(l.message).startsWith("action expired")).length,
+      changedByOther: lines.filter((l) => String(l.message).startsWith("the values this action expected were changed")).length,
     };
   } finally {
     if (!exit) child.kill("SIGKILL");
@@ -288,12 +307,13 @@ export function formatFigures(f: Kill9Figures): string {
     `unexpected actions: ${f.unexpected}`,
     `keeper txs:         ${f.keeperTransactions}`,
     `failed jobs:        ${f.failedJobs}`,
-    `resumed after kill: ${f.resumed} (taken over a signed transaction), ${f.alreadyExecuted} (already executed)`,
+    `resumed after kill: ${f.resumed} (taken over a signed transaction), ${f.alreadyExecuted} (already executed: own key found in the steward's log)`,
+    `expired / changed by another: ${f.expired} / ${f.changedByOther}`,
     `wall time:          ${f.wallSeconds} s`,
     JSON.stringify(f),
   ].join("\n");
 }
 
 export function exactlyOnce(f: Kill9Figures): boolean {
-  return f.landedOnce === f.actions && f.lost === 0 && f.duplicates === 0 && f.unexpected === 0 && f.failedJobs === 0;
+  return f.landedOnce === f.actions && f.lost === 0 && f.duplicates === 0 && f.unexpected === 0 && f.failedJobs === 0 && f.changedByOther === 0;
 }

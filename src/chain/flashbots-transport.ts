@@ -1,6 +1,6 @@
 import { FlashbotsBundleProvider } from "@flashbots/ethers-provider-bundle";
 import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
-import { accountNonce, headOf } from "../rpc/reads";
+import { accountNonce, headOf, isExpired } from "../rpc/reads";
 import { crashPoint } from "../util/crashpoint";
 import { RelayError } from "./errors";
 import { estimateFees, type Fees } from "./fees";
@@ -89,7 +89,10 @@ export class FlashbotsTransport {
     }
 
     const first = (await headOf(this.provider)) + 1;
+    let expired = false;
     for (let target = first; target < first + this.opts.deadlineBlocks; ) {
+      // Past its validUntil the steward refuses it: no more targets, and no public fallback.
+      if ((expired = await isExpired(this.provider, req.validUntil))) break;
       // A relay fault (an error answer) costs this block, not the action: the next block is tried, then the fallback.
       await fb.sendRawBundle([raw], target);
       crashPoint("afterBroadcast");
@@ -101,7 +104,7 @@ export class FlashbotsTransport {
       }
       target = Math.max(target + 1, (await headOf(this.provider)) + 1);
     }
-    if (this.opts.fallback) {
+    if (this.opts.fallback && !expired) {
       await this.opts.fallback.broadcast(raw);
       return this.opts.fallback.track({ nonce, actionKey: req.actionKey, hashes: [hash], raw, via: "public", createdAt: Date.now() }, req, fees);
     }
@@ -110,6 +113,7 @@ export class FlashbotsTransport {
     const late = await this.receipt(hash);
     if (late) return includedOutcome(late, "private", [hash]);
     if (onChain <= nonce) await this.nonces.release(nonce);
+    if (expired) return { status: "expired", nonce, hashes: [hash], reason: "the action expired before a block included its bundle" };
     return { status: "notIncluded", nonce, hashes: [hash], reason: `no block up to ${first + this.opts.deadlineBlocks - 1} included the bundle` };
   }
 

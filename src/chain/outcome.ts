@@ -4,7 +4,9 @@ import type { TransactionReceipt } from "ethers";
 export type SendOutcome =
   | { status: "included"; txHash: string; blockNumber: number; gasUsed: bigint; success: boolean; via: "public" | "private"; hashes: string[]; receipt: TransactionReceipt }
   | { status: "notIncluded"; nonce: number; hashes: string[]; reason: string }
-  | { status: "replacedByOther"; nonce: number; hashes: string[] };
+  | { status: "replacedByOther"; nonce: number; hashes: string[] }
+  /** The action's validUntil passed before it landed: it was not re-broadcast (a cancellation took its nonce). */
+  | { status: "expired"; nonce: number; hashes: string[]; reason: string };
 
 export interface SendRequest {
   to: string;
@@ -13,6 +15,8 @@ export interface SendRequest {
   gasLimit: bigint;
   /** Idempotency key of the action: ties the nonce record to it, so a restart resumes instead of re-sending. */
   actionKey: string;
+  /** Unix seconds after which the steward refuses the action: past it, the transaction is not re-broadcast. */
+  validUntil?: bigint;
 }
 
 /** The one way an included transaction is reported, from its receipt. */

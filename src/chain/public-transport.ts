@@ -1,5 +1,5 @@
 import { Transaction, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
-import { accountNonce, headOf } from "../rpc/reads";
+import { accountNonce, headOf, isExpired } from "../rpc/reads";
 import { crashPoint } from "../util/crashpoint";
 import { bumpFees, estimateFees, type Fees } from "./fees";
 import type { NonceManager, PendingNonce } from "./nonce";
@@ -108,7 +108,11 @@ export class PublicTransport {
     });
   }
 
-  /** Waits for one of the nonce's hashes to be mined, replacing the transaction while it is stuck. */
+  /**
+   * Waits for one of the nonce's hashes to be mined, replacing the transaction while it is stuck.
+   * Once the action has expired it is not sent again: the replacement is a cancellation (an empty
+   * transfer to ourselves at the same nonce), which frees the nonce; it landing means "expired".
+   */
   async track(p: PendingNonce, req: SendRequest, fees: Fees | undefined): Promise<SendOutcome> {
     const hashes = [...p.hashes];
     let current = fees;
@@ -118,6 +122,8 @@ export class PublicTransport {
       const receipt = await this.findReceipt(hashes);
       if (receipt) {
         await this.nonces.release(p.nonce);
+        const self = this.signer.address.toLowerCase();
+        if (receipt.to?.toLowerCase() === self && req.to.toLowerCase() !== self) return { status: "expired", nonce: p.nonce, hashes, reason: `cancelled in block ${receipt.blockNumber}: the action expired before it was mined` };
         return includedOutcome(receipt, "public", hashes);
       }
       const chainNonce = await accountNonce(this.provider, this.signer.address);
@@ -134,7 +140,9 @@ export class PublicTransport {
         const base = current ?? (await estimateFees(this.provider, this.opts.maxFeePerGas));
         const next = bumpFees(base, this.opts.maxFeePerGas);
         if (next) {
-          const raw = await this.sign(req, p.nonce, next);
+          const expired = await isExpired(this.provider, req.validUntil);
+          const body = expired ? { ...req, to: this.signer.address, data: "0x", value: 0n, gasLimit: 21_000n } : req;
+          const raw = await this.sign(body, p.nonce, next);
           const hash = Transaction.from(raw).hash!;
           await this.nonces.recordHash(p.nonce, hash, raw);
           hashes.push(hash);

@@ -21,9 +21,11 @@ export interface OnchainMarketState {
 export interface ParamBounds {
   min: bigint;
   max: bigint;
-  /** Max relative change per update, in bps, toward safety and away from it. */
-  maxTightenBps: bigint;
-  maxLoosenBps: bigint;
+  /** relative: steps are bps of the current value; absolute: in the parameter's own unit. */
+  mode: "relative" | "absolute";
+  /** Max change per update toward safety and away from it. */
+  maxTighten: bigint;
+  maxLoosen: bigint;
   /** Min seconds between updates in each direction. */
   tightenDelay: bigint;
   loosenDelay: bigint;
@@ -36,8 +38,8 @@ export interface StewardState {
   frozen: boolean;
   /** market id → parameter name → bounds. */
   bounds: Record<string, Record<string, ParamBounds>>;
-  /** Max USD notional (18 decimals) one deleverage call may reduce. */
-  maxDeleverageNotional: bigint;
+  /** Per market: the USD notional (18 decimals) one deleverage call may reduce, and what the rolling budget has left now. */
+  deleverage: Record<string, { maxPerCall: bigint; available: bigint }>;
 }
 
 export interface ProtocolSnapshot {

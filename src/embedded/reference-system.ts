@@ -1,6 +1,6 @@
 import { parseUnits, type Contract, type Signer } from "ethers";
 import { textToMarketId } from "../protocols/units";
-import { applyProfile } from "../steward/install-bounds";
+import { applyDeleverageLimits, applyProfile } from "../steward/install-bounds";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
 import {
   ConstantProductPool__factory,
@@ -66,7 +66,8 @@ export interface DeployOptions {
   keepers?: string[];
   liquidityUsd?: number;
   insuranceUsd?: number;
-  maxDeleverageNotionalUsd?: number;
+  /** The governance profile the steward's bounds come from (default: permissive). */
+  profile?: GovernanceProfileName;
 }
 
 const usd18 = (v: number) => parseUnits(v.toFixed(6), 18);
@@ -107,7 +108,7 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
     await send(baseToken.approve(await pool.getAddress(), baseAmount));
     await send(usdcToken.approve(await pool.getAddress(), usdc(spec.poolDepthUsd)));
     await send(pool.addLiquidity(baseAmount, usdc(spec.poolDepthUsd)));
-    await configureStewardBounds(steward, id, spec);
+    await configureStewardBounds(steward, id, spec, opts.profile);
     markets.push({ ...spec, id, feed, baseToken, pool });
   }
 
@@ -117,7 +118,6 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
   await send(usdcToken.approve(await perps.getAddress(), liquidity + insurance));
   await send(perps.provideLiquidity(liquidity));
   await send(perps.fundInsurance(insurance));
-  await send(steward.setMaxDeleverageNotional(usd18(opts.maxDeleverageNotionalUsd ?? 5_000_000)));
   for (const k of opts.keepers ?? []) await send(steward.setKeeper(k, true));
 
   return { usdc: usdcToken, perps, steward, multicall, markets, governance };
@@ -127,6 +127,7 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
 export async function configureStewardBounds(steward: RiskSteward, marketId: string, spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">, profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE): Promise<void> {
   const cap = usd18(spec.capUsd);
   await applyProfile(steward as unknown as Contract, marketId, profile, { IMR: BigInt(spec.imrBps), MMR: BigInt(spec.mmrBps), LONG_CAP: cap, SHORT_CAP: cap });
+  await applyDeleverageLimits(steward as unknown as Contract, marketId, profile);
 }
 
 export function paramId(name: "IMR" | "MMR" | "LONG_CAP" | "SHORT_CAP"): string {

@@ -2,6 +2,7 @@ import type { Plan, PlannedAction, PolicyConfig } from "../policy";
 import { idempotencyKey, marketPolicy } from "../policy";
 import type { ParamBounds, ProtocolSnapshot } from "../domain/protocol-state";
 import { minShock } from "../risk";
+import { tightenLimit } from "../policy/units";
 
 /**
  * The naive bot, the scorecard's strawman: whenever a market reads at the act level or worse —
@@ -30,8 +31,7 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
       const b: ParamBounds | undefined = bounds[name];
       const v = p[name];
       if (b === undefined || v === undefined || b.lastUpdate + b.tightenDelay > now) return undefined;
-      const step = maxTighteningStep(b, v);
-      const t = tightenIsIncrease ? (v + step > b.max ? b.max : v + step) : v - step < b.min ? b.min : v - step;
+      const t = tightenLimit(v, b, tightenIsIncrease); // the steward's step, relative or absolute, within [min, max]
       return t === v ? undefined : t;
     };
     const reason: PlannedAction["reason"] = svrBreach
@@ -43,7 +43,7 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
       reason,
       expected: { metric: "svr", before: report.svr, after: null },
       note: "naive: every lever by the steward's maximum step",
-      provenance: { idempotencyKey: idempotencyKey(snapshot.risk.protocol, report.market, `naive-${action.kind}`, target, epoch), evidenceHash: plan.evidence.hash },
+      provenance: { idempotencyKey: idempotencyKey(snapshot.risk.protocol, report.market, `naive-${action.kind}`, target, epoch), evidenceHash: plan.evidence.hash, validUntil: BigInt(Number(now) + policy.urgentValiditySeconds) },
     });
     if (p.IMR !== undefined && p.MMR !== undefined) {
       const imr = next("IMR", true);
@@ -52,13 +52,13 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
         const imrBps = imr ?? p.IMR;
         const mmrBps = mmr ?? p.MMR;
         // The protocol wants IMR above MMR: a capped IMR holds the MMR below it.
-        if (imrBps > mmrBps) out.push(planned({ kind: "setMarginRatios", market: report.market, imrBps, mmrBps }, [imrBps, mmrBps]));
+        if (imrBps > mmrBps) out.push(planned({ kind: "setMarginRatios", market: report.market, imrBps, mmrBps, expected: { imrBps: p.IMR, mmrBps: p.MMR } }, [imrBps, mmrBps]));
       }
       const longCap = next("LONG_CAP", false);
       const shortCap = next("SHORT_CAP", false);
       if (longCap !== undefined || shortCap !== undefined) {
         const caps = { longCap: longCap ?? p.LONG_CAP, shortCap: shortCap ?? p.SHORT_CAP };
-        out.push(planned({ kind: "setOpenInterestCaps", market: report.market, ...caps }, [caps.longCap, caps.shortCap]));
+        out.push(planned({ kind: "setOpenInterestCaps", market: report.market, ...caps, expected: { longCap: p.LONG_CAP, shortCap: p.SHORT_CAP } }, [caps.longCap, caps.shortCap]));
       }
     }
     if (p.LTV !== undefined && p.LIQ_THRESHOLD !== undefined && p.LIQ_BONUS !== undefined) {
@@ -67,25 +67,15 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
       if (ltv !== undefined || lt !== undefined) {
         const ltvBps = ltv ?? p.LTV;
         const liquidationThresholdBps = lt ?? p.LIQ_THRESHOLD;
-        if (ltvBps <= liquidationThresholdBps) out.push(planned({ kind: "setReserveRisk", market: addressOf(report.market), ltvBps, liquidationThresholdBps, liquidationBonusBps: p.LIQ_BONUS }, [ltvBps, liquidationThresholdBps]));
+        if (ltvBps <= liquidationThresholdBps) out.push(planned({ kind: "setReserveRisk", market: addressOf(report.market), ltvBps, liquidationThresholdBps, liquidationBonusBps: p.LIQ_BONUS, expected: { ltvBps: p.LTV, liquidationThresholdBps: p.LIQ_THRESHOLD, liquidationBonusBps: p.LIQ_BONUS } }, [ltvBps, liquidationThresholdBps]));
       }
       const supplyCap = next("SUPPLY_CAP", false);
       const borrowCap = next("BORROW_CAP", false);
       if (supplyCap !== undefined || borrowCap !== undefined) {
         const caps = { supplyCap: supplyCap ?? p.SUPPLY_CAP, borrowCap: borrowCap ?? p.BORROW_CAP };
-        out.push(planned({ kind: "setReserveCaps", market: addressOf(report.market), ...caps }, [caps.supplyCap, caps.borrowCap]));
+        out.push(planned({ kind: "setReserveCaps", market: addressOf(report.market), ...caps, expected: { supplyCap: p.SUPPLY_CAP, borrowCap: p.BORROW_CAP } }, [caps.supplyCap, caps.borrowCap]));
       }
     }
   }
   return out;
-}
-
-/**
- * The largest tightening step the steward allows from `v`. Steward v1 reads back a relative step in
- * bps (`maxTightenBps`); steward v2 a `mode` and a step in bps (relative) or in the parameter's unit
- * (absolute, as Aave's production stewards move LTV and thresholds by 50 bps).
- */
-export function maxTighteningStep(b: { maxTightenBps?: bigint; maxTighten?: bigint; mode?: "relative" | "absolute" }, v: bigint): bigint {
-  if (b.mode === "absolute") return b.maxTighten ?? 0n;
-  return (v * (b.maxTighten ?? b.maxTightenBps ?? 0n)) / 10_000n;
 }

@@ -5,8 +5,12 @@ type Route = "public" | "private";
 
 /** How acting on one planned action ended, flat: what the service's job and the rehearsal's record both read. */
 export type ActResult =
-  /** The steward has consumed this action's key: an earlier attempt of ours, or another keeper, landed it. */
+  /** The steward logged this action's key: an earlier attempt of ours, or another keeper, landed it. */
   | { status: "alreadyExecuted"; reason: string }
+  /** The values it expected to replace were changed, not by this action: someone else moved them. */
+  | { status: "changedByOther"; reason: string }
+  /** Its validUntil passed before it landed: not sent (again), replanned; not lost. */
+  | { status: "expired"; reason: string }
   /** The simulation reverts: sending it would revert too. */
   | { status: "dropped"; reason: string }
   | { status: "included"; route: Route; txHash: string; blockNumber: number; gasUsed: bigint; verified?: boolean; resumed: boolean }
@@ -34,6 +38,8 @@ export async function act(deps: ExecutorDeps, planned: PlannedAction): Promise<A
         : { status: "reverted", route, txHash: o.txHash, blockNumber: o.blockNumber, gasUsed: o.gasUsed, resumed };
     case "notIncluded":
       return { status: "notIncluded", route, reason: o.reason };
+    case "expired":
+      return { status: "expired", reason: o.reason };
     case "replacedByOther":
     case "rejected":
       return { status: o.status, route };

@@ -4,12 +4,14 @@ import type { FlashbotsTransport, PrivateOutcome } from "../chain/flashbots-tran
 import type { PendingNonce } from "../chain/nonce";
 import type { SendOutcome, SendRequest } from "../chain/outcome";
 import type { PublicTransport } from "../chain/public-transport";
-import type { DecodedRevert, RevertDecoder } from "../chain/revert";
+import type { RevertDecoder } from "../chain/revert";
 import { routeOf } from "./route";
 import { simulate } from "../chain/simulate";
 import type { PlannedAction } from "../policy";
 import type { ProtocolAdapter } from "../protocols/adapter";
 import type { PopulatedAction } from "../domain/protocol-state";
+import { isExpired } from "../rpc/reads";
+import { findLandedAction } from "../steward/events";
 
 export interface ExecutorDeps {
   provider: JsonRpcProvider;
@@ -20,12 +22,18 @@ export interface ExecutorDeps {
   publicTransport: PublicTransport;
   privateTransport?: FlashbotsTransport;
   confirmations: number;
+  /** Blocks searched for this action's own ActionExecuted log (default 5,000: far more than any action stays valid). */
+  lookbackBlocks?: number;
 }
 
 export type ExecutionOutcome =
   | { status: "dropped"; reason: string }
-  /** The steward has consumed this action's idempotency key: it landed (an earlier attempt of ours, or another keeper's). */
+  /** The steward logged this action's idempotency key: it landed (an earlier attempt of ours, or another keeper's). */
   | { status: "alreadyExecuted"; reason: string }
+  /** The values the action expected to replace changed, and not by this action: someone else moved them. */
+  | { status: "changedByOther"; reason: string }
+  /** Its validUntil passed before it landed: not sent (again); the next observation replans. Not lost. */
+  | { status: "expired"; reason: string }
   | {
       status: "sent";
       route: "public" | "private";
@@ -44,16 +52,22 @@ export class TransientExecutionError extends Error {
 /**
  * Resume, build, simulate, send, confirm, verify — one action. A transaction an earlier attempt
  * signed for this action is finished first, before any simulation (which would revert once it
- * has landed). A simulated revert drops the action with its decoded reason (retrying it would
- * revert again), except the steward's refusal of this very key, which means the action already
- * landed; an RPC fault is thrown to be retried.
+ * has landed). Then the steward's log is searched for this action's key (it landed: done) and its
+ * validity checked (expired: not sent, replanned). A simulated revert drops the action with its
+ * decoded reason (retrying it would revert again); a stale compare-and-set without our key in the
+ * log means someone else changed the values. An RPC fault is thrown to be retried.
  */
 export async function executeAction(deps: ExecutorDeps, planned: PlannedAction): Promise<ExecutionOutcome> {
   const key = planned.provenance.idempotencyKey;
+  const validUntil = planned.provenance.validUntil;
   const tx = deps.adapter.buildAction(planned.action, planned.provenance);
+  const landed = async (): Promise<ExecutionOutcome | undefined> => {
+    const found = await findLandedAction(deps.provider, tx.to, key, deps.lookbackBlocks ?? 5_000);
+    return found && { status: "alreadyExecuted", reason: `the steward logged this action's key in ${found.txHash} (block ${found.blockNumber})` };
+  };
   const pending = await deps.publicTransport.pendingFor(key);
   if (pending) {
-    const request = await resumedRequest(deps.provider, pending, tx);
+    const request = await resumedRequest(deps.provider, pending, tx, validUntil);
     if (request) {
       // A private record with no relay configured any more can only be finished in public: its bytes are all there is.
       const route = pending.via === "private" && deps.privateTransport ? "private" : "public";
@@ -62,19 +76,25 @@ export async function executeAction(deps: ExecutorDeps, planned: PlannedAction):
       if (outcome.status !== "replacedByOther") return finish(deps, planned, route, outcome, true);
     }
   }
+  const done = await landed();
+  if (done) return done;
+  if (await isExpired(deps.provider, validUntil)) return { status: "expired", reason: `valid until ${validUntil}; the chain is past it` };
   const sim = await simulate(deps.provider, deps.from, tx, deps.decoder);
   if (sim.status === "failed") throw new TransientExecutionError(sim.reason);
   if (sim.status === "reverted") {
-    if (isOwnKeyExecuted(sim.error, key)) return { status: "alreadyExecuted", reason: `the steward has already executed this action: ${sim.description}` };
+    const refusal = sim.error.kind === "custom" ? sim.error.name : "";
+    if (refusal === "ActionExpired") return { status: "expired", reason: sim.description };
+    if (refusal === "StaleExpectation" || refusal === "StalePosition") return (await landed()) ?? { status: "changedByOther", reason: `changed since the decision, not by this action: ${sim.description}` };
     return { status: "dropped", reason: `simulation reverts: ${sim.description}` };
   }
-  const request = { ...tx, gasLimit: (sim.gasEstimate * 12n) / 10n + 10_000n, actionKey: key };
+  const request = { ...tx, gasLimit: (sim.gasEstimate * 12n) / 10n + 10_000n, actionKey: key, validUntil };
   const route = routeOf(planned.action, planned.urgency, deps.privateTransport !== undefined);
   const outcome = route === "private" && deps.privateTransport ? await deps.privateTransport.send(request) : await deps.publicTransport.send(request);
   return finish(deps, planned, route, outcome, false);
 }
 
 async function finish(deps: ExecutorDeps, planned: PlannedAction, route: "public" | "private", outcome: SendOutcome | PrivateOutcome, resumed: boolean): Promise<ExecutionOutcome> {
+  if (outcome.status === "expired") return { status: "expired", reason: outcome.reason };
   const sent = { status: "sent" as const, route, outcome, ...(resumed ? { resumed } : {}) };
   if (outcome.status !== "included" || !outcome.success) return sent;
   const confirmation = await waitForConfirmations(deps.provider, outcome.txHash, outcome.receipt.blockHash, deps.confirmations);
@@ -87,17 +107,13 @@ async function finish(deps: ExecutorDeps, planned: PlannedAction, route: "public
  * own call and gas limit. Undefined for a record without signed bytes whose transaction the node
  * does not know either: nothing can be re-broadcast, and the send path finds the record again.
  */
-async function resumedRequest(provider: JsonRpcProvider, p: PendingNonce, tx: PopulatedAction): Promise<SendRequest | undefined> {
+async function resumedRequest(provider: JsonRpcProvider, p: PendingNonce, tx: PopulatedAction, validUntil: bigint): Promise<SendRequest | undefined> {
   if (p.raw) {
     const signed = Transaction.from(p.raw);
-    return { to: signed.to ?? tx.to, data: signed.data, value: signed.value, gasLimit: signed.gasLimit, actionKey: p.actionKey };
+    return { to: signed.to ?? tx.to, data: signed.data, value: signed.value, gasLimit: signed.gasLimit, actionKey: p.actionKey, validUntil };
   }
   const known = await provider.getTransaction(p.hashes[p.hashes.length - 1]);
-  return known ? { ...tx, gasLimit: known.gasLimit, actionKey: p.actionKey } : undefined;
-}
-
-function isOwnKeyExecuted(error: DecodedRevert, key: string): boolean {
-  return error.kind === "custom" && error.name === "KeyAlreadyExecuted" && String(error.args.key).toLowerCase() === key.toLowerCase();
+  return known ? { ...tx, gasLimit: known.gasLimit, actionKey: p.actionKey, validUntil } : undefined;
 }
 
 /** Reads the parameters back at the inclusion block: did the chain end up where the action meant it to? */

@@ -4,7 +4,7 @@
  */
 
 export interface Alert {
-  kind: "level" | "actionFailed" | "staleOracle" | "invalidPrice" | "priceJump" | "staleHead" | "laggingHead" | "fragileBook";
+  kind: "level" | "actionFailed" | "changedByOther" | "staleOracle" | "invalidPrice" | "priceJump" | "staleHead" | "laggingHead" | "fragileBook";
   protocol: string;
   market?: string;
   message: string;

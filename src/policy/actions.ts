@@ -1,6 +1,8 @@
 /**
  * What the keeper may ask a steward to do. Values are on-chain integers (bigint):
- * the policy rounds toward safety before it builds one of these.
+ * the policy rounds toward safety before it builds one of these. Every action names the values it
+ * expects to replace (compare-and-set): the steward refuses it once they have changed, so an action
+ * that landed cannot land twice.
  */
 
 export type ActionKind = "setMarginRatios" | "setOpenInterestCaps" | "deleverage" | "setReserveRisk" | "setReserveCaps";
@@ -11,6 +13,8 @@ export interface SetMarginRatios {
   market: string;
   imrBps: bigint;
   mmrBps: bigint;
+  /** The margins the decision was made on. */
+  expected: { imrBps: bigint; mmrBps: bigint };
 }
 
 /** Change a perpetual market's open-interest caps, in USD notional with 18 decimals. */
@@ -19,13 +23,15 @@ export interface SetOpenInterestCaps {
   market: string;
   longCap: bigint;
   shortCap: bigint;
+  expected: { longCap: bigint; shortCap: bigint };
 }
 
 /** Reduce given positions by given sizes (base units, 18 decimals) at the mark price. */
 export interface Deleverage {
   kind: "deleverage";
   market: string;
-  reductions: { positionId: bigint; sizeDelta: bigint }[];
+  /** expectedSize: the position's size when the decision was made (base units, 18 decimals). */
+  reductions: { positionId: bigint; sizeDelta: bigint; expectedSize: bigint }[];
 }
 
 /** Lending: an Aave-style reserve's LTV, liquidation threshold and bonus, in basis points. */
@@ -37,6 +43,7 @@ export interface SetReserveRisk {
   liquidationThresholdBps: bigint;
   /** Aave convention: 10500 = 5 % bonus. */
   liquidationBonusBps: bigint;
+  expected: { ltvBps: bigint; liquidationThresholdBps: bigint; liquidationBonusBps: bigint };
 }
 
 /** Lending: supply and borrow caps, in whole tokens (Aave convention). */
@@ -45,6 +52,7 @@ export interface SetReserveCaps {
   market: string;
   supplyCap: bigint;
   borrowCap: bigint;
+  expected: { supplyCap: bigint; borrowCap: bigint };
 }
 
 export type ActionRequest = SetMarginRatios | SetOpenInterestCaps | Deleverage | SetReserveRisk | SetReserveCaps;
@@ -55,4 +63,6 @@ export interface ActionProvenance {
   idempotencyKey: string;
   /** bytes32 hex: keccak of the canonical encoding of the inputs the decision was made on. */
   evidenceHash: string;
+  /** Unix seconds after which the steward refuses the action: its evidence is stale by then. */
+  validUntil: bigint;
 }

@@ -74,25 +74,41 @@ function toWadCeil(units: number, max: number): bigint {
   return wad > cap ? cap : wad;
 }
 
-/** Splits picks into calls whose notional stays within the steward's per-call cap (USD, 18 decimals). */
-export function chunkByNotional(picks: AdlPick[], capUsd18: bigint, mark: number): { positionId: bigint; sizeDelta: bigint }[][] {
-  const capBase = (Number(capUsd18) / 1e18 / mark) * 0.999; // a margin against the steward's own rounding
-  const capWad = BigInt(Math.floor(capBase * 1e18));
-  const calls: { positionId: bigint; sizeDelta: bigint }[][] = [];
-  let current: { positionId: bigint; sizeDelta: bigint }[] = [];
+/**
+ * Splits the picks into steward calls of at most `capUsd18` notional each, and all of them together
+ * within `budgetUsd18` (what the market's rolling deleverage budget has left). Each reduction names
+ * the position's size it expects — its exact on-chain size, less what earlier calls of this plan took.
+ */
+export function chunkByNotional(
+  picks: AdlPick[],
+  capUsd18: bigint,
+  mark: number,
+  exactSizes: Record<string, bigint> | undefined,
+  budgetUsd18: bigint = capUsd18,
+): { positionId: bigint; sizeDelta: bigint; expectedSize: bigint }[][] {
+  const toBase = (usd18: bigint) => BigInt(Math.floor((Number(usd18) / 1e18 / mark) * 0.999 * 1e18)); // a margin against the steward's own rounding
+  const capWad = toBase(capUsd18);
+  let budgetLeft = toBase(budgetUsd18);
+  type Reduction = { positionId: bigint; sizeDelta: bigint; expectedSize: bigint };
+  const calls: Reduction[][] = [];
+  let current: Reduction[] = [];
   let room = capWad;
   for (const p of picks) {
     let left = p.sizeDelta;
-    while (left > 0n) {
+    let size = exactSizes?.[p.position.id ?? ""] ?? toWadCeil(p.position.size, p.position.size);
+    while (left > 0n && budgetLeft > 0n && capWad > 0n) {
       if (room === 0n) {
         calls.push(current);
         current = [];
         room = capWad;
       }
-      const take = left < room ? left : room;
-      current.push({ positionId: BigInt(p.position.id ?? "0"), sizeDelta: take });
+      let take = left < room ? left : room;
+      if (take > budgetLeft) take = budgetLeft;
+      current.push({ positionId: BigInt(p.position.id ?? "0"), sizeDelta: take, expectedSize: size });
+      size -= take;
       left -= take;
       room -= take;
+      budgetLeft -= take;
     }
   }
   if (current.length) calls.push(current);

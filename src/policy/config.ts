@@ -43,6 +43,10 @@ export interface MarketPolicy {
   judgment: JudgmentPolicy;
   /** Act on Value at Risk: the market is at `level` (at least) while its tail loss exceeds the limit. Unset: VaR is reported, not acted on. */
   valueAtRisk?: ValueAtRiskLimit;
+  /** Seconds an act/critical action stays valid after the block it was decided on (a few blocks). */
+  urgentValiditySeconds: number;
+  /** Seconds a routine action (a relaxation) stays valid. */
+  routineValiditySeconds: number;
 }
 
 /**
@@ -98,6 +102,8 @@ export const DEFAULT_MARKET_POLICY: MarketPolicy = {
   maxMmrBps: 2500,
   floorMmrBps: 100,
   judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10 },
+  urgentValiditySeconds: 36,
+  routineValiditySeconds: 900,
 };
 
 export const DEFAULT_POLICY: PolicyConfig = { defaults: DEFAULT_MARKET_POLICY, markets: {}, epochSeconds: 60, valueAtRisk: DEFAULT_VALUE_AT_RISK };
@@ -127,6 +133,9 @@ export function validatePolicy(cfg: PolicyConfig, path = "policy"): string[] {
     if (!(p.floorMmrBps >= 1 && p.floorMmrBps < p.maxMmrBps && p.maxMmrBps <= 9999)) problems.push(`${at}: need 1 ≤ floorMmrBps < maxMmrBps ≤ 9999`);
     problems.push(...validateJudgment(p, at));
     if (p.valueAtRisk) problems.push(...validateLimit(p.valueAtRisk, `${at}.valueAtRisk`));
+    for (const f of ["urgentValiditySeconds", "routineValiditySeconds"] as const) {
+      if (!(Number.isInteger(p[f]) && p[f] >= 1)) problems.push(`${at}.${f}: must be a whole number of seconds ≥ 1`);
+    }
   };
   check(cfg.defaults, `${path}.defaults`);
   for (const m of Object.keys(cfg.markets)) check(marketPolicy(cfg, m), `${path}.markets.${m}`);

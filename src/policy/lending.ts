@@ -156,7 +156,7 @@ function planBorrowCapCut(market: string, ctx: LendingContext): { status: "chang
   if (next >= cap) return { status: "none" };
   return {
     status: "change",
-    action: { kind: "setReserveCaps", market, supplyCap: p.supplyCap, borrowCap: next },
+    action: { kind: "setReserveCaps", market, supplyCap: p.supplyCap, borrowCap: next, expected: { supplyCap: p.supplyCap, borrowCap: p.borrowCap } },
     note: next === debtTokens ? "borrow cap lowered to today's debt: no new borrowing" : `borrow cap lowered toward today's debt (${debtTokens}), as far as one steward step allows`,
   };
 }
@@ -224,7 +224,15 @@ function planReserveRisk(reserve: string, p: ReserveParams, bounds: Record<strin
   return {
     status: "change",
     decision: {
-      action: { kind: "setReserveRisk", market: reserve, ltvBps: ltv, liquidationThresholdBps: lt, liquidationBonusBps: p.liquidationBonusBps },
+      action: {
+        kind: "setReserveRisk",
+        market: reserve,
+        ltvBps: ltv,
+        liquidationThresholdBps: lt,
+        liquidationBonusBps: p.liquidationBonusBps,
+        // Compare-and-set: the steward refuses the update if any of these has moved since the observation.
+        expected: { ltvBps: p.ltvBps, liquidationThresholdBps: p.liquidationThresholdBps, liquidationBonusBps: p.liquidationBonusBps },
+      },
       before,
       after,
       note: notes.join("; "),

@@ -159,8 +159,13 @@ export function planActions(input: PolicyInput): Plan {
     const level = step.state.level;
     const varLimit = varBreach && policy.valueAtRisk ? { observed: limitedFigure(policy.valueAtRisk, stored?.report, market.id) ?? null, threshold: policy.valueAtRisk.maxInsuranceMultiple * risk.insuranceFund } : undefined;
     const reason = reasonFor(observation, policy, level, varLimit);
-    const provenance = (kind: string, target: unknown): ActionProvenance => ({ idempotencyKey: idempotencyKey(risk.protocol, market.id, kind, target, epoch), evidenceHash: evidence().hash });
     const urgency: Urgency = level === "critical" ? "critical" : "act";
+    // Valid for a few blocks when urgent: landing later, it would act on stale evidence.
+    const provenance = (kind: string, target: unknown, u: Urgency = urgency): ActionProvenance => ({
+      idempotencyKey: idempotencyKey(risk.protocol, market.id, kind, target, epoch),
+      evidenceHash: evidence().hash,
+      validUntil: BigInt(snapshot.block.timestamp + (u === "routine" ? policy.routineValiditySeconds : policy.urgentValiditySeconds)),
+    });
     if (snapshot.steward.frozen && atLeast(level, "act")) {
       deferred.push({ market: market.id, reason: "the steward is frozen by governance" });
       continue;
@@ -191,7 +196,7 @@ export function planActions(input: PolicyInput): Plan {
       if (margins) {
         const raisedMmr = margins.mmrBps > ctx.mmrBps && mmr.status === "change" ? mmr : undefined;
         actions.push({
-          action: { kind: "setMarginRatios", market: market.id, imrBps: margins.imrBps, mmrBps: margins.mmrBps },
+          action: { kind: "setMarginRatios", market: market.id, imrBps: margins.imrBps, mmrBps: margins.mmrBps, expected: { imrBps: ctx.imrBps, mmrBps: ctx.mmrBps } },
           urgency,
           reason,
           expected: raisedMmr ? { metric: "breakingShock", before: raisedMmr.breakingShockBefore, after: raisedMmr.breakingShockAfter } : { metric: "breakingShock", before: shock, after: shock },
@@ -221,7 +226,13 @@ export function planActions(input: PolicyInput): Plan {
         );
         if (caps.status === "change") {
           actions.push({
-            action: { kind: "setOpenInterestCaps", market: market.id, longCap: caps.longCap, shortCap: caps.shortCap },
+            action: {
+              kind: "setOpenInterestCaps",
+              market: market.id,
+              longCap: caps.longCap,
+              shortCap: caps.shortCap,
+              expected: { longCap: onchain.params.LONG_CAP, shortCap: onchain.params.SHORT_CAP },
+            },
             urgency,
             reason,
             expected: { metric: "svr", before: svr, after: svr },
@@ -235,19 +246,20 @@ export function planActions(input: PolicyInput): Plan {
     // ADL sizes positions onto the svr target, so it answers svr itself being critical, not a breaking shock.
     const svrCritical = levelOf({ svr, breakingShock: null, forecastBreach: false }, policy) === "critical";
     if (level === "critical" && svrCritical && danger.live && svr !== null && svr < policy.svr.target) {
-      if (snapshot.steward.maxDeleverageNotional === 0n) deferred.push({ market: market.id, reason: "the steward allows no deleveraging" });
+      const limits = snapshot.steward.deleverage[market.id];
+      if (!limits || limits.maxPerCall === 0n || limits.available === 0n) deferred.push({ market: market.id, reason: limits?.maxPerCall ? "the market's rolling deleverage budget is spent" : "the steward allows no deleveraging" });
       else {
         const adl = planAdl(market, risk.positions.filter((p) => p.market === market.id), policy.svr.target, policy.adlUpperSvr, snapshot.positionSizes);
         if (adl.status === "defer") deferred.push({ market: market.id, reason: adl.reason });
         if (adl.status === "change") {
-          chunkByNotional(adl.picks, snapshot.steward.maxDeleverageNotional, market.mark).forEach((reductions, chunk) => {
+          chunkByNotional(adl.picks, limits.maxPerCall, market.mark, snapshot.positionSizes, limits.available).forEach((reductions, chunk) => {
             actions.push({
               action: { kind: "deleverage", market: market.id, reductions },
               urgency: "critical",
               reason,
               expected: { metric: "svr", before: adl.svrBefore, after: adl.svrAfter },
               note: `${adl.note} (call ${chunk + 1})`,
-              provenance: provenance("deleverage", [chunk, reductions.map((r) => [r.positionId, r.sizeDelta])]),
+              provenance: provenance("deleverage", [chunk, reductions.map((r) => [r.positionId, r.sizeDelta])], "critical"),
             });
           });
         }
@@ -264,12 +276,12 @@ export function planActions(input: PolicyInput): Plan {
       if (d.status === "none" && ctx.mmrBps <= baseline.mmrBps && ctx.imrBps <= maxBig(baseline.imrBps, newRisk)) judgment.raised = false;
       if (d.status === "change") {
         actions.push({
-          action: { kind: "setMarginRatios", market: market.id, imrBps: d.imrBps, mmrBps: d.mmrBps },
+          action: { kind: "setMarginRatios", market: market.id, imrBps: d.imrBps, mmrBps: d.mmrBps, expected: { imrBps: ctx.imrBps, mmrBps: ctx.mmrBps } },
           urgency: "routine",
           reason: { metric: "recovery", level, observed: svr, threshold: policy.svr.act },
           expected: { metric: "breakingShock", before: d.breakingShockBefore, after: d.breakingShockAfter },
           note: d.note,
-          provenance: provenance("setMarginRatios", [d.imrBps, d.mmrBps]),
+          provenance: provenance("setMarginRatios", [d.imrBps, d.mmrBps], "routine"),
         });
       }
     }
@@ -279,6 +291,7 @@ export function planActions(input: PolicyInput): Plan {
     deferred.push(...lending.deferred);
     for (const d of lending.decisions) {
       const why = lendingBreached.find((b) => b.market === d.forMarket)!;
+      const policy = marketPolicy(config, d.forMarket);
       const target = d.action.kind === "setReserveRisk" ? [d.action.ltvBps, d.action.liquidationThresholdBps, d.action.liquidationBonusBps] : d.action.kind === "setReserveCaps" ? [d.action.supplyCap, d.action.borrowCap] : [];
       actions.push({
         action: d.action,
@@ -286,7 +299,11 @@ export function planActions(input: PolicyInput): Plan {
         reason: why.reason,
         expected: { metric: "breakingShock", before: d.before, after: d.after },
         note: d.note,
-        provenance: { idempotencyKey: idempotencyKey(risk.protocol, d.action.market, d.action.kind, target, epoch), evidenceHash: evidence().hash },
+        provenance: {
+          idempotencyKey: idempotencyKey(risk.protocol, d.action.market, d.action.kind, target, epoch),
+          evidenceHash: evidence().hash,
+          validUntil: BigInt(snapshot.block.timestamp + policy.urgentValiditySeconds),
+        },
       });
     }
   }

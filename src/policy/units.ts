@@ -11,24 +11,22 @@ export function fractionToBpsCeil(x: number): bigint {
   return BigInt(Math.ceil(x * 10_000 - 1e-9));
 }
 
+/** The furthest one step of at most `maxStep` (bps of `current` or absolute units) may move `current`, rounded so it never passes the step. */
+function stepTo(current: bigint, b: ParamBounds, maxStep: bigint, increase: boolean): bigint {
+  if (b.mode === "absolute") return increase ? current + maxStep : current > maxStep ? current - maxStep : 0n;
+  return increase ? (current * (10_000n + maxStep)) / 10_000n : ceilDiv(current * (10_000n - maxStep), 10_000n);
+}
+
+const clamp = (v: bigint, b: ParamBounds) => (v > b.max ? b.max : v < b.min ? b.min : v);
+
 /** The furthest a tightening step may move `current` in one update, within [min, max]. */
 export function tightenLimit(current: bigint, b: ParamBounds, increase: boolean): bigint {
-  if (increase) {
-    const step = (current * (10_000n + b.maxTightenBps)) / 10_000n; // floor: never past the bound
-    return step < b.max ? step : b.max;
-  }
-  const step = ceilDiv(current * (10_000n - b.maxTightenBps), 10_000n); // ceil: never past the bound
-  return step > b.min ? step : b.min;
+  return clamp(stepTo(current, b, b.maxTighten, increase), b);
 }
 
 /** The furthest a loosening step may move `current` in one update, within [min, max]. */
 export function loosenLimit(current: bigint, b: ParamBounds, increase: boolean): bigint {
-  if (increase) {
-    const step = (current * (10_000n + b.maxLoosenBps)) / 10_000n;
-    return step < b.max ? step : b.max;
-  }
-  const step = ceilDiv(current * (10_000n - b.maxLoosenBps), 10_000n);
-  return step > b.min ? step : b.min;
+  return clamp(stepTo(current, b, b.maxLoosen, increase), b);
 }
 
 /** Seconds until the steward accepts an update in this direction (0 when it does now). */

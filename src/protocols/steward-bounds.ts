@@ -1,5 +1,11 @@
 import type { Result } from "ethers";
 import type { ParamBounds, StewardState } from "../domain/protocol-state";
+import type { ActionProvenance } from "../policy/actions";
+
+/** The steward's ActionTag (key, evidence hash, validUntil) of an action, for its calldata. */
+export function actionTag(p: ActionProvenance): { key: string; evidenceHash: string; validUntil: bigint } {
+  return { key: p.idempotencyKey, evidenceHash: p.evidenceHash, validUntil: p.validUntil };
+}
 
 /**
  * Decodes BoundedSteward.getBoundsBatch, asked for every parameter of every market in order
@@ -17,8 +23,9 @@ export function decodeBoundsBatch(result: Result, markets: readonly string[], pa
         const pb: ParamBounds = {
           min: BigInt(b.min),
           max: BigInt(b.max),
-          maxTightenBps: BigInt(b.maxTightenBps),
-          maxLoosenBps: BigInt(b.maxLoosenBps),
+          mode: b.relative ? "relative" : "absolute",
+          maxTighten: BigInt(b.maxTighten),
+          maxLoosen: BigInt(b.maxLoosen),
           tightenDelay: BigInt(b.tightenDelay),
           loosenDelay: BigInt(b.loosenDelay),
           lastUpdate: BigInt(lastUpdates[i]),

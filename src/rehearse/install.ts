@@ -59,7 +59,6 @@ async function installRiskSteward(provider: JsonRpcProvider, target: Extract<Reh
     const cap = Number(formatUnits(m.longCap > m.shortCap ? m.longCap : m.shortCap, 18));
     await configureStewardBounds(steward, m.id, { imrBps: Number(m.imrBps), mmrBps: Number(m.mmrBps), capUsd: cap }, profile);
   }
-  await (await steward.setMaxDeleverageNotional(5_000_000n * 10n ** 18n)).wait();
   await (await steward.setKeeper(keeper, true)).wait();
   await (await perps.setRiskAdmin(await steward.getAddress())).wait();
   return { target, steward: await steward.getAddress(), governance, profile };

@@ -13,3 +13,13 @@ export async function headOf(provider: Provider): Promise<number> {
 export async function accountNonce(provider: JsonRpcApiProvider, address: string): Promise<number> {
   return Number(await provider.send("eth_getTransactionCount", [address, "latest"]));
 }
+
+/** The latest block's timestamp, asked of the node. */
+export async function headTimeOf(provider: JsonRpcApiProvider): Promise<number> {
+  return Number((await provider.send("eth_getBlockByNumber", ["latest", false])).timestamp);
+}
+
+/** Whether a transaction mined from now on would be past `validUntil` (the next block is at least one second later). */
+export async function isExpired(provider: JsonRpcApiProvider, validUntil: bigint | undefined): Promise<boolean> {
+  return validUntil !== undefined && BigInt(await headTimeOf(provider)) >= validUntil;
+}

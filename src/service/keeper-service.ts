@@ -190,6 +190,14 @@ export class KeeperService {
       case "reverted":
         log.info("action included", { txHash: result.txHash, block: result.blockNumber, route: result.route, success: false, resumed: result.resumed });
         throw new PermanentActionError(`transaction ${result.txHash} reverted on-chain`);
+      case "expired":
+        // Not lost: its evidence is stale, and the next observation plans afresh from the chain as it is.
+        log.info("action expired before it landed; not re-sent, the next observation replans", { reason: result.reason });
+        return { expired: true };
+      case "changedByOther":
+        log.warn("the values this action expected were changed by someone else; not sent", { reason: result.reason });
+        alerter.notify({ kind: "changedByOther", protocol: data.protocol, market: action.market, message: `someone else changed ${action.market} before this action landed: ${result.reason}` });
+        return { changedByOther: true };
       case "notIncluded":
         throw new Error(`not included yet: ${result.reason}`); // retried: the nonce record resumes it
       case "replacedByOther":

@@ -2,10 +2,15 @@ import type { Contract } from "ethers";
 import { textToMarketId } from "../protocols/units";
 import { governanceProfile, resolveBounds, type GovernanceProfileName, type ParameterKind, type ResolvedBounds } from "./profiles";
 
-/** The steward's `Bounds` struct as governance passes it to `setBounds`. */
+/** The steward's `Bounds` struct (IBoundedSteward.Bounds) as governance passes it to `setBounds`. */
 export function stewardBoundsStruct(b: ResolvedBounds) {
-  if (!b.relative) throw new Error("this steward takes relative steps only; an absolute-step profile needs steward v2");
-  return { min: b.min, max: b.max, maxTightenBps: b.maxTighten, maxLoosenBps: b.maxLoosen, tightenDelay: b.tightenDelay, loosenDelay: b.loosenDelay, tightenIsIncrease: b.tightenIsIncrease };
+  return { min: b.min, max: b.max, maxTighten: b.maxTighten, maxLoosen: b.maxLoosen, tightenDelay: b.tightenDelay, loosenDelay: b.loosenDelay, tightenIsIncrease: b.tightenIsIncrease, relative: b.relative };
+}
+
+/** Writes, as governance, a profile's deleverage limits for one market of a RiskSteward. */
+export async function applyDeleverageLimits(steward: Contract, market: string, profile: GovernanceProfileName): Promise<void> {
+  const l = governanceProfile(profile).deleverage;
+  await (await steward.setDeleverageLimits(market, { maxPerCallUsd: l.maxPerCallUsd, budgetUsd: l.budgetUsd, window: l.windowSeconds })).wait();
 }
 
 /**

@@ -57,10 +57,18 @@ export interface ParameterRule {
   max: RangeEnd;
 }
 
+/** Per market: the most one deleverage call may reduce, and a budget refilled at budgetUsd per window. */
+export interface DeleverageLimits {
+  maxPerCallUsd: number;
+  budgetUsd: number;
+  windowSeconds: number;
+}
+
 export interface GovernanceProfile {
   name: GovernanceProfileName;
   description: string;
   rules: Record<ParameterKind, ParameterRule>;
+  deleverage: DeleverageLimits;
   /** Aave's automated cap injector, stricter than its risk steward's caps rule. */
   capInjector: ParameterRule;
 }
@@ -91,7 +99,7 @@ const RESERVE_FAST = (kind: ParameterKind) => rule(kind, "relative", both(1_500,
 
 const PERMISSIVE: GovernanceProfile = {
   name: "permissive",
-  description: "rehearsal bounds: tighten up to 50 % (Aave reserve risk 15 %) every 60 s, loosen up to 10 % (5 %) every 6 h",
+  description: "rehearsal bounds: tighten up to 50 % (Aave reserve risk 15 %) every 60 s, loosen up to 10 % (5 %) every 6 h; deleverage up to $5M a call, $20M an hour",
   rules: {
     IMR: PERP_FAST("IMR"),
     MMR: PERP_FAST("MMR"),
@@ -105,6 +113,7 @@ const PERMISSIVE: GovernanceProfile = {
     BORROW_CAP: RESERVE_FAST("BORROW_CAP"),
   },
   capInjector: RESERVE_FAST("SUPPLY_CAP"),
+  deleverage: { maxPerCallUsd: 5_000_000, budgetUsd: 20_000_000, windowSeconds: HOUR },
 };
 
 const AAVE_DELAY = 3 * DAY;
@@ -113,7 +122,7 @@ const relativeCap = (kind: ParameterKind, bps: number) => rule(kind, "relative",
 
 const AAVE_PRODUCTION: GovernanceProfile = {
   name: "aave-production",
-  description: "Aave's production risk stewards: LTV/LT/bonus ±50 bps absolute (eMode LT ±10 bps), margins ±50 bps, caps ±100 % relative (cap injector ±30 %), 3-day delays",
+  description: "Aave's production risk stewards: LTV/LT/bonus ±50 bps absolute (eMode LT ±10 bps), margins ±50 bps, caps ±100 % relative (cap injector ±30 %), 3-day delays; deleverage up to $1M a call, $5M a day",
   rules: {
     // Margins are ratios in bps, like an LTV: the same absolute rule applies.
     IMR: absoluteBps("IMR", 50),
@@ -128,6 +137,8 @@ const AAVE_PRODUCTION: GovernanceProfile = {
     BORROW_CAP: relativeCap("BORROW_CAP", 10_000),
   },
   capInjector: relativeCap("SUPPLY_CAP", 3_000),
+  // Aave has no automated deleveraging; for a perpetuals market under this profile, a day's budget.
+  deleverage: { maxPerCallUsd: 1_000_000, budgetUsd: 5_000_000, windowSeconds: DAY },
 };
 
 const PROFILES: Record<GovernanceProfileName, GovernanceProfile> = { permissive: PERMISSIVE, "aave-production": AAVE_PRODUCTION };

@@ -6,7 +6,7 @@ import type { AssetState, MarketState, Snapshot } from "../../risk/snapshot";
 import type { ProtocolAdapter } from "../adapter";
 import type { OnchainMarketState, PopulatedAction, ProtocolSnapshot, StewardState } from "../../domain/protocol-state";
 import { NoContractError, OracleAnswerError, UnsupportedActionError } from "../errors";
-import { decodeBoundsBatch } from "../steward-bounds";
+import { actionTag, decodeBoundsBatch } from "../steward-bounds";
 import { MulticallReader, type TypedCall } from "../multicall";
 import { textToMarketId, toFloat } from "../units";
 import { aaveInterface, ourInterface } from "../../abi";
@@ -314,16 +314,17 @@ export class AaveV3Adapter implements ProtocolAdapter {
   }
 
   buildAction(action: ActionRequest, provenance: ActionProvenance): PopulatedAction {
-    const { idempotencyKey: key, evidenceHash: evidence } = provenance;
+    const tag = actionTag(provenance);
+    const risk = (r: { ltvBps: bigint; liquidationThresholdBps: bigint; liquidationBonusBps: bigint }) => ({ ltv: r.ltvBps, liquidationThreshold: r.liquidationThresholdBps, liquidationBonus: r.liquidationBonusBps });
     switch (action.kind) {
       case "setReserveRisk":
+        return { to: this.opts.steward, data: this.steward.encodeFunctionData("updateReserveRisk", [action.market, risk(action.expected), risk(action), tag]), value: 0n };
+      case "setReserveCaps":
         return {
           to: this.opts.steward,
-          data: this.steward.encodeFunctionData("updateReserveRisk", [action.market, action.ltvBps, action.liquidationThresholdBps, action.liquidationBonusBps, key, evidence]),
+          data: this.steward.encodeFunctionData("updateReserveCaps", [action.market, action.expected, { supplyCap: action.supplyCap, borrowCap: action.borrowCap }, tag]),
           value: 0n,
         };
-      case "setReserveCaps":
-        return { to: this.opts.steward, data: this.steward.encodeFunctionData("updateReserveCaps", [action.market, action.supplyCap, action.borrowCap, key, evidence]), value: 0n };
       default:
         throw new UnsupportedActionError("aaveV3", action.kind);
     }
@@ -349,7 +350,7 @@ export class AaveV3Adapter implements ProtocolAdapter {
   }
 
   private stewardState(frozen: boolean, reserves: Reserve[], r: Result): StewardState {
-    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, reserves.map((x) => x.asset), AAVE_PARAMS), maxDeleverageNotional: 0n };
+    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, reserves.map((x) => x.asset), AAVE_PARAMS), deleverage: {} };
   }
 
 }

@@ -5,7 +5,7 @@ import type { AssetState, MarketState, Position, Snapshot } from "../../risk/sna
 import type { ProtocolAdapter } from "../adapter";
 import type { OnchainMarketState, PopulatedAction, ProtocolSnapshot, StewardState } from "../../domain/protocol-state";
 import { NoContractError, OracleAnswerError, UnknownMarketError, UnsupportedActionError } from "../errors";
-import { decodeBoundsBatch } from "../steward-bounds";
+import { actionTag, decodeBoundsBatch } from "../steward-bounds";
 import { MulticallReader, type TypedCall } from "../multicall";
 import { marketIdToText, textToMarketId, toFloat } from "../units";
 
@@ -104,7 +104,6 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
           call(this.opts.perps, this.perps, "getProtocolState", [], (r) => r[0]),
           call(this.opts.perps, this.perps, "getMarkets", [], (r) => r[0]),
           call(this.opts.steward, this.steward, "frozen", [], (r) => r[0]),
-          call(this.opts.steward, this.steward, "maxDeleverageNotional", [], (r) => r[0]),
         ],
         blockNumber,
       ),
@@ -136,6 +135,10 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
     const marketIds = markets.flatMap((m) => PARAMS.map(() => m.id));
     const paramIds = markets.flatMap(() => PARAMS.map((p) => textToMarketId(p)));
     second.push(call(this.opts.steward, this.steward, "getBoundsBatch", [marketIds, paramIds], (r) => r));
+    // Whole USD on-chain; 18 decimals here, like every other USD amount the policy compares.
+    for (const m of markets) {
+      second.push(call(this.opts.steward, this.steward, "deleverageLimits", [m.id], (r) => ({ maxPerCall: BigInt(r[0].maxPerCallUsd) * WAD, available: BigInt(r[1]) * WAD })));
+    }
     const pageCount = Math.ceil(positionCount / this.pageLimit);
     const pageCalls = Array.from({ length: pageCount }, (_, i) => ({
       target: this.opts.perps,
@@ -148,6 +151,7 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
     const reserves = new Map<string, [bigint, bigint]>();
     for (const m of markets) if (pools[m.name]) reserves.set(m.name, results[k++] as [bigint, bigint]);
     const boundsResult = results[k++] as Result;
+    const deleverage = Object.fromEntries(markets.map((m) => [m.name, results[k++] as { maxPerCall: bigint; available: bigint }]));
 
     const onchainMarkets: OnchainMarketState[] = markets.map((m, i) => {
       if (oracles[i].answer <= 0n) throw new OracleAnswerError(m.name, m.feed, oracles[i].answer);
@@ -201,31 +205,25 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
       risk,
       block: { number: blockNumber, hash: header.hash ?? "", timestamp: header.timestamp },
       markets: onchainMarkets,
-      steward: this.stewardState(first[2] as boolean, first[3] as bigint, markets, boundsResult),
+      steward: this.stewardState(first[2] as boolean, deleverage, markets, boundsResult),
       positionSizes,
       recordedBadDebtUsd: toFloat(BigInt(state.badDebt), collateralDecimals),
     };
   }
 
   buildAction(action: ActionRequest, provenance: ActionProvenance): PopulatedAction {
-    const { idempotencyKey: key, evidenceHash: evidence } = provenance;
+    const tag = actionTag(provenance);
     const market = textToMarketId(action.market);
     let data: string;
     switch (action.kind) {
       case "setMarginRatios":
-        data = this.steward.encodeFunctionData("updateMarginRatios", [market, action.imrBps, action.mmrBps, key, evidence]);
+        data = this.steward.encodeFunctionData("updateMarginRatios", [market, action.expected, { imrBps: action.imrBps, mmrBps: action.mmrBps }, tag]);
         break;
       case "setOpenInterestCaps":
-        data = this.steward.encodeFunctionData("updateOpenInterestCaps", [market, action.longCap, action.shortCap, key, evidence]);
+        data = this.steward.encodeFunctionData("updateOpenInterestCaps", [market, action.expected, { longCap: action.longCap, shortCap: action.shortCap }, tag]);
         break;
       case "deleverage":
-        data = this.steward.encodeFunctionData("deleverage", [
-          market,
-          action.reductions.map((r) => r.positionId),
-          action.reductions.map((r) => r.sizeDelta),
-          key,
-          evidence,
-        ]);
+        data = this.steward.encodeFunctionData("deleverage", [market, action.reductions.map((r) => ({ positionId: r.positionId, expectedSize: r.expectedSize, sizeDelta: r.sizeDelta })), tag]);
         break;
       default:
         throw new UnsupportedActionError("reference", action.kind);
@@ -247,8 +245,8 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
     return { IMR: imr, MMR: mmr, LONG_CAP: longCap, SHORT_CAP: shortCap };
   }
 
-  private stewardState(frozen: boolean, maxDeleverageNotional: bigint, markets: RawMarket[], r: Result): StewardState {
-    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, markets.map((m) => m.name), PARAMS), maxDeleverageNotional };
+  private stewardState(frozen: boolean, deleverage: StewardState["deleverage"], markets: RawMarket[], r: Result): StewardState {
+    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, markets.map((m) => m.name), PARAMS), deleverage };
   }
 
 }
@@ -258,6 +256,7 @@ export function baseOf(marketName: string): string {
   return marketName.split("-")[0];
 }
 
+const WAD = 10n ** 18n;
 const MASK_64 = (1n << 64n) - 1n;
 const MASK_128 = (1n << 128n) - 1n;
 

@@ -76,12 +76,17 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
     const adapter = await adapterFor(f);
     const weth = await f.reserves[0].token.getAddress();
     const before = (await f.pool.getConfiguration(weth)).data as bigint;
-    const provenance = { idempotencyKey: ethers.id("aave-weth-risk"), evidenceHash: ethers.id("evidence") };
+    const provenance = { idempotencyKey: ethers.id("aave-weth-risk"), evidenceHash: ethers.id("evidence"), validUntil: 4_000_000_000n };
     // Tighten WETH: LTV 80 % → 75 %, threshold 82.5 % → 80 %, bonus 5 % → 6 %.
-    const tx = adapter.buildAction({ kind: "setReserveRisk", market: weth, ltvBps: 7500n, liquidationThresholdBps: 8000n, liquidationBonusBps: 10600n }, provenance);
+    const expected = { ltvBps: 8000n, liquidationThresholdBps: 8250n, liquidationBonusBps: 10500n };
+    const tx = adapter.buildAction({ kind: "setReserveRisk", market: weth, ltvBps: 7500n, liquidationThresholdBps: 8000n, liquidationBonusBps: 10600n, expected }, provenance);
     await expect(f.keeper.sendTransaction(tx))
-      .to.emit(f.steward, "ParameterUpdated")
-      .withArgs(marketKey(weth), textToMarketId("LTV"), 8000, 7500, await f.keeper.getAddress(), provenance.idempotencyKey, provenance.evidenceHash);
+      .to.emit(f.steward, "ActionExecuted")
+      .withArgs(provenance.idempotencyKey, marketKey(weth), await f.keeper.getAddress(), provenance.evidenceHash, [
+        [textToMarketId("LTV"), 8000n, 7500n],
+        [textToMarketId("LIQ_THRESHOLD"), 8250n, 8000n],
+        [textToMarketId("LIQ_BONUS"), 10500n, 10600n],
+      ]);
     const after = (await f.pool.getConfiguration(weth)).data as bigint;
     expect(bits(after, 0, 16)).to.equal(7500n);
     expect(bits(after, 16, 32)).to.equal(8000n);
@@ -93,7 +98,10 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
 
     // Caps: borrow cap bits 80–115, supply cap 116–151; nothing else moves.
     await time.increase(60);
-    const capsTx = adapter.buildAction({ kind: "setReserveCaps", market: weth, supplyCap: 90_000n, borrowCap: 70_000n }, { idempotencyKey: ethers.id("caps"), evidenceHash: ethers.ZeroHash });
+    const capsTx = adapter.buildAction(
+      { kind: "setReserveCaps", market: weth, supplyCap: 90_000n, borrowCap: 70_000n, expected: { supplyCap: 100_000n, borrowCap: 80_000n } },
+      { idempotencyKey: ethers.id("caps"), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n },
+    );
     await (await f.keeper.sendTransaction(capsTx)).wait();
     const capped = (await f.pool.getConfiguration(weth)).data as bigint;
     expect(bits(capped, 80, 116)).to.equal(70_000n);
@@ -106,16 +114,20 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
     const f = await loadFixture(aaveFixture);
     const weth = await f.reserves[0].token.getAddress();
     const steward = f.steward.connect(f.keeper) as Contract;
-    const key = (s: string) => ethers.id(s);
+    const tag = (s: string) => ({ key: ethers.id(s), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n });
+    const risk = (ltv: number) => ({ ltv, liquidationThreshold: 8250, liquidationBonus: 10500 });
+    const launch = risk(8000);
     // LTV can tighten 15 % a step: 8000 → 6799 is too far; loosening above the launch value is out of bounds.
-    await expect(steward.updateReserveRisk(weth, 6799, 8250, 10500, key("a"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "StepTooLarge");
-    await expect(steward.updateReserveRisk(weth, 8100, 8250, 10500, key("b"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "OutOfBounds");
-    await (await steward.updateReserveRisk(weth, 7000, 8250, 10500, key("c"), ethers.ZeroHash)).wait();
-    await expect(steward.updateReserveRisk(weth, 6500, 8250, 10500, key("d"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "UpdateTooSoon");
-    await expect(steward.updateReserveRisk(weth, 6900, 8250, 10500, key("c"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "KeyAlreadyExecuted");
-    await expect((f.steward.connect(f.stranger) as Contract).updateReserveCaps(weth, 1, 1, key("e"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "NotKeeper");
+    await expect(steward.updateReserveRisk(weth, launch, risk(6799), tag("a"))).to.be.revertedWithCustomError(f.steward, "StepTooLarge");
+    await expect(steward.updateReserveRisk(weth, launch, risk(8100), tag("b"))).to.be.revertedWithCustomError(f.steward, "OutOfBounds");
+    await (await steward.updateReserveRisk(weth, launch, risk(7000), tag("c"))).wait();
+    await expect(steward.updateReserveRisk(weth, risk(7000), risk(6500), tag("d"))).to.be.revertedWithCustomError(f.steward, "UpdateTooSoon");
+    // A replay names values that are gone.
+    await expect(steward.updateReserveRisk(weth, launch, risk(7000), tag("c"))).to.be.revertedWithCustomError(f.steward, "StaleExpectation");
+    const caps = { supplyCap: 100_000, borrowCap: 80_000 };
+    await expect((f.steward.connect(f.stranger) as Contract).updateReserveCaps(weth, caps, { supplyCap: 1, borrowCap: 1 }, tag("e"))).to.be.revertedWithCustomError(f.steward, "NotKeeper");
     await (await f.steward.freeze()).wait();
-    await expect(steward.updateReserveCaps(weth, 90_000, 70_000, key("f"), ethers.ZeroHash)).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+    await expect(steward.updateReserveCaps(weth, caps, { supplyCap: 90_000, borrowCap: 70_000 }, tag("f"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
     // The steward really holds Aave's RISK_ADMIN role, and only that.
     expect(await f.acl.isRiskAdmin(await f.steward.getAddress())).to.equal(true);
     expect(await f.acl.isPoolAdmin(await f.steward.getAddress())).to.equal(false);

@@ -59,12 +59,12 @@ describe("confirmation, reorgs and simulated reverts", function () {
           confirmations: 1,
         },
         {
-          action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1100n, mmrBps: 550n },
+          action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1100n, mmrBps: 550n, expected: { imrBps: 1000n, mmrBps: 500n } },
           urgency: "act",
           reason: { metric: "svr", level: "act", observed: 0.1, threshold: 0.2 },
           expected: { metric: "svr", before: 0.1, after: 0.1 },
           note: "",
-          provenance: { idempotencyKey: ethers.id("drop"), evidenceHash: ethers.ZeroHash },
+          provenance: { idempotencyKey: ethers.id("drop"), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n },
         },
       );
       expect(result).to.deep.equal({ status: "dropped", reason: `simulation reverts: NotKeeper(caller=${stranger.address})` });

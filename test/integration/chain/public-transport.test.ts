@@ -81,6 +81,33 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
     expect(await managerFor(wallet.address).pending()).to.have.length(0);
   });
 
+  it("does not re-broadcast an expired action: the stuck transaction is replaced by a cancellation, and the outcome is expired", async () => {
+    const wallet = await fundedWallet(chain.provider);
+    const target = Wallet.createRandom().address;
+    const now = Number((await chain.provider.getBlock("latest"))!.timestamp);
+    const validUntil = BigInt(now + 30);
+    const t = transport(wallet, managerFor(wallet.address));
+    const sending = t.send({ to: target, data: "0x", value: 1n, gasLimit: 21_000n, actionKey: "expiring", validUntil });
+    await until(async () => (await pendingOf(wallet.address)) === 1);
+    const first = await chain.provider.getTransaction((await managerFor(wallet.address).pending())[0].hashes[0]);
+    const stuckBase = first!.maxFeePerGas! + 1n;
+    // Two stuck blocks, the second past validUntil: the replacement must be the cancellation.
+    for (const ts of [now + 10, now + 60]) {
+      await ethers.provider.send("hardhat_setNextBlockBaseFeePerGas", [`0x${stuckBase.toString(16)}`]);
+      await ethers.provider.send("evm_setNextBlockTimestamp", [ts]);
+      await chain.mine();
+    }
+    await until(async () => (await managerFor(wallet.address).pending())[0]?.hashes.length === 2);
+    const cancel = await chain.provider.getTransaction((await managerFor(wallet.address).pending())[0].hashes[1]);
+    expect([cancel!.to, cancel!.data, cancel!.value, cancel!.nonce]).to.deep.equal([wallet.address, "0x", 0n, first!.nonce]);
+    await until(async () => (await chain.provider.send("eth_getTransactionByHash", [cancel!.hash])) !== null);
+    await chain.mine();
+    const outcome = await sending;
+    expect(outcome.status).to.equal("expired");
+    expect(await chain.provider.getBalance(target), "the expired action never landed").to.equal(0n);
+    expect(await managerFor(wallet.address).pending()).to.have.length(0);
+  });
+
   it("resumes a transaction a crashed process had already broadcast, instead of sending a second one", async () => {
     const wallet = await fundedWallet(chain.provider);
     // "Process A": reserves, signs, records and broadcasts, then dies before seeing it mined.
@@ -267,12 +294,12 @@ describe("a send cut short by a killed process, resumed by the next (a chain tha
     await (await f.steward.setKeeper(keeper.address, true)).wait();
     const adapter = new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress() });
     const planned: PlannedAction = {
-      action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1100n, mmrBps: 550n },
+      action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1100n, mmrBps: 550n, expected: { imrBps: 1000n, mmrBps: 500n } },
       urgency: "act",
       reason: { metric: "svr", level: "act", observed: 0.18, threshold: 0.2 },
       expected: { metric: "svr", before: 0.18, after: 0.21 },
       note: "",
-      provenance: { idempotencyKey: ethers.id(`landed-${Date.now()}`), evidenceHash: ethers.ZeroHash },
+      provenance: { idempotencyKey: ethers.id(`landed-${Date.now()}`), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n },
     };
     const nonces = managerFor(keeper.address);
     const publicTransport = transport(keeper, nonces);
@@ -296,10 +323,50 @@ describe("a send cut short by a killed process, resumed by the next (a chain tha
     expect(resumed.outcome.txHash).to.equal(landed);
     expect(resumed.verified).to.equal(true);
 
-    // The record is gone once settled: a retry after that learns from the steward that its key is spent.
+    // The record is gone once settled: a retry after that finds its own key in the steward's log.
     const retried = await within(10_000, executeAction(deps, planned), "the retry");
     expect(retried.status).to.equal("alreadyExecuted");
-    if (retried.status === "alreadyExecuted") expect(retried.reason).to.include("KeyAlreadyExecuted");
+    if (retried.status === "alreadyExecuted") expect(retried.reason).to.include(landed);
     expect(await txCount(keeper.address)).to.equal(1);
+  });
+
+  it("tells its own landed action from someone else's change, and does not send an expired one", async () => {
+    const f = await referenceFixture();
+    const keeper = await fundedWallet(provider);
+    const other = await fundedWallet(provider);
+    for (const k of [keeper, other]) await (await f.steward.setKeeper(k.address, true)).wait();
+    const adapter = new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress() });
+    const deps = { provider, adapter, decoder: keeperRevertDecoder(), from: keeper.address, publicTransport: transport(keeper, managerFor(keeper.address)), confirmations: 1 };
+    const now = Number((await provider.getBlock("latest"))!.timestamp);
+    const raise = (label: string, validUntil: bigint, from = { imrBps: 1000n, mmrBps: 500n }): PlannedAction => ({
+      action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: from.imrBps + 100n, mmrBps: from.mmrBps + 50n, expected: from },
+      urgency: "act",
+      reason: { metric: "svr", level: "act", observed: 0.18, threshold: 0.2 },
+      expected: { metric: "svr", before: 0.18, after: 0.21 },
+      note: "",
+      provenance: { idempotencyKey: ethers.id(`${label}-${Date.now()}`), evidenceHash: ethers.ZeroHash, validUntil },
+    });
+
+    const late = raise("late", BigInt(now - 1));
+    expect(await within(10_000, executeAction(deps, late), "the expired action")).to.deep.include({ status: "expired" });
+    expect(await txCount(keeper.address), "an expired action is not sent").to.equal(0);
+
+    const mine = raise("mine", BigInt(now + 3600));
+    const first = await within(10_000, executeAction(deps, mine), "the first send");
+    expect(first.status, JSON.stringify(first, (_, v) => (typeof v === "bigint" ? String(v) : v))).to.equal("sent");
+    const again = await within(10_000, executeAction(deps, mine), "the replay");
+    expect(again.status, "its own key is in the steward's log").to.equal("alreadyExecuted");
+
+    // Another keeper moves the margins first: the same expectation is now stale, and not ours.
+    await provider.send("evm_increaseTime", [120]);
+    await provider.send("evm_mine", []);
+    const theirs = raise("theirs", BigInt(now + 3600), { imrBps: 1100n, mmrBps: 550n });
+    const otherDeps = { ...deps, from: other.address, publicTransport: transport(other, managerFor(other.address)) };
+    const byOther = await within(10_000, executeAction(otherDeps, theirs), "the other keeper");
+    expect(byOther.status, "reason" in byOther ? byOther.reason : "").to.equal("sent");
+    const stale = await within(10_000, executeAction(deps, raise("stale", BigInt(now + 7200), { imrBps: 1100n, mmrBps: 550n })), "the stale action");
+    expect(stale.status).to.equal("changedByOther");
+    if (stale.status === "changedByOther") expect(stale.reason).to.include("StaleExpectation");
+    expect(await txCount(keeper.address), "one transaction of ours in all").to.equal(1);
   });
 });

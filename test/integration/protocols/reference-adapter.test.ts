@@ -5,6 +5,7 @@ import { openBook, syntheticIntents } from "../../../src/embedded/book";
 import { computeMetrics } from "../../../src/risk";
 import { NoContractError, OracleAnswerError } from "../../../src/protocols/errors";
 import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
+import { textToMarketId } from "../../../src/protocols/units";
 import { referenceFixture, setPrice, type ReferenceFixture } from "../../contracts/fixtures";
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -60,7 +61,8 @@ describe("reference protocol adapter", () => {
       const onchain = snap.markets.find((x) => x.id === m.name)!;
       expect(onchain.params.IMR).to.equal(BigInt(m.imrBps));
       expect(onchain.oracle.address).to.equal(await m.feed.getAddress());
-      expect(snap.steward.bounds[m.name].IMR.maxTightenBps).to.equal(5000n);
+      expect(snap.steward.bounds[m.name].IMR).to.deep.include({ mode: "relative", maxTighten: 5000n });
+      expect(snap.steward.deleverage[m.name]).to.deep.equal({ maxPerCall: 5_000_000n * 10n ** 18n, available: 20_000_000n * 10n ** 18n });
     }
     // Per-position figures agree with the contract, and the open interest with its totals.
     const onchain = await f.perps.getPositions(0, 1000);
@@ -87,7 +89,7 @@ describe("reference protocol adapter", () => {
     // After the pinned block: a price move, a new position, a margin change.
     await setPrice(f.eth, 2500);
     await (await f.perps.connect(f.traders[0]).openPosition(f.eth.id, true, ethers.parseUnits("1", 18), ethers.parseUnits("1000", 6))).wait();
-    await (await f.steward.connect(f.keeper).updateMarginRatios(f.eth.id, 1200, 600, ethers.id("k"), ethers.ZeroHash)).wait();
+    await (await f.steward.connect(f.keeper).updateMarginRatios(f.eth.id, { imrBps: 1000, mmrBps: 500 }, { imrBps: 1200, mmrBps: 600 }, { key: ethers.id("k"), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n })).wait();
     const then = await adapter.readSnapshot(pinned);
     const now = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
     expect(then.risk.markets[0].mark).to.equal(3000);
@@ -103,17 +105,28 @@ describe("reference protocol adapter", () => {
   it("builds steward calls that change exactly the intended parameters", async () => {
     const f = await loadFixture(bookFixture);
     const adapter = await adapterFor(f);
-    const provenance = { idempotencyKey: ethers.id("margins"), evidenceHash: ethers.id("evidence") };
-    const tx = adapter.buildAction({ kind: "setMarginRatios", market: "BTC-USD", imrBps: 1300n, mmrBps: 700n }, provenance);
+    const provenance = { idempotencyKey: ethers.id("margins"), evidenceHash: ethers.id("evidence"), validUntil: 4_000_000_000n };
+    const tx = adapter.buildAction({ kind: "setMarginRatios", market: "BTC-USD", imrBps: 1300n, mmrBps: 700n, expected: { imrBps: 1000n, mmrBps: 500n } }, provenance);
     expect(tx.to).to.equal(await f.steward.getAddress());
-    await expect(f.keeper.sendTransaction(tx)).to.emit(f.steward, "ActionExecuted").withArgs(provenance.idempotencyKey, await f.keeper.getAddress(), provenance.evidenceHash);
+    await expect(f.keeper.sendTransaction(tx))
+      .to.emit(f.steward, "ActionExecuted")
+      .withArgs(provenance.idempotencyKey, f.btc.id, await f.keeper.getAddress(), provenance.evidenceHash, [
+        [textToMarketId("IMR"), 1000n, 1300n],
+        [textToMarketId("MMR"), 500n, 700n],
+      ]);
     const block = await ethers.provider.getBlockNumber();
     expect(await adapter.readParams("BTC-USD", block)).to.deep.equal({ IMR: 1300n, MMR: 700n, LONG_CAP: ethers.parseUnits("80000000", 18), SHORT_CAP: ethers.parseUnits("80000000", 18) });
     expect((await adapter.readParams("ETH-USD", block)).IMR).to.equal(1000n);
 
     const caps = adapter.buildAction(
-      { kind: "setOpenInterestCaps", market: "ETH-USD", longCap: ethers.parseUnits("40000000", 18), shortCap: ethers.parseUnits("60000000", 18) },
-      { idempotencyKey: ethers.id("caps"), evidenceHash: ethers.ZeroHash },
+      {
+        kind: "setOpenInterestCaps",
+        market: "ETH-USD",
+        longCap: ethers.parseUnits("40000000", 18),
+        shortCap: ethers.parseUnits("60000000", 18),
+        expected: { longCap: ethers.parseUnits("60000000", 18), shortCap: ethers.parseUnits("60000000", 18) },
+      },
+      { idempotencyKey: ethers.id("caps"), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n },
     );
     await (await f.keeper.sendTransaction(caps)).wait();
     expect(await f.perps.openInterestCaps(f.eth.id)).to.deep.equal([ethers.parseUnits("40000000", 18), ethers.parseUnits("60000000", 18)]);

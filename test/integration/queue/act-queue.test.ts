@@ -11,12 +11,12 @@ const connection = { host: "127.0.0.1", port: 6379, maxRetriesPerRequest: null }
 
 function planned(key: string): PlannedAction {
   return {
-    action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1200n, mmrBps: 600n },
+    action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1200n, mmrBps: 600n, expected: { imrBps: 1000n, mmrBps: 500n } },
     urgency: "act",
     reason: { metric: "svr", level: "act", observed: 0.18, threshold: 0.2 },
     expected: { metric: "breakingShock", before: 0.05, after: 0.3 },
     note: "",
-    provenance: { idempotencyKey: key, evidenceHash: "0x" + "ee".repeat(32) },
+    provenance: { idempotencyKey: key, evidenceHash: "0x" + "ee".repeat(32), validUntil: 4_000_000_000n },
   };
 }
 

@@ -61,6 +61,7 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
     expect(before.params["ETH-USD"].IMR).to.equal("1000"); // upstream says 3000 since the block after
     expect(before.params["ETH-USD"].MMR).to.equal("500");
     expect(report.before.find((p) => p.protocol === "aave-v3")!.svr).to.be.a("number");
+    expect(report.governanceProfile.name, "the profile the stewards were bounded by").to.equal("permissive");
   });
 
   it("reports Value at Risk before and after, and at every planned step of both passes", () => {

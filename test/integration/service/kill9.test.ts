@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { formatFigures, runKill9 } from "../../../scripts/reliability/kill9-harness";
 
 describe("kill -9 at every point of a send (real keeper processes, real Redis, a served chain)", function () {
-  this.timeout(180_000);
+  this.timeout(300_000); // seven keeper processes start one after another: ts-node start-up dominates on a loaded machine
 
   it("lands every queued action exactly once through six kills, two at each point", async () => {
     const figures = await runKill9({
@@ -22,6 +22,7 @@ describe("kill -9 at every point of a send (real keeper processes, real Redis, a
     expect(figures.keeperTransactions).to.equal(8);
     expect(figures.failedJobs).to.equal(0);
     expect(figures.unexpected).to.equal(0);
+    expect(figures.changedByOther, "own landed actions mistaken for someone else's change").to.equal(0);
     // The two processes killed after signing and the two killed after broadcasting left transactions that the next finished.
     expect(figures.resumed + figures.alreadyExecuted).to.be.at.least(4);
   });

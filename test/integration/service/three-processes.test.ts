@@ -153,10 +153,11 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
 
   /** What the steward changed, one entry per action: "BTC-USD LONG_CAP,SHORT_CAP". */
   async function changes(): Promise<string[]> {
-    const updates = await f.steward.queryFilter(f.steward.filters.ParameterUpdated());
-    const byKey = new Map<string, string[]>();
-    for (const u of updates) byKey.set(String(u.args.key), [...(byKey.get(String(u.args.key)) ?? []), `${marketIdToText(String(u.args.market))} ${marketIdToText(String(u.args.param))}`]);
-    return [...byKey.values()].map((v) => `${v[0].split(" ")[0]} ${v.map((x) => x.split(" ")[1]).join(",")}`);
+    const actions = await f.steward.queryFilter(f.steward.filters.ActionExecuted());
+    return actions.map((a) => {
+      const moved = a.args.changes.filter((c) => c.oldValue !== c.newValue);
+      return `${marketIdToText(String(a.args.market))} ${moved.map((c) => marketIdToText(c.what)).join(",")}`;
+    });
   }
 
   /** Each intended key executed once, and not one keeper transaction beyond one per executed action. */

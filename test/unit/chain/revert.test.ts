@@ -15,9 +15,10 @@ describe("the keeper's one revert decoder", () => {
 
   it("decodes the steward's custom errors with their arguments, and Error(string)", () => {
     const key = "0x" + "ab".repeat(32);
-    const keyUsed = id("KeyAlreadyExecuted(bytes32)").slice(0, 10) + AbiCoder.defaultAbiCoder().encode(["bytes32"], [key]).slice(2);
-    const decoded = decoder.decode(keyUsed);
-    expect(decoded).to.include({ kind: "custom", name: "KeyAlreadyExecuted" });
+    const expired = id("ActionExpired(bytes32,uint256,uint256)").slice(0, 10) + AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint256"], [key, 100, 101]).slice(2);
+    const decoded = decoder.decode(expired);
+    expect(decoded).to.include({ kind: "custom", name: "ActionExpired" });
+    expect(decoder.describe(decoded)).to.equal(`ActionExpired(key=${key}, validUntil=100, nowTimestamp=101)`);
     const message = id("Error(string)").slice(0, 10) + AbiCoder.defaultAbiCoder().encode(["string"], ["nope"]).slice(2);
     expect(decoder.describe(decoder.decode(message))).to.equal('Error("nope")');
     expect(decoder.describe(decoder.decode("0x"))).to.equal("reverted without data");

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { maxTighteningStep, naiveActions } from "../../../src/evaluate/naive";
+import { naiveActions } from "../../../src/evaluate/naive";
 import { dominates, scoreScenario, summarize, type StrategyName } from "../../../src/evaluate/scorecard";
 import type { ProtocolSnapshot } from "../../../src/domain/protocol-state";
 import { DEFAULT_POLICY, type Plan } from "../../../src/policy";
@@ -68,7 +68,7 @@ describe("evaluate scorecard (pure)", () => {
   });
 
   it("the naive bot tightens every lever of a breaching market by the steward's maximum step, once its delay allows", () => {
-    const bounds = (min: bigint, max: bigint, lastUpdate = 0n) => ({ min, max, maxTightenBps: 5000n, maxLoosenBps: 1000n, tightenDelay: 60n, loosenDelay: 21600n, lastUpdate });
+    const bounds = (min: bigint, max: bigint, lastUpdate = 0n) => ({ min, max, mode: "relative" as const, maxTighten: 5000n, maxLoosen: 1000n, tightenDelay: 60n, loosenDelay: 21600n, lastUpdate });
     const snapshot = {
       risk: { protocol: "p" },
       block: { number: 10, hash: "0x", timestamp: 1_000 },
@@ -76,7 +76,7 @@ describe("evaluate scorecard (pure)", () => {
         { id: "ETH-USD", params: { IMR: 1000n, MMR: 500n, LONG_CAP: 1000n, SHORT_CAP: 800n }, oracle: {} },
         { id: "BTC-USD", params: { IMR: 1000n, MMR: 500n, LONG_CAP: 1000n, SHORT_CAP: 1000n }, oracle: {} },
       ],
-      steward: { address: "0x", frozen: false, maxDeleverageNotional: 0n, bounds: { "ETH-USD": { IMR: bounds(500n, 1200n), MMR: bounds(250n, 4000n), LONG_CAP: bounds(10n, 2000n, 990n), SHORT_CAP: bounds(10n, 2000n) }, "BTC-USD": {} } },
+      steward: { address: "0x", frozen: false, deleverage: {}, bounds: { "ETH-USD": { IMR: bounds(500n, 1200n), MMR: bounds(250n, 4000n), LONG_CAP: bounds(10n, 2000n, 990n), SHORT_CAP: bounds(10n, 2000n) }, "BTC-USD": {} } },
     } as unknown as ProtocolSnapshot;
     const plan = {
       markets: [
@@ -87,12 +87,10 @@ describe("evaluate scorecard (pure)", () => {
     } as unknown as Plan;
     const actions = naiveActions(snapshot, plan, DEFAULT_POLICY);
     expect(actions.map((a) => a.action)).to.deep.equal([
-      { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1200n, mmrBps: 750n }, // IMR capped at its max
-      { kind: "setOpenInterestCaps", market: "ETH-USD", longCap: 1000n, shortCap: 400n }, // the long cap's delay has not passed
+      { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1200n, mmrBps: 750n, expected: { imrBps: 1000n, mmrBps: 500n } }, // IMR capped at its max
+      { kind: "setOpenInterestCaps", market: "ETH-USD", longCap: 1000n, shortCap: 400n, expected: { longCap: 1000n, shortCap: 800n } }, // the long cap's delay has not passed
     ]);
     expect(actions.every((a) => a.provenance.evidenceHash === "0xevidence" && a.reason.metric === "breakingShock")).to.equal(true);
-    // A steward with absolute steps (Aave production: 50 bps) moves 500 bps to 550, not by half.
-    expect(maxTighteningStep({ mode: "absolute", maxTighten: 50n }, 500n)).to.equal(50n);
-    expect(maxTighteningStep({ mode: "relative", maxTighten: 1000n }, 500n)).to.equal(50n);
+    expect(actions.every((a) => a.provenance.validUntil === BigInt(1_000 + DEFAULT_POLICY.defaults.urgentValiditySeconds))).to.equal(true);
   });
 });

@@ -3,7 +3,7 @@ import { MIN_CAP_CUT, planCapCut } from "../../../src/policy/caps";
 import type { ParamBounds } from "../../../src/domain/protocol-state";
 
 const usd = (v: number) => BigInt(v) * 10n ** 18n;
-const bounds: ParamBounds = { min: usd(1), max: usd(1_000), maxTightenBps: 5000n, maxLoosenBps: 1000n, tightenDelay: 60n, loosenDelay: 3600n, lastUpdate: 0n };
+const bounds: ParamBounds = { min: usd(1), max: usd(1_000), mode: "relative", maxTighten: 5000n, maxLoosen: 1000n, tightenDelay: 60n, loosenDelay: 3600n, lastUpdate: 0n };
 
 describe("open-interest cap cuts", () => {
   it("cuts each side toward its open interest, no further than the steward's step", () => {

@@ -5,7 +5,7 @@ import { DEFAULT_POLICY, type PolicyConfig } from "../../../src/policy";
 export const WAD = 10n ** 18n;
 
 export function bounds(over: Partial<ParamBounds> = {}): ParamBounds {
-  return { min: 1n, max: 10n ** 40n, maxTightenBps: 5000n, maxLoosenBps: 1000n, tightenDelay: 60n, loosenDelay: 21_600n, lastUpdate: 0n, ...over };
+  return { min: 1n, max: 10n ** 40n, mode: "relative", maxTighten: 5000n, maxLoosen: 1000n, tightenDelay: 60n, loosenDelay: 21_600n, lastUpdate: 0n, ...over };
 }
 
 /** A one-market perps book on ETH at $1,000 with a constant-product pool of `poolEth` ETH. */
@@ -27,7 +27,7 @@ export function perpsBook(positions: Position[], opts: { poolEth?: number; mmr?:
 
 export function onchain(
   risk: Snapshot,
-  opts: { imrBps?: bigint; mmrBps?: bigint; longCap?: bigint; shortCap?: bigint; bounds?: Record<string, ParamBounds>; frozen?: boolean; maxDeleverage?: bigint } = {},
+  opts: { imrBps?: bigint; mmrBps?: bigint; longCap?: bigint; shortCap?: bigint; bounds?: Record<string, ParamBounds>; frozen?: boolean; maxDeleverage?: bigint; deleverageAvailable?: bigint } = {},
 ): ProtocolSnapshot {
   const b = opts.bounds ?? { IMR: bounds({ min: 100n, max: 5000n }), MMR: bounds({ min: 50n, max: 4000n }), LONG_CAP: bounds(), SHORT_CAP: bounds() };
   const sizes: Record<string, bigint> = {};
@@ -42,7 +42,7 @@ export function onchain(
         oracle: { address: "0x0000000000000000000000000000000000000001", answer: 100_000_000_000n, decimals: 8, updatedAt: BigInt(risk.timestamp), heartbeat: 3600n },
       },
     ],
-    steward: { address: "0x0000000000000000000000000000000000000002", frozen: opts.frozen ?? false, bounds: { "ETH-USD": b }, maxDeleverageNotional: opts.maxDeleverage ?? 5_000_000n * WAD },
+    steward: { address: "0x0000000000000000000000000000000000000002", frozen: opts.frozen ?? false, bounds: { "ETH-USD": b }, deleverage: { "ETH-USD": { maxPerCall: opts.maxDeleverage ?? 5_000_000n * WAD, available: opts.deleverageAvailable ?? 20_000_000n * WAD } } },
     positionSizes: sizes,
   };
 }

@@ -5,7 +5,7 @@ import type { ParamBounds } from "../../../src/domain/protocol-state";
 const WETH = "0x00000000000000000000000000000000000000e1";
 const USDC = "0x00000000000000000000000000000000000000c1";
 
-const rule = (min: bigint, max: bigint): ParamBounds => ({ min, max, maxTightenBps: 1500n, maxLoosenBps: 500n, tightenDelay: 60n, loosenDelay: 21_600n, lastUpdate: 0n });
+const rule = (min: bigint, max: bigint): ParamBounds => ({ min, max, mode: "relative", maxTighten: 1500n, maxLoosen: 500n, tightenDelay: 60n, loosenDelay: 21_600n, lastUpdate: 0n });
 const bounds = {
   [WETH]: { LTV: rule(1000n, 8000n), LIQ_THRESHOLD: rule(2000n, 8250n), LIQ_BONUS: rule(10_100n, 11_500n), SUPPLY_CAP: rule(1n, 10n ** 9n), BORROW_CAP: rule(1n, 10n ** 9n) },
   [USDC]: { LTV: rule(1000n, 7700n), LIQ_THRESHOLD: rule(2000n, 8000n), LIQ_BONUS: rule(10_100n, 11_500n), SUPPLY_CAP: rule(1n, 10n ** 12n), BORROW_CAP: rule(1n, 10n ** 12n) },
@@ -36,9 +36,17 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
     const plan = planLending({ book, breached: [{ market: USDC, level: "act", targetShock: 0.25 }], reserves, bounds, now: 1_000 });
     const kinds = plan.decisions.map((d) => d.action);
     // (1 − 0.25) / 1.05 = 0.71428… → 7142 bps, within one 15 % step of 8000 (floor 6800).
-    expect(kinds).to.deep.include({ kind: "setReserveRisk", market: WETH, ltvBps: 7142n, liquidationThresholdBps: 8250n, liquidationBonusBps: 10_500n });
+    // Compare-and-set: each action names the values it replaces.
+    expect(kinds).to.deep.include({
+      kind: "setReserveRisk",
+      market: WETH,
+      ltvBps: 7142n,
+      liquidationThresholdBps: 8250n,
+      liquidationBonusBps: 10_500n,
+      expected: { ltvBps: 8000n, liquidationThresholdBps: 8250n, liquidationBonusBps: 10_500n },
+    });
     // Debt is 198,000 USDC; one step takes the cap from 1,000,000 to 850,000 at most. Supply cap unchanged.
-    expect(kinds).to.deep.include({ kind: "setReserveCaps", market: USDC, supplyCap: 10n ** 9n, borrowCap: 850_000n });
+    expect(kinds).to.deep.include({ kind: "setReserveCaps", market: USDC, supplyCap: 10n ** 9n, borrowCap: 850_000n, expected: { supplyCap: 10n ** 9n, borrowCap: 1_000_000n } });
     expect(plan.decisions).to.have.length(2);
   });
 

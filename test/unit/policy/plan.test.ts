@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import fc from "fast-check";
 import { breakingShock, marketSlice, minShock } from "../../../src/risk";
-import { evidenceOf, keccakText, passesGate, planActions, raiseCostBenefit, type PolicyState, type SetMarginRatios } from "../../../src/policy";
+import { DEFAULT_POLICY, evidenceOf, keccakText, passesGate, planActions, raiseCostBenefit, type PolicyState, type SetMarginRatios } from "../../../src/policy";
 import { mulberry32 } from "../../../src/util/prng";
 import { bounds, FRAGILE_MARGINS, fragileBook, fragileBookNoSlippage, long, onchain, perpsBook, policy, short, WAD, WEAK_LONG_COLLATERAL } from "./fixtures";
 
@@ -86,7 +86,7 @@ describe("policy plans on hand-built books", () => {
     // the largest raise whose forced sales (and what they set off) fit, which still clears the bar.
     const positions = [...Array.from({ length: 20 }, (_, i) => long(10, 1111 + 30 * i)), ...Array.from({ length: 20 }, () => long(10, 5000))];
     const risk = perpsBook(positions, { poolEth: 10_000, mmr: 0.08 });
-    const wide = { IMR: bounds({ min: 100n, max: 5000n, maxTightenBps: 10_000n }), MMR: bounds({ min: 50n, max: 4000n, maxTightenBps: 10_000n }), LONG_CAP: bounds(), SHORT_CAP: bounds() };
+    const wide = { IMR: bounds({ min: 100n, max: 5000n, maxTighten: 10_000n }), MMR: bounds({ min: 50n, max: 4000n, maxTighten: 10_000n }), LONG_CAP: bounds(), SHORT_CAP: bounds() };
     const plan = planActions({ snapshot: onchain(risk, { ...FRAGILE_MARGINS, bounds: wide }), history: {}, state: moving(risk, 1050), config: policy() });
     const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     const a = raise.action as SetMarginRatios;
@@ -159,6 +159,42 @@ describe("policy plans on hand-built books", () => {
       expect(Number(size) / 1e18 * 1200).to.be.at.most(300_000);
     }
     expect(new Set(calls.map((c) => c.provenance.idempotencyKey)).size).to.equal(calls.length);
+  });
+
+  it("names the sizes it expects (each call after what the earlier calls took) and stays within the rolling budget", () => {
+    const positions = [long(500, 20_000, 900), long(500, 20_000, 900)];
+    const risk = perpsBook(positions);
+    risk.markets[0].mark = 1200;
+    risk.assets[1].price = 1200;
+    const snapshot = onchain(risk, { maxDeleverage: 300_000n * WAD, deleverageAvailable: 500_000n * WAD });
+    const calls = planActions({ snapshot, history: {}, state: empty, config: policy() }).actions.filter((a) => a.action.kind === "deleverage");
+    const reductions = calls.flatMap((c) => (c.action as { reductions: { positionId: bigint; sizeDelta: bigint; expectedSize: bigint }[] }).reductions);
+    const total = reductions.reduce((s, r) => s + r.sizeDelta, 0n);
+    expect(Number(total) / 1e18 * 1200, "all calls together within what the budget has left").to.be.at.most(500_000);
+    const left: Record<string, bigint> = { ...snapshot.positionSizes };
+    for (const r of reductions) {
+      expect(r.expectedSize, `position ${r.positionId}: the size before this call`).to.equal(left[String(r.positionId)]);
+      left[String(r.positionId)] -= r.sizeDelta;
+    }
+    const spent = planActions({ snapshot: onchain(risk, { deleverageAvailable: 0n }), history: {}, state: empty, config: policy() });
+    expect(spent.actions.filter((a) => a.action.kind === "deleverage")).to.have.length(0);
+    expect(spent.deferred.map((d) => d.reason)).to.include("the market's rolling deleverage budget is spent");
+  });
+
+  it("gives every action the values it expects to replace and a validity of a few blocks when urgent", () => {
+    const positions = [long(100, 24_000, 1000), short(100, 24_000, 1000)];
+    const risk = perpsBook(positions, { poolEth: 200 });
+    risk.markets[0].mark = 1100;
+    risk.assets[1].price = 1100;
+    const plan = planActions({ snapshot: onchain(risk, { imrBps: 1000n, mmrBps: 500n }), history: {}, state: empty, config: policy() });
+    expect(plan.actions.length).to.be.greaterThan(0);
+    for (const a of plan.actions) {
+      const validity = a.urgency === "routine" ? DEFAULT_POLICY.defaults.routineValiditySeconds : DEFAULT_POLICY.defaults.urgentValiditySeconds;
+      expect(a.provenance.validUntil).to.equal(BigInt(risk.timestamp + validity));
+      if (a.action.kind === "setMarginRatios") expect(a.action.expected).to.deep.equal({ imrBps: 1000n, mmrBps: 500n });
+      if (a.action.kind === "setOpenInterestCaps") expect(a.action.expected).to.deep.equal({ longCap: 50_000_000n * WAD, shortCap: 50_000_000n * WAD });
+    }
+    expect(DEFAULT_POLICY.defaults.urgentValiditySeconds).to.be.at.most(60);
   });
 
   it("raises margins pre-emptively when the forecast says act will be breached within the horizon", () => {
@@ -257,15 +293,17 @@ describe("policy plans on hand-built books", () => {
 describe("a plan never exceeds a steward bound (property, seeded)", () => {
   it("holds for random books, bounds and last updates", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 100, max: 4000 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 3 }), (seed, step, sinceUpdate, depth) => {
+      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 100, max: 4000 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), (seed, step, sinceUpdate, depth, absolute) => {
         const rand = mulberry32(seed);
         const positions = Array.from({ length: 30 }, () => (rand() < 0.7 ? long(1 + rand() * 20, 600 + rand() * 4000, 900 + rand() * 200) : short(1 + rand() * 20, 1500 + rand() * 4000, 900 + rand() * 200)));
         const risk = perpsBook(positions, { poolEth: 10 ** depth * 10 });
         const mmr = BigInt(300 + Math.floor(rand() * 400));
         const imr = mmr + 300n;
         const last = BigInt(risk.timestamp - sinceUpdate);
-        const mk = (min: bigint, max: bigint) => bounds({ min, max, maxTightenBps: BigInt(step), maxLoosenBps: BigInt(Math.floor(step / 3)), tightenDelay: 60n, loosenDelay: 3600n, lastUpdate: last });
-        const b = { IMR: mk(200n, imr + 1500n), MMR: mk(100n, mmr + 1000n), LONG_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD), SHORT_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD) };
+        // Margins by an absolute step (bps) or a relative one (bps of the current value); caps always relative.
+        const mk = (min: bigint, max: bigint, abs = false) =>
+          bounds({ min, max, mode: abs ? "absolute" : "relative", maxTighten: BigInt(abs ? Math.ceil(step / 20) : step), maxLoosen: BigInt(Math.floor((abs ? step / 20 : step) / 3)), tightenDelay: 60n, loosenDelay: 3600n, lastUpdate: last });
+        const b = { IMR: mk(200n, imr + 1500n, absolute), MMR: mk(100n, mmr + 1000n, absolute), LONG_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD), SHORT_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD) };
         const snap = onchain(risk, { imrBps: imr, mmrBps: mmr, bounds: b });
         const plan = planActions({ snapshot: snap, history: {}, state: empty, config: policy() });
         for (const a of plan.actions) {
@@ -280,9 +318,9 @@ describe("a plan never exceeds a steward bound (property, seeded)", () => {
             const bound = b[name as keyof typeof b];
             if (next < bound.min || next > bound.max) return false;
             const tightening = name.endsWith("CAP") ? next < old : next > old;
-            const maxStep = tightening ? bound.maxTightenBps : bound.maxLoosenBps;
+            const maxStep = tightening ? bound.maxTighten : bound.maxLoosen;
             const delta = next > old ? next - old : old - next;
-            if (delta * 10_000n > maxStep * old) return false;
+            if (bound.mode === "relative" ? delta * 10_000n > maxStep * old : delta > maxStep) return false;
             const delay = tightening ? bound.tightenDelay : bound.loosenDelay;
             if (BigInt(risk.timestamp) < bound.lastUpdate + delay) return false;
           }
