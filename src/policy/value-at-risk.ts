@@ -39,7 +39,7 @@ export interface StoredValueAtRisk {
 
 /** The report for this observation: the stored one while it is fresh enough, else computed anew. */
 export function currentValueAtRisk(risk: Snapshot, settings: ValueAtRiskSettings, stored: StoredValueAtRisk | undefined): StoredValueAtRisk | undefined {
-  if (!settings.enabled || risk.positions.length === 0) return undefined;
+  if (!settings.enabled || (risk.positions.length === 0 && (risk.accounts?.length ?? 0) === 0)) return undefined;
   if (stored && risk.timestamp >= stored.at && risk.timestamp - stored.at < settings.everySeconds) return stored;
   const book = compileBook(risk);
   return { at: risk.timestamp, report: valueAtRisk(book, shockModelFor(book, settings)) };

@@ -107,7 +107,7 @@ export function valueAtRisk(book: CompiledBook, model: ShockModel, shocks: Float
     for (let s = 0; s < n; s++) {
       prices.set(base);
       for (let a = 0; a < A; a++) prices[assetIndex[a]] = base[assetIndex[a]] * (1 + shocks[s * A + a]);
-      const t = engine.run(prices, 10_000);
+      const t = engine.run(prices, book.n);
       for (let p = 0; p < P; p++) protocolLoss[p][s] = t.deficit[p];
       for (let m = 0; m < M; m++) marketLoss[m][s] = t.marketDeficit[m];
     }

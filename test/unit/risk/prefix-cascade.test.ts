@@ -13,6 +13,7 @@ function expectSame(fast: ScenarioResult, walk: ScenarioResult, where: string): 
   expect(fast.cascade.path, where).to.equal("prefix");
   expect(walk.cascade.path, where).to.equal("walk");
   expect(fast.rounds, `${where}: rounds`).to.equal(walk.rounds);
+  expect(fast.truncated, `${where}: truncated`).to.equal(walk.truncated);
   expect(fast.liquidatedPositions, `${where}: positions`).to.equal(walk.liquidatedPositions);
   const outcomes = [{ f: fast, w: walk, who: "total" }, ...fast.protocols.map((p, i) => ({ f: p, w: walk.protocols[i], who: p.protocol }))];
   for (const { f, w, who } of outcomes) {
@@ -96,6 +97,14 @@ describe("the prefix-sum cascade reproduces the walk", () => {
     expectSame(r.fast, r.walk, "long ladder");
   });
 
+  it("under a round bound: both stop at it, put the due round back and say so", () => {
+    const r = ladder(1, 3_000, 1_000);
+    expect(r.fast.rounds).to.equal(1_000);
+    expect(r.fast.truncated).to.equal(true);
+    expect(r.fast.liquidatedPositions).to.equal(1_000);
+    expectSame(r.fast, r.walk, "long ladder, 1,000 rounds");
+  });
+
   it("on a ladder liquidating one short per round for 3,000 rounds", () => {
     const r = ladder(-1, 3_000);
     expect(r.fast.rounds).to.equal(3_000);
@@ -129,7 +138,7 @@ describe("where the prefix property does not hold, the walk runs and says why", 
  * are Δ apart with size d·Δ, so each close moves the price exactly one rung. The mark starts half a
  * rung past the first position.
  */
-function ladder(side: 1 | -1, n: number): { fast: ScenarioResult; walk: ScenarioResult } {
+function ladder(side: 1 | -1, n: number, maxRounds?: number): { fast: ScenarioResult; walk: ScenarioResult } {
   const delta = 0.1;
   const size = 2;
   const density = size / delta;
@@ -157,5 +166,5 @@ function ladder(side: 1 | -1, n: number): { fast: ScenarioResult; walk: Scenario
     insuranceFund: 1000,
   };
   const book = compileBook(snapshot);
-  return { fast: runScenario(book, {}), walk: runScenario(book, {}, { path: "walk" }) };
+  return { fast: runScenario(book, {}, { maxRounds }), walk: runScenario(book, {}, { path: "walk", maxRounds }) };
 }
