@@ -14,7 +14,7 @@ export function buildProgram(): Command {
     .name("svr-keeper")
     .description("Guards the Security-to-Value Ratio of on-chain derivative and margin protocols")
     .showHelpAfterError()
-    .addOption(new Option("--log-level <level>", "log level for stderr JSON logs").choices(["error", "warn", "info", "debug"]).default("warn"));
+    .addOption(new Option("--log-level <level>", "log level for stderr JSON logs (default: warn; for run, the config's log.level)").choices(["error", "warn", "info", "debug"]));
   registerStatus(program);
   registerDemo(program);
   registerPlan(program);
