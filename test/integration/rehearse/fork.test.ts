@@ -20,7 +20,6 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
   let outDir: string;
   let pinned: number;
   let perps: Contract;
-  let upstreamHeadAfterChange: number;
 
   before(async () => {
     upstream = await startUpstream();
@@ -35,7 +34,6 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
     perps = new Contract(ref.perps, ourAbi("ReferencePerps"), await provider.getSigner(0));
     await (await perps.setRiskAdmin(await (await provider.getSigner(0)).getAddress())).wait();
     await (await perps.setMarginRatios(textToMarketId("ETH-USD"), 3000, 1500)).wait();
-    upstreamHeadAfterChange = await provider.getBlockNumber();
 
     const config = writeConfig({
       chain: { chainId: 31337, rpcUrl: upstream.url },
