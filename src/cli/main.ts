@@ -7,6 +7,7 @@ import { registerPlan } from "./commands/plan";
 import { registerRehearse } from "./commands/rehearse";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
+import { registerStress } from "./commands/stress";
 
 /** svr-keeper's command line: one sub-command a job an operator does. */
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .addOption(new Option("--log-level <level>", "log level for stderr JSON logs (default: warn; for run, the config's log.level)").choices(["error", "warn", "info", "debug"]));
   registerStatus(program);
+  registerStress(program);
   registerDemo(program);
   registerPlan(program);
   registerRun(program);
