@@ -1,14 +1,3 @@
-/** A transaction the transport could not get on-chain as intended. */
-export class TransactionFailedError extends Error {
-  override readonly name = "TransactionFailedError";
-  constructor(
-    message: string,
-    readonly details: { txHash?: string; chainId?: bigint; nonce?: number; cause?: unknown },
-  ) {
-    super(message);
-  }
-}
-
 /** The nonce lock for a signing key could not be taken in time (another process holds it). */
 export class NonceLockTimeoutError extends Error {
   override readonly name = "NonceLockTimeoutError";

@@ -166,8 +166,18 @@ export class PublicTransport {
   private async findReceipt(hashes: string[]): Promise<TransactionReceipt | null> {
     for (const h of hashes) {
       const raw = await this.provider.send("eth_getTransactionReceipt", [h]);
-      if (raw) return (await this.provider.getTransactionReceipt(h)) ?? this.provider._wrapTransactionReceipt(raw, await this.provider.getNetwork());
+      if (raw) return this.receiptOf(h);
     }
     return null;
+  }
+
+  /** The node has the receipt: ethers may still answer null from its request cache, so ask again past it (public API only). */
+  private async receiptOf(hash: string): Promise<TransactionReceipt> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const receipt = await this.provider.getTransactionReceipt(hash);
+      if (receipt) return receipt;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`the node has a receipt for ${hash}, but ethers returned none for a second: retried`);
   }
 }

@@ -7,6 +7,7 @@ import { registerPlan } from "./commands/plan";
 import { registerRehearse } from "./commands/rehearse";
 import { registerRun } from "./commands/run";
 import { registerStatus } from "./commands/status";
+import { registerStress } from "./commands/stress";
 
 /** svr-keeper's command line: one sub-command a job an operator does. */
 export function buildProgram(): Command {
@@ -14,8 +15,9 @@ export function buildProgram(): Command {
     .name("svr-keeper")
     .description("Guards the Security-to-Value Ratio of on-chain derivative and margin protocols")
     .showHelpAfterError()
-    .addOption(new Option("--log-level <level>", "log level for stderr JSON logs").choices(["error", "warn", "info", "debug"]).default("warn"));
+    .addOption(new Option("--log-level <level>", "log level for stderr JSON logs (default: warn; for run, the config's log.level)").choices(["error", "warn", "info", "debug"]));
   registerStatus(program);
+  registerStress(program);
   registerDemo(program);
   registerPlan(program);
   registerRun(program);

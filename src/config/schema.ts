@@ -130,7 +130,14 @@ export const configSchema = z
       })
       .strict()
       .default({ lockDurationMs: 60_000, stalledIntervalMs: 5_000, observeLockDurationMs: 10_000 }),
-    metrics: z.object({ port: z.number().int().min(0).max(65535).default(9464) }).strict().default({ port: 9464 }),
+    metrics: z
+      .object({
+        port: z.number().int().min(0).max(65535).default(9464),
+        /** Where /metrics and /healthz listen: loopback by default; 0.0.0.0 in a container scraped from outside. */
+        host: z.string().default("127.0.0.1"),
+      })
+      .strict()
+      .default({ port: 9464, host: "127.0.0.1" }),
     alerts: z
       .object({ webhookUrlEnv: envName.optional(), timeoutMs: z.number().int().positive().default(3000), retries: z.number().int().min(0).default(3) })
       .strict()

@@ -1,5 +1,5 @@
 import type { Snapshot } from "../risk/snapshot";
-import type { LendingBook } from "../policy/lending";
+import type { LendingBook } from "./lending-book";
 
 /**
  * The shapes both the policy (which decides on them) and the adapters (which read them from the

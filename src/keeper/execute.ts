@@ -116,10 +116,24 @@ async function resumedRequest(provider: JsonRpcProvider, p: PendingNonce, tx: Po
   return known ? { ...tx, gasLimit: known.gasLimit, actionKey: p.actionKey, validUntil } : undefined;
 }
 
+/**
+ * Reads the positions' exact sizes before and at the inclusion block: each must have shrunk by at
+ * least what the action took (others may trade in the same block, but nothing may be cut by less).
+ */
+async function verifyDeleverage(adapter: ProtocolAdapter, reductions: { positionId: bigint; sizeDelta: bigint }[], block: number): Promise<boolean> {
+  const [before, after] = await Promise.all([adapter.readSnapshot(block - 1), adapter.readSnapshot(block)]);
+  if (!before.positionSizes || !after.positionSizes) return false; // a protocol without sizes cannot be checked
+  return reductions.every(({ positionId, sizeDelta }) => {
+    const id = positionId.toString();
+    const was = before.positionSizes![id];
+    return was !== undefined && (after.positionSizes![id] ?? 0n) <= was - sizeDelta;
+  });
+}
+
 /** Reads the parameters back at the inclusion block: did the chain end up where the action meant it to? */
-async function verifyEffect(adapter: ProtocolAdapter, planned: PlannedAction, block: number): Promise<boolean> {
+export async function verifyEffect(adapter: ProtocolAdapter, planned: PlannedAction, block: number): Promise<boolean> {
   const a = planned.action;
-  if (a.kind === "deleverage") return true; // positions move; the steward's event is the record
+  if (a.kind === "deleverage") return verifyDeleverage(adapter, a.reductions, block);
   const p = await adapter.readParams(a.market, block);
   switch (a.kind) {
     case "setMarginRatios":

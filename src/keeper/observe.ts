@@ -8,7 +8,7 @@ import { computeMetrics } from "../risk";
 import { rpcFaultKind, type RpcFaultKind } from "../rpc/connect";
 import { headOf } from "../rpc/reads";
 import type { ObserverMemoryStore } from "./memory";
-import type { AlertSink, ObserverMetrics } from "./ports";
+import type { AlertSink, ObserverMetrics, SkipReason } from "./ports";
 
 export interface ObserverDeps {
   adapter: ProtocolAdapter;
@@ -95,11 +95,11 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     }
   }
 
-  const reasons: string[] = [];
+  const reasons: { kind: SkipReason; text: string }[] = [];
   for (const m of snapshot.markets) {
     const { seconds: age, stale } = oracleAge(m, snapshot.block.timestamp);
     if (stale) {
-      reasons.push(`stale oracle for ${m.id}: ${age}s old, heartbeat ${m.oracle.heartbeat}s`);
+      reasons.push({ kind: "staleOracle", text: `stale oracle for ${m.id}: ${age}s old, heartbeat ${m.oracle.heartbeat}s` });
       deps.alert({ kind: "staleOracle", protocol, market: m.id, message: `oracle of ${m.id} is ${age}s old (heartbeat ${m.oracle.heartbeat}s): no action on stale prices`, block });
     }
   }
@@ -108,15 +108,15 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     prices[m.id] = m.mark;
     const last = memory.lastPrices[m.id];
     if (last !== undefined && Math.abs(m.mark / last - 1) > deps.maxPriceJump) {
-      reasons.push(`price of ${m.id} jumped ${((m.mark / last - 1) * 100).toFixed(1)}% in one observation`);
+      reasons.push({ kind: "priceJump", text: `price of ${m.id} jumped ${((m.mark / last - 1) * 100).toFixed(1)}% in one observation` });
       deps.alert({ kind: "priceJump", protocol, market: m.id, message: `price of ${m.id} moved from ${last} to ${m.mark} in one observation: waiting for it to be confirmed`, block });
     }
   }
   if (reasons.length) {
-    deps.metrics.observationSkipped(protocol, reasons[0].startsWith("stale") ? "staleOracle" : "priceJump");
+    deps.metrics.observationSkipped(protocol, reasons[0].kind);
     await deps.memory.save(protocol, { ...memory, lastPrices: prices, lastBlock: block });
-    log.warn("observation not acted on", { reasons });
-    return { status: "skipped", block, reason: reasons.join("; ") };
+    log.warn("observation not acted on", { reasons: reasons.map((r) => r.text) });
+    return { status: "skipped", block, reason: reasons.map((r) => r.text).join("; ") };
   }
 
   const plan = planActions({ snapshot, history: memory.history, state: memory.state, config: deps.policy });

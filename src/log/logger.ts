@@ -1,17 +1,6 @@
 import winston from "winston";
 import { Redactor } from "./redact";
 
-/** Fields that identify what a log line is about; child loggers carry them. */
-export interface LogContext {
-  protocol?: string;
-  market?: string;
-  block?: number;
-  jobId?: string;
-  actionKey?: string;
-  txHash?: string;
-  [key: string]: unknown;
-}
-
 export type Logger = winston.Logger;
 
 export interface LoggerOptions {

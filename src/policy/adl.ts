@@ -39,7 +39,8 @@ export function planAdl(market: MarketState, positions: Position[], target: numb
       const score = p.collateral > 0 ? (pnl / p.collateral) * (notional / p.collateral) : Number.POSITIVE_INFINITY;
       return { p, pnl, notional, score };
     })
-    .filter((x) => x.pnl > 0 && x.p.collateral < target * x.notional) // only profitable ones whose removal lifts svr
+    // Only profitable ones whose removal lifts svr, and that the protocol names: a deleverage call takes a position id.
+    .filter((x) => x.p.id !== undefined && x.pnl > 0 && x.p.collateral < target * x.notional)
     .sort((a, b) => b.score - a.score || (a.p.id ?? "").localeCompare(b.p.id ?? ""));
   const picks: AdlPick[] = [];
   for (const x of ranked) {
@@ -74,6 +75,12 @@ function toWadCeil(units: number, max: number): bigint {
   return wad > cap ? cap : wad;
 }
 
+/** The on-chain id a deleverage call names; a position without one is refused, never sent as position 0. */
+function positionIdOf(p: Position): bigint {
+  if (p.id === undefined || !/^[0-9]+$/.test(p.id)) throw new Error(`position of ${p.account} in ${p.market} has no numeric id: it cannot be deleveraged`);
+  return BigInt(p.id);
+}
+
 /**
  * Splits the picks into steward calls of at most `capUsd18` notional each, and all of them together
  * within `budgetUsd18` (what the market's rolling deleverage budget has left). Each reduction names
@@ -104,7 +111,7 @@ export function chunkByNotional(
       }
       let take = left < room ? left : room;
       if (take > budgetLeft) take = budgetLeft;
-      current.push({ positionId: BigInt(p.position.id ?? "0"), sizeDelta: take, expectedSize: size });
+      current.push({ positionId: positionIdOf(p.position), sizeDelta: take, expectedSize: size });
       size -= take;
       left -= take;
       room -= take;

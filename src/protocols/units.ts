@@ -16,13 +16,6 @@ export function toFloat(value: bigint, decimals: number): number {
   return negative ? -n : n;
 }
 
-export const WAD = 10n ** 18n;
-export const BPS = 10_000n;
-
-export function bpsToFraction(bps: bigint): number {
-  return Number(bps) / 10_000;
-}
-
 /** Market ids are bytes32 on-chain and readable text off-chain ("ETH-USD"). */
 export function marketIdToText(id: string): string {
   const hex = id.startsWith("0x") ? id.slice(2) : id;

@@ -1,4 +1,4 @@
-import { percent, ratio, usd } from "../report/format";
+import { paramValue, percent, ratio, usd } from "../report/format";
 import type { PassRecord, RehearsalReport } from "./rehearse";
 import { lastObservation, outcome } from "./report-text";
 
@@ -98,7 +98,7 @@ body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2r
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{margin-top:2.5rem;border-bottom:1px solid #ddd;padding-bottom:.3rem}
 .lede{color:#555;margin-top:0}table{border-collapse:collapse;margin:1rem 0;font-variant-numeric:tabular-nums}
 th,td{padding:.3rem .7rem;border-bottom:1px solid #eee;text-align:right}th:first-child,td:first-child{text-align:left}
-.txs td,.txs th{text-align:left;font-size:.85rem}.bad{color:#b3261e;font-weight:600}
+.txs{width:100%;table-layout:fixed}.txs td,.txs th{text-align:left;font-size:.85rem;overflow-wrap:anywhere;word-break:break-word}.bad{color:#b3261e;font-weight:600}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:1rem}
 figure{margin:0;border:1px solid #eee;border-radius:8px;padding:.5rem}figcaption{font-weight:600;font-size:.9rem;margin-bottom:.3rem}
 svg text{font-size:11px;fill:#444}.legend span{display:inline-block;margin-right:1rem;font-size:.8rem}
@@ -193,7 +193,7 @@ function paramsTable(before: Record<string, Record<string, string>>, after: Reco
   for (const [market, values] of Object.entries(before)) {
     for (const [param, v] of Object.entries(values)) {
       const a = after[market]?.[param] ?? "—";
-      rows.push(`<tr><td>${esc(short(market))}</td><td>${esc(param)}</td><td>${esc(v)}</td><td${a !== v ? ' class="bad"' : ""}>${esc(a)}</td></tr>`);
+      rows.push(`<tr><td>${esc(short(market))}</td><td>${esc(param)}</td><td>${esc(paramValue(param, v))}</td><td${a !== v ? ' class="bad"' : ""}>${esc(paramValue(param, a))}</td></tr>`);
     }
   }
   return `<details><summary>Parameters before and after (changed ones highlighted)</summary><table><tr><th>market</th><th>parameter</th><th>before</th><th>after</th></tr>${rows.join("")}</table></details>`;

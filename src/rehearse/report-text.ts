@@ -1,4 +1,4 @@
-import { percent, ratio, renderTable, usd } from "../report/format";
+import { paramValue, percent, ratio, renderTable, usd } from "../report/format";
 import type { PassRecord, ProtocolObservation, RehearsalReport } from "./rehearse";
 
 /** A protocol's observation at the last step of a pass: where the pass left it. */
@@ -86,8 +86,8 @@ export function renderSummary(r: RehearsalReport): string {
           { header: "protocol", value: (x) => x.protocol, align: "left" },
           { header: "market", value: (x) => x.market, align: "left" },
           { header: "parameter", value: (x) => x.param, align: "left" },
-          { header: "before", value: (x) => x.before },
-          { header: "after", value: (x) => x.after },
+          { header: "before", value: (x) => paramValue(x.param, x.before) },
+          { header: "after", value: (x) => paramValue(x.param, x.after) },
         ])}`
       : "no parameter changed",
   );

@@ -47,3 +47,14 @@ export function duration(seconds: number | null | undefined): string {
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
+
+/**
+ * A steward parameter as a reader wants it: open-interest caps (18-decimal USD on-chain) in USD,
+ * margins and thresholds in basis points, anything else (token-unit caps) as stored.
+ */
+export function paramValue(param: string, raw: string): string {
+  if (raw === "—" || !/^[0-9]+$/.test(raw)) return raw;
+  if (param === "LONG_CAP" || param === "SHORT_CAP") return usd(Number(BigInt(raw) / 10n ** 12n) / 1e6);
+  if (["IMR", "MMR", "LTV", "LIQ_THRESHOLD", "LIQ_BONUS"].includes(param)) return `${raw} bps`;
+  return raw;
+}

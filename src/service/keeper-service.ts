@@ -214,7 +214,7 @@ export class KeeperService {
         const c = await q.getJobCounts("waiting", "delayed", "prioritized");
         this.metrics.queueDepth.set({ queue: q.name }, (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0));
       }
-    });
+    }, this.config.metrics.host);
     this.metricsPort = served.port;
     this.closables.push(() => new Promise((r) => served.server.close(() => r(undefined))));
   }

@@ -38,7 +38,7 @@ export class KeeperMetrics implements ObserverMetrics {
 }
 
 /** /metrics and /healthz on `port` (0: any free port). `beforeScrape` refreshes gauges read on demand. */
-export async function serveMetrics(metrics: KeeperMetrics, port: number, beforeScrape: () => Promise<void> = async () => undefined): Promise<{ server: Server; port: number }> {
+export async function serveMetrics(metrics: KeeperMetrics, port: number, beforeScrape: () => Promise<void> = async () => undefined, host = "127.0.0.1"): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     if (req.url === "/healthz") {
       res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
@@ -54,6 +54,6 @@ export async function serveMetrics(metrics: KeeperMetrics, port: number, beforeS
       .then((body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body))
       .catch((e: Error) => res.writeHead(500).end(e.message));
   });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", () => r()));
+  await new Promise<void>((r) => server.listen(port, host, () => r()));
   return { server, port: (server.address() as AddressInfo).port };
 }

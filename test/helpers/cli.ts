@@ -63,9 +63,9 @@ export async function referenceProtocolEntry(
 }
 
 /** `svr-keeper run` as a real process; its stdout and stderr are collected in `output()`. */
-export function spawnKeeper(configPath: string, env: Record<string, string>): { child: ChildProcess; output: () => string } {
+export function spawnKeeper(configPath: string, env: Record<string, string>, extraArgs: string[] = []): { child: ChildProcess; output: () => string } {
   let output = "";
-  const child = spawn(process.execPath, cliCommand(["run", "--config", configPath]), {
+  const child = spawn(process.execPath, cliCommand([...extraArgs, "run", "--config", configPath]), {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env },
     stdio: ["ignore", "pipe", "pipe"],

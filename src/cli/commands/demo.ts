@@ -9,6 +9,7 @@ import { AaveV3Adapter } from "../../protocols/aave/adapter";
 import { deployAaveMarket, DEMO_LOANS, openAaveBook } from "../../protocols/aave/deploy";
 import { ReferencePerpsAdapter } from "../../protocols/reference/adapter";
 import { stressGrid } from "../../risk";
+import { headOf } from "../../rpc/reads";
 import { percent, ratio, renderTable, usd } from "../../report/format";
 import { renderAssessment } from "./status";
 
@@ -50,7 +51,7 @@ export function registerDemo(program: Command): void {
           multicall: await system.multicall.getAddress(),
           pools,
         });
-        const snap = await adapter.readSnapshot(await provider.getBlockNumber());
+        const snap = await adapter.readSnapshot(await headOf(provider));
         process.stdout.write(`\n${renderAssessment(assess(snap))}\n\n`);
         const aave = await deployAaveMarket(governance, { keepers: [await keeper.getAddress()], multicall: system.multicall });
         await openAaveBook(aave, traders, DEMO_LOANS);
@@ -63,7 +64,7 @@ export function registerDemo(program: Command): void {
           multicall: await system.multicall.getAddress(),
           accounts: await Promise.all(traders.slice(0, 6).map((t) => t.getAddress())),
         });
-        const aaveSnap = await aaveAdapter.readSnapshot(await provider.getBlockNumber());
+        const aaveSnap = await aaveAdapter.readSnapshot(await headOf(provider));
         process.stdout.write(`${renderAssessment(assess(aaveSnap))}\n\n`);
         const grid = stressGrid(snap.risk).filter((g) => Math.round(g.delta * 100) % 10 === 0);
         process.stdout.write(

@@ -6,6 +6,7 @@ import { policyFor } from "../../config/policy";
 import { planActions, type Plan } from "../../policy";
 import { createAdapter } from "../../protocols/factory";
 import { describeAction, describeReason } from "../../policy/describe";
+import { headOf } from "../../rpc/reads";
 import { openContext } from "../context";
 import { percent, ratio, renderTable, toJson, usd } from "../../report/format";
 import { renderValueAtRisk } from "../../report/value-at-risk";
@@ -25,12 +26,12 @@ export function registerPlan(program: Command): void {
     .option("--protocol <id>", "only this protocol")
     .option("--json", "machine-readable output, with the evidence encoding in full")
     .action(async (opts: { config: string; from?: string; protocol?: string; json?: boolean }, cmd: Command) => {
-      const ctx = await openContext({ configPath: opts.config, needSigner: false, logLevel: cmd.optsWithGlobals().logLevel });
+      const ctx = await openContext({ configPath: opts.config, needSigner: false, logLevel: cmd.optsWithGlobals().logLevel ?? "warn" });
       try {
         const from = opts.from ?? (ctx.secrets.signerKey ? new Wallet(ctx.secrets.signerKey).address : undefined);
         if (!from) throw new Error(`plan simulates from the keeper's address: pass --from or set ${ctx.config.keeper.signerKeyEnv}`);
         const decoder = keeperRevertDecoder();
-        const block = await ctx.provider.getBlockNumber();
+        const block = await headOf(ctx.provider);
         const outputs: PlannedOutput[] = [];
         for (const [i, p] of ctx.config.protocols.entries()) {
           if (opts.protocol && p.id !== opts.protocol) continue;

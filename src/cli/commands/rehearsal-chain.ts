@@ -6,6 +6,7 @@ import type { Redactor } from "../../log/redact";
 import { redactUrl } from "../../log/redact";
 import { DEFAULT_POLICY, type PolicyConfig } from "../../policy";
 import { connectRpc } from "../../rpc/connect";
+import { headOf } from "../../rpc/reads";
 import { RehearsalClockProvider } from "../../rehearse/clock";
 import type { RehearsalTarget } from "../../rehearse/install";
 import { deployEmbeddedWorld, deployReplicaWorld, targetsOf } from "../../rehearse/targets";
@@ -39,7 +40,7 @@ export async function openRehearsalChain(opts: { config?: string; block?: number
     const config = loadConfigFile(opts.config);
     const secrets = resolveSecrets(config, process.env, opts.redactor, false);
     const upstream = await connectRpc(secrets.rpcUrl, config.chain.chainId);
-    const block = opts.block ?? (await upstream.getBlockNumber());
+    const block = opts.block ?? (await headOf(upstream));
     // Aave accounts discovered from the Pool's events on the upstream chain, up to the pinned block.
     const discovered = new Map<string, string[]>();
     for (const p of config.protocols) {

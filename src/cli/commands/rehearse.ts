@@ -43,7 +43,7 @@ export function registerRehearse(program: Command): void {
       const profile = governanceProfile(opts.profile).name;
       const scenario = loadScenario(opts.scenario);
       const redactor = new Redactor();
-      const logLevel = cmd.optsWithGlobals().logLevel as string;
+      const logLevel = (cmd.optsWithGlobals().logLevel as string | undefined) ?? "warn";
       const logger = createLogger({ redactor, level: logLevel });
       const chain = await openRehearsalChain({ config: opts.config, block: opts.block, positions: opts.positions, seed: opts.seed, replica: opts.replica !== undefined, redactor });
       const { provider, fork, targets, policies, replica } = chain;

@@ -9,7 +9,7 @@ export function registerRun(program: Command): void {
     .description("run the keeper: observe every protocol, plan, and act through the steward")
     .requiredOption("-c, --config <file>", "keeper config (YAML or JSON)")
     .action(async (opts: { config: string }, cmd: Command) => {
-      const ctx = await openContext({ configPath: opts.config, needSigner: true, logLevel: cmd.optsWithGlobals().logLevel === "warn" ? undefined : cmd.optsWithGlobals().logLevel });
+      const ctx = await openContext({ configPath: opts.config, needSigner: true, logLevel: cmd.optsWithGlobals().logLevel });
       const service = new KeeperService(ctx.config, ctx.secrets, ctx.provider, ctx.logger);
       await service.start();
       await new Promise<void>((resolve) => {

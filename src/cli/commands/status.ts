@@ -3,6 +3,7 @@ import { assess, type Assessment } from "../../keeper/assess";
 import { policyFor } from "../../config/policy";
 import { createAdapter } from "../../protocols/factory";
 import { renderValueAtRisk } from "../../report/value-at-risk";
+import { headOf } from "../../rpc/reads";
 import { openContext } from "../context";
 import { duration, percent, ratio, renderTable, toJson, usd, type Column } from "../../report/format";
 import type { MarketAssessment } from "../../keeper/assess";
@@ -16,9 +17,9 @@ export function registerStatus(program: Command): void {
     .option("--protocol <id>", "only this protocol")
     .option("--json", "machine-readable output")
     .action(async (opts: { config: string; block?: number; protocol?: string; json?: boolean }, cmd: Command) => {
-      const ctx = await openContext({ configPath: opts.config, needSigner: false, logLevel: cmd.optsWithGlobals().logLevel });
+      const ctx = await openContext({ configPath: opts.config, needSigner: false, logLevel: cmd.optsWithGlobals().logLevel ?? "warn" });
       try {
-        const block = opts.block ?? (await ctx.provider.getBlockNumber());
+        const block = opts.block ?? (await headOf(ctx.provider));
         const reports: Assessment[] = [];
         for (const [i, p] of ctx.config.protocols.entries()) {
           if (opts.protocol && p.id !== opts.protocol) continue;

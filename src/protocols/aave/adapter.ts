@@ -81,7 +81,6 @@ export class AaveV3Adapter implements ProtocolAdapter {
   private readonly provider_: Interface;
   private readonly data: Interface;
   private readonly oracle: Interface;
-  private readonly erc20: Interface;
   private readonly feed: Interface;
   private readonly steward: Interface;
   private readonly reader: MulticallReader;
@@ -96,7 +95,6 @@ export class AaveV3Adapter implements ProtocolAdapter {
     this.provider_ = aaveInterface("PoolAddressesProvider");
     this.data = aaveInterface("AaveProtocolDataProvider");
     this.oracle = aaveInterface("AaveOracle");
-    this.erc20 = aaveInterface("MintableERC20");
     this.feed = ourInterface("MockV3Aggregator");
     this.steward = ourInterface("AaveRiskSteward");
     this.reader = new MulticallReader(provider, opts.multicall, { pageSize: 400 });

@@ -20,7 +20,6 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
   let outDir: string;
   let pinned: number;
   let perps: Contract;
-  let upstreamHeadAfterChange: number;
 
   before(async () => {
     upstream = await startUpstream();
@@ -35,7 +34,6 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
     perps = new Contract(ref.perps, ourAbi("ReferencePerps"), await provider.getSigner(0));
     await (await perps.setRiskAdmin(await (await provider.getSigner(0)).getAddress())).wait();
     await (await perps.setMarginRatios(textToMarketId("ETH-USD"), 3000, 1500)).wait();
-    upstreamHeadAfterChange = await provider.getBlockNumber();
 
     const config = writeConfig({
       chain: { chainId: 31337, rpcUrl: upstream.url },
@@ -141,6 +139,9 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
         }
       }
       expect(charts.find((x) => x.id === "svr-reference-perps")!.markers).to.equal(report.keeperRun.actions.filter((a) => a.protocol === "reference-perps").length);
+      // The transactions table fits the page: long hashes wrap instead of pushing it wider than the body.
+      const fit = await page.$eval(".txs", (t) => ({ table: t.getBoundingClientRect().right, body: t.ownerDocument.body.getBoundingClientRect().right }));
+      expect(fit.table).to.be.at.most(fit.body + 1);
       const embedded = JSON.parse(await page.$eval("#report-data", (e) => e.textContent ?? "")) as RehearsalReport;
       expect(embedded.keeperRun.final.badDebtUsd).to.equal(report.keeperRun.final.badDebtUsd);
       expect(errors).to.deep.equal([]);

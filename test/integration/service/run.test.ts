@@ -32,7 +32,7 @@ describe("svr-keeper run (a real keeper process, real Redis, a served chain)", f
     child?.kill("SIGKILL");
     await node?.close();
     const redis = new Redis();
-    const keys = await redis.keys(`${prefix}:*`);
+    const keys = await redis.keys(`${prefix}*`);
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
   });
@@ -75,5 +75,32 @@ describe("svr-keeper run (a real keeper process, real Redis, a served chain)", f
     expect(lines.some((l) => JSON.parse(l).txHash)).to.equal(true);
     expect(logs).to.not.include(keeperKey.slice(2));
     expect(logs).to.not.include(rpcSecret);
+  });
+
+  it("takes an explicit --log-level warn over the config's log.level", async () => {
+    const metricsPort = await freePort();
+    const config = writeConfig({
+      chain: { chainId: 31337, rpcUrlEnv: "TEST_RPC_URL" },
+      protocols: [await referenceProtocolEntry(f, { observe: { intervalSeconds: 0.5 } })],
+      keeper: { signerKeyEnv: "TEST_KEEPER_KEY", confirmations: 1 },
+      redis: { url: "redis://127.0.0.1:6379", prefix: `${prefix}w` },
+      metrics: { port: metricsPort },
+      log: { level: "info" },
+    });
+    const keeper = spawnKeeper(config, { TEST_RPC_URL: node.url, TEST_KEEPER_KEY: keeperKey }, ["--log-level", "warn"]);
+    child = keeper.child;
+    const start = Date.now();
+    let up = false;
+    while (!up && Date.now() - start < 30_000) {
+      up = await fetch(`http://127.0.0.1:${metricsPort}/healthz`).then((r) => r.ok, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(up, keeper.output().slice(-2000)).to.equal(true);
+    await new Promise((r) => setTimeout(r, 1500)); // a few observations, which log at info
+    const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
+    child.kill("SIGTERM");
+    expect(await exited).to.equal(0);
+    const levels = keeper.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).level as string);
+    expect(levels.filter((l) => l === "info" || l === "debug")).to.deep.equal([]);
   });
 });

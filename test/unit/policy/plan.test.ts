@@ -292,6 +292,8 @@ describe("policy plans on hand-built books", () => {
 
 describe("a plan never exceeds a steward bound (property, seeded)", () => {
   it("holds for random books, bounds and last updates", () => {
+    // Not vacuous: the books must make the policy act, on both levers, in enough of the runs.
+    const checked = { setMarginRatios: 0, setOpenInterestCaps: 0 };
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 100, max: 4000 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), (seed, step, sinceUpdate, depth, absolute) => {
         const rand = mulberry32(seed);
@@ -313,6 +315,7 @@ describe("a plan never exceeds a steward bound (property, seeded)", () => {
               : a.action.kind === "setOpenInterestCaps"
                 ? [["LONG_CAP", snap.markets[0].params.LONG_CAP, a.action.longCap], ["SHORT_CAP", snap.markets[0].params.SHORT_CAP, a.action.shortCap]]
                 : [];
+          if (a.action.kind === "setMarginRatios" || a.action.kind === "setOpenInterestCaps") checked[a.action.kind]++;
           for (const [name, old, next] of pairs) {
             if (next === old) continue;
             const bound = b[name as keyof typeof b];
@@ -329,5 +332,7 @@ describe("a plan never exceeds a steward bound (property, seeded)", () => {
       }),
       { seed: 20261124, numRuns: 60 },
     );
+    expect(checked.setMarginRatios, "margin steps checked against the bounds").to.be.greaterThan(0);
+    expect(checked.setOpenInterestCaps, "cap steps checked against the bounds").to.be.greaterThan(5);
   });
 });
