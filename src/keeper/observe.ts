@@ -95,6 +95,14 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     }
   }
 
+  const stewardFrozen = snapshot.steward.frozen;
+  if (stewardFrozen !== (memory.stewardFrozen ?? false)) {
+    deps.alert(
+      stewardFrozen
+        ? { kind: "frozen", protocol, message: `${protocol}: the steward ${snapshot.steward.address} is frozen by governance: nothing is planned until it is unfrozen`, block }
+        : { kind: "unfrozen", protocol, message: `${protocol}: the steward ${snapshot.steward.address} is unfrozen: acting resumes on this observation`, block },
+    );
+  }
   const reasons: string[] = [];
   for (const m of snapshot.markets) {
     const { seconds: age, stale } = oracleAge(m, snapshot.block.timestamp);
@@ -114,7 +122,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
   }
   if (reasons.length) {
     deps.metrics.observationSkipped(protocol, reasons[0].startsWith("stale") ? "staleOracle" : "priceJump");
-    await deps.memory.save(protocol, { ...memory, lastPrices: prices, lastBlock: block });
+    await deps.memory.save(protocol, { ...memory, lastPrices: prices, lastBlock: block, stewardFrozen });
     log.warn("observation not acted on", { reasons });
     return { status: "skipped", block, reason: reasons.join("; ") };
   }
@@ -129,7 +137,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
       deps.alert({ kind: "level", protocol, market: r.market, message: `${protocol}/${r.market}: ${r.transition.from} → ${r.transition.to} (svr ${r.svr?.toFixed(4) ?? "—"})`, from: r.transition.from, to: r.transition.to, block });
     }
   }
-  await deps.memory.save(protocol, { state: plan.state, history, lastPrices: prices, lastBlock: block });
+  await deps.memory.save(protocol, { state: plan.state, history, lastPrices: prices, lastBlock: block, stewardFrozen });
   log.info("observed", { actions: plan.actions.length, deferred: plan.deferred.length, levels: Object.fromEntries(plan.markets.map((m) => [m.market, m.level])) });
   return { status: "planned", block, plan };
 }

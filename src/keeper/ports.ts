@@ -4,7 +4,21 @@
  */
 
 export interface Alert {
-  kind: "level" | "actionFailed" | "staleOracle" | "invalidPrice" | "priceJump" | "staleHead" | "laggingHead";
+  kind:
+    | "level"
+    | "actionFailed"
+    | "staleOracle"
+    | "invalidPrice"
+    | "priceJump"
+    | "staleHead"
+    | "laggingHead"
+    | "reverted"
+    | "frozen"
+    | "unfrozen"
+    | "workerError"
+    | "lostScheduler"
+    | "reorg"
+    | "splitBrain";
   protocol: string;
   market?: string;
   message: string;

@@ -17,8 +17,14 @@ export async function openObserveQueue(protocol: string, everyMs: number, opts: 
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 }, attempts: 1 },
   });
   await queue.setGlobalConcurrency(1);
-  await queue.upsertJobScheduler(`tick-${protocol}`, { every: everyMs }, { name: "observe", data: { protocol } });
+  const s = observeScheduler(protocol, everyMs);
+  await queue.upsertJobScheduler(s.id, { every: s.everyMs }, s.template);
   return queue;
+}
+
+/** The Job Scheduler that feeds a protocol's observe queue (re-created as it is if Redis loses it). */
+export function observeScheduler(protocol: string, everyMs: number): { id: string; everyMs: number; template: { name: string; data: { protocol: string } } } {
+  return { id: `tick-${protocol}`, everyMs, template: { name: "observe", data: { protocol } } };
 }
 
 /**

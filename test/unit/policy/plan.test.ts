@@ -134,6 +134,8 @@ describe("policy plans on hand-built books", () => {
       state = plan.state;
       plan = planActions({ snapshot: onchain(risk, { imrBps: 2000n, mmrBps: 1500n }), history: {}, state, config: cfg });
     }
+    const frozen = planActions({ snapshot: onchain(risk, { imrBps: 2000n, mmrBps: 1500n, frozen: true }), history: {}, state, config: cfg });
+    expect(frozen.actions, "no relaxation while the steward is frozen").to.have.length(0);
     const relax = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     expect(relax.urgency).to.equal("routine");
     expect((relax.action as SetMarginRatios).mmrBps).to.equal(1350n); // −10 %, the loosening step
