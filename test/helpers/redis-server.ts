@@ -41,7 +41,8 @@ export class TestRedisServer {
   }
 
   async up(): Promise<void> {
-    const persistence = this.dir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dir] : ["--appendonly", "no"];
+    // A directory of its own either way: a replica's initial sync writes an RDB file there.
+    const persistence = this.dir ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", this.dir] : ["--appendonly", "no", "--dir", mkdtempSync(join(tmpdir(), "svr-redis-"))];
     const replication = this.replicaOf ? ["--replicaof", "127.0.0.1", String(this.replicaOf)] : [];
     this.child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence, "--maxmemory-policy", this.policy, ...replication], { stdio: "ignore" });
     await waitForPing(this.port, `redis-server on ${this.port}`);
