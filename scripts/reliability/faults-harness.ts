@@ -11,6 +11,7 @@ import { openBook, syntheticIntents } from "../../src/embedded/book";
 import { startEmbeddedNode, type EmbeddedNode } from "../../src/embedded/hardhat-node";
 import { deployReferenceSystem, USDC_DECIMALS, type ReferenceSystem } from "../../src/embedded/reference-system";
 import { actQueueName } from "../../src/queue/act-queue";
+import { cliCommand } from "../../test/helpers/cli";
 import { TestRedisServer, TestSentinelSet } from "../../test/helpers/redis-server";
 
 const ROOT = join(__dirname, "..", "..");
@@ -22,6 +23,12 @@ const INTERVAL_S = 1;
 
 export const FAULTS = ["redis-flushall", "redis-restart-empty", "reorg-before-confirmation", "reorg-after-confirmation", "freeze-unfreeze", "split-brain", "sentinel-failover"] as const;
 export type Fault = (typeof FAULTS)[number];
+
+/** A fault's figures, and for a reorg how many blocks after it the action was back on-chain. */
+export interface FaultResult {
+  figures: FaultFigures;
+  reorgBackInBlocks?: number;
+}
 
 /** One line of the matrix: exactly the fields the issue names. */
 export interface FaultFigures {
@@ -60,13 +67,13 @@ const ACTION_EXECUTED = STEWARD_EVENTS.getEvent("ActionExecuted")!.topicHash;
  * alerts counted. Real: the keeper processes, Redis (and Sentinel), the contracts' bytecode.
  * Synthetic: the book (60 seeded positions) and the faults.
  */
-export async function runFaults(opts: FaultsOptions): Promise<FaultFigures[]> {
+export async function runFaults(opts: FaultsOptions): Promise<FaultResult[]> {
   const log = opts.log ?? (() => undefined);
   const send = (m: string, p: unknown[] = []) => opts.ethers.provider.send(m, p);
   const node = await startEmbeddedNode();
   const provider = new JsonRpcProvider(node.url, 31337, { staticNetwork: true, pollingInterval: 100 });
   const webhook = await startWebhook();
-  const out: FaultFigures[] = [];
+  const out: FaultResult[] = [];
   try {
     const [governance, ...traders] = await opts.ethers.getSigners();
     const system = await deployReferenceSystem(governance);
@@ -84,7 +91,7 @@ export async function runFaults(opts: FaultsOptions): Promise<FaultFigures[]> {
       } finally {
         await ctx.close();
       }
-      log(JSON.stringify(out[out.length - 1]));
+      log(JSON.stringify(out[out.length - 1].figures));
     }
   } finally {
     await send("evm_setIntervalMining", [0]).catch(() => undefined);
@@ -122,6 +129,7 @@ class FaultRun {
   private readonly prefix = `faults${process.pid}${Date.now()}`;
   private readonly droppedByReorg: string[] = [];
   private readonly started = Date.now();
+  private reorgBackInBlocks: number | undefined;
 
   private constructor(
     private readonly fault: Fault,
@@ -142,8 +150,8 @@ class FaultRun {
     return new FaultRun(fault, env, keeper, from);
   }
 
-  async run(): Promise<FaultFigures> {
-    const { log } = this.env;
+  async run(): Promise<FaultResult> {
+    const log = (line: string) => this.env.log(`[${((Date.now() - this.started) / 1000).toFixed(1)} s] ${line}`);
     log(`— ${this.fault}`);
     let recovery: number;
     switch (this.fault) {
@@ -182,7 +190,8 @@ class FaultRun {
         const backAt = await this.until(async () => (await this.keyExecuted(mined.key)) !== undefined, 30_000);
         const backBlock = (await this.keyExecuted(mined.key))!;
         recovery = (backAt - reorgAt) / 1000;
-        log(`${this.fault}: action back on-chain in block ${backBlock}, ${backBlock - headAfter} block(s) after the reorg`);
+        this.reorgBackInBlocks = backBlock - headAfter;
+        log(`${this.fault}: action back on-chain in block ${backBlock}, ${this.reorgBackInBlocks} block(s) after the reorg`);
         break;
       }
       case "freeze-unfreeze": {
@@ -225,9 +234,11 @@ class FaultRun {
         break;
       }
     }
+    log("fault over; waiting for the act queues to empty");
     await this.quiesce();
+    log("keepers stopped");
     for (const a of this.env.webhook.alerts) if (a.kind !== "level") log(`  alert ${a.kind}: ${a.message}`);
-    return this.figures(Math.round(recovery * 10) / 10);
+    return { figures: await this.figures(Math.round(recovery * 10) / 10), reorgBackInBlocks: this.reorgBackInBlocks };
   }
 
   async close(): Promise<void> {
@@ -256,6 +267,7 @@ class FaultRun {
     const k = new KeeperProcess(config, { [KEY_ENV]: this.keeper.privateKey, [WEBHOOK_ENV]: this.env.webhook.url });
     this.keepers.push(k);
     await k.waitFor((l) => l.message === "keeper running", 0, 60_000);
+    this.env.log(`[${((Date.now() - this.started) / 1000).toFixed(1)} s] keeper process running`);
     return k;
   }
 
@@ -410,7 +422,7 @@ class KeeperProcess {
   private readonly exited: Promise<void>;
 
   constructor(config: string, env: Record<string, string>) {
-    this.child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", config], {
+    this.child = spawn(process.execPath, cliCommand(["run", "--config", config]), {
       cwd: ROOT,
       env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -492,9 +504,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** The goals: nothing lost or duplicated, recovery within 3 intervals after Redis returns, an alert for every fault. */
-export function faultGoalsMet(f: FaultFigures): string[] {
+/** The goals: nothing lost or duplicated, recovery within 3 intervals after Redis returns, a reorged action back within 2 blocks, an alert for every fault. */
+export function faultGoalsMet({ figures: f, reorgBackInBlocks }: FaultResult): string[] {
   const misses: string[] = [];
+  if (reorgBackInBlocks !== undefined && reorgBackInBlocks > 2) misses.push(`reorged action back on-chain ${reorgBackInBlocks} blocks after the reorg (> 2)`);
   if (f.lost !== 0) misses.push(`${f.lost} lost`);
   if (f.duplicates !== 0) misses.push(`${f.duplicates} duplicates`);
   if (Object.keys(f.alerts).length === 0) misses.push("no alert");
