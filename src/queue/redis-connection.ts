@@ -34,7 +34,7 @@ export class RedisConnections {
     if (cluster) {
       client = new Cluster(cluster.nodes, { redisOptions: { ...auth, maxRetriesPerRequest } });
     } else if (sentinel) {
-      client = new Redis({ ...auth, sentinels: sentinel.sentinels, name: sentinel.name, db: Number(u.pathname.slice(1) || 0), maxRetriesPerRequest, failoverDetector: true });
+      client = new Redis({ ...auth, sentinels: sentinel.sentinels, name: sentinel.name, db: Number(u.pathname.slice(1) || 0), maxRetriesPerRequest });
     } else {
       client = new Redis(url, { maxRetriesPerRequest });
     }

@@ -6,6 +6,15 @@ export interface HealthReport {
   reasons: string[];
 }
 
+/**
+ * Where the processes of one keeper share when each protocol was last observed: any process may run
+ * a protocol's observation, so one process's own count would call it stale while the others observe.
+ */
+export interface ObservationClock {
+  record(protocol: string, at: number): Promise<void>;
+  read(protocol: string): Promise<number | undefined>;
+}
+
 export interface HealthProbes {
   /** Throws when Redis does not answer. */
   redis: () => Promise<void>;
@@ -27,14 +36,18 @@ export class KeeperHealth {
     private readonly metrics: KeeperMetrics,
     private readonly probes: HealthProbes,
     private readonly now: () => number = Date.now,
+    private readonly shared?: ObservationClock,
   ) {
     // Until a first observation completes, the clock runs from the start.
     const start = now();
     for (const p of protocols) this.lastObserved.set(p.id, start);
   }
 
-  observed(protocol: string): void {
-    this.lastObserved.set(protocol, this.now());
+  /** A completed observation of `protocol` by this process (shared with the others when a clock is given). */
+  async observed(protocol: string): Promise<void> {
+    const at = this.now();
+    this.lastObserved.set(protocol, at);
+    await this.shared?.record(protocol, at);
   }
 
   actionLanded(protocol: string, block: number): void {
@@ -47,6 +60,12 @@ export class KeeperHealth {
   }
 
   async report(): Promise<HealthReport> {
+    if (this.shared) {
+      for (const p of this.protocols) {
+        const other = await withTimeout(this.shared.read(p.id), 2000).catch(() => undefined);
+        if (other !== undefined && other > this.lastObserved.get(p.id)!) this.lastObserved.set(p.id, other);
+      }
+    }
     this.refreshGauges();
     const reasons: string[] = [];
     for (const p of this.protocols) {

@@ -82,14 +82,28 @@ export class KeeperService {
     const adapters = new Map<string, ProtocolAdapter>();
     for (const p of config.protocols) adapters.set(p.id, await createAdapter(p, this.provider, chainId));
     let actWorker: Worker | undefined;
-    const health = new KeeperHealth(this.intervals(), config.health.staleAfterIntervals, this.metrics, {
-      redis: async () => void (await redis.ping()),
-      executor: async () => {
-        if (!actWorker?.isRunning()) return "this process's act worker is not running";
-        if ((await actQueue.getWorkersCount()) === 0) return `no worker is connected to ${actQueue.name}`;
-        return undefined;
+    const observedKey = (protocol: string) => `${queues.prefix}:observed:${protocol}`;
+    const health = new KeeperHealth(
+      this.intervals(),
+      config.health.staleAfterIntervals,
+      this.metrics,
+      {
+        redis: async () => void (await redis.ping()),
+        executor: async () => {
+          if (!actWorker?.isRunning()) return "this process's act worker is not running";
+          if ((await actQueue.getWorkersCount()) === 0) return `no worker is connected to ${actQueue.name}`;
+          return undefined;
+        },
       },
-    });
+      Date.now,
+      {
+        record: async (protocol, at) => void (await redis.set(observedKey(protocol), String(at))),
+        read: async (protocol) => {
+          const v = await redis.get(observedKey(protocol));
+          return v === null ? undefined : Number(v);
+        },
+      },
+    );
     this.health = health;
     const { observeQueues, workers, guarded } = await this.startObservers(adapters, new RedisObserverMemory(redis, queues.prefix), alert, health, actQueue, signer.address, queues);
     const executor: Executor = {
@@ -195,7 +209,7 @@ export class KeeperService {
       const executed = (key: string) => keyExecuted(this.provider, p.steward, key);
       const observe = async () => {
         const result = await observeProtocol({ adapter, provider: this.provider, policy, memory, metrics: this.metrics, alert, logger, maxPriceJump: 0.25, maxHeadLagBlocks: config.chain.maxHeadLagBlocks, maxBlockAgeSeconds: config.chain.maxBlockAgeSeconds });
-        health.observed(p.id);
+        await health.observed(p.id);
         if (result.status !== "planned") return result.status;
         await this.enqueuePlan(actQueue, p.id, signer, result.block, result.plan.actions, executed, alert);
         return "planned";

@@ -134,7 +134,7 @@ describe("self-healing pieces (a Redis of the test's own, a served chain)", func
       let h = await get();
       expect(h.code).to.equal(503);
       expect(h.body).to.match(/observation of p1 is stale: last completed 10\.0s ago \(limit 10\.0s, 5 intervals\)/);
-      health.observed("p1");
+      await health.observed("p1");
       health.actionLanded("p1", 1234);
       expect((await get()).code).to.equal(200);
       redisUp = false;
@@ -149,6 +149,16 @@ describe("self-healing pieces (a Redis of the test's own, a served chain)", func
       const body = await (await fetch(`http://127.0.0.1:${served.port}/metrics`)).text();
       expect(body).to.include('svr_keeper_last_observation_age_seconds{protocol="p1"} 3');
       expect(body).to.include('svr_keeper_last_action_block{protocol="p1"} 1234');
+      // Another process observed p1 more recently: this one is healthy on its word.
+      // It starts (its own clock from then) after the other's observation, and its own stays stale.
+      let t = now + 60_000;
+      let shared = 0;
+      const seen = new KeeperHealth([{ id: "p1", intervalMs: 2000 }], 5, new KeeperMetrics(), { redis: async () => undefined, executor: async () => undefined }, () => t, { record: async () => undefined, read: async () => (shared ? shared : undefined) });
+      t += 11_000; // its own clock alone would be stale now
+      shared = t - 1_000;
+      expect((await seen.report()).ok).to.equal(true);
+      t = shared + 10_001;
+      expect((await seen.report()).reasons[0]).to.include("observation of p1 is stale");
     } finally {
       served.server.close();
     }
