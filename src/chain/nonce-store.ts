@@ -1,4 +1,7 @@
-import type { RedisClient } from "../queue/redis-connection";
+import type { Cluster, Redis } from "ioredis";
+
+/** One server, a Sentinel-watched primary or a Cluster: whichever the service connected to. */
+type RedisClient = Redis | Cluster;
 
 /**
  * Where a key's nonce lock and pending-nonce records live. Redis for the service (shared by every

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { RedisClient } from "../queue/redis-connection";
+import type { Cluster, Redis } from "ioredis";
 import { NonceLockTimeoutError } from "./errors";
 import { RedisNonceStore, type NonceStore } from "./nonce-store";
+
+/** One server, a Sentinel-watched primary or a Cluster: whichever the service connected to. */
+type RedisClient = Redis | Cluster;
 
 /** A nonce the keeper has used and not yet seen settled: every hash signed for it, newest last. */
 export interface PendingNonce {

@@ -1,4 +1,7 @@
-import type { RedisClient } from "../queue/redis-connection";
+import type { Cluster, Redis } from "ioredis";
+
+/** One server, a Sentinel-watched primary or a Cluster: whichever the service connected to. */
+type RedisClient = Redis | Cluster;
 
 /**
  * Every transaction hash the keeper signed for a key, written before it is broadcast: in Redis for
