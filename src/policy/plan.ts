@@ -161,7 +161,8 @@ export function planActions(input: PolicyInput): Plan {
     const reason = reasonFor(observation, policy, level, varLimit);
     const provenance = (kind: string, target: unknown): ActionProvenance => ({ idempotencyKey: idempotencyKey(risk.protocol, market.id, kind, target, epoch), evidenceHash: evidence().hash });
     const urgency: Urgency = level === "critical" ? "critical" : "act";
-    if (snapshot.steward.frozen && atLeast(level, "act")) {
+    // Nothing at all while frozen (a relaxation too): every call would fail, and the key it holds would delay the first action after unfreeze.
+    if (snapshot.steward.frozen) {
       deferred.push({ market: market.id, reason: "the steward is frozen by governance" });
       continue;
     }

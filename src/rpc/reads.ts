@@ -13,3 +13,8 @@ export async function headOf(provider: Provider): Promise<number> {
 export async function accountNonce(provider: JsonRpcApiProvider, address: string): Promise<number> {
   return Number(await provider.send("eth_getTransactionCount", [address, "latest"]));
 }
+
+/** The account's next nonce counting the node's pool (the `pending` tag), asked of the node. */
+export async function poolNonce(provider: JsonRpcApiProvider, address: string): Promise<number> {
+  return Number(await provider.send("eth_getTransactionCount", [address, "pending"]));
+}
