@@ -16,3 +16,18 @@ export async function waitForConfirmations(provider: JsonRpcProvider, txHash: st
     await new Promise((r) => setTimeout(r, pollMs));
   }
 }
+
+/**
+ * After a reorg dropped a transaction's block, the node may hold it in its pool and mine it again.
+ * Waits (at most `blocks` blocks) until it is mined again or the node no longer knows it; only then
+ * may the action be sent anew without two transactions racing for it.
+ */
+export async function settleReorged(provider: JsonRpcProvider, txHash: string, blocks = 3, pollMs = 250): Promise<"reincluded" | "gone" | "pending"> {
+  const start = await headOf(provider);
+  for (;;) {
+    if (await provider.send("eth_getTransactionReceipt", [txHash])) return "reincluded";
+    if (!(await provider.send("eth_getTransactionByHash", [txHash]))) return "gone";
+    if ((await headOf(provider)) - start >= blocks) return "pending";
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -1,4 +1,7 @@
-import type Redis from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+
+/** One server, a Sentinel-watched primary or a Cluster: whichever the service connected to. */
+type RedisClient = Redis | Cluster;
 
 /**
  * Where a key's nonce lock and pending-nonce records live. Redis for the service (shared by every
@@ -40,7 +43,7 @@ return 1`;
 /** The lock is a SET NX PX key with a token; records are one hash; every fenced write is one Lua script. */
 export class RedisNonceStore implements NonceStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly lockKey: string,
     private readonly pendingKey: string,
   ) {}

@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type Redis from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { NonceLockTimeoutError } from "./errors";
 import { RedisNonceStore, type NonceStore } from "./nonce-store";
+
+/** One server, a Sentinel-watched primary or a Cluster: whichever the service connected to. */
+type RedisClient = Redis | Cluster;
 
 /** A nonce the keeper has used and not yet seen settled: every hash signed for it, newest last. */
 export interface PendingNonce {
@@ -39,6 +42,14 @@ export interface NonceManagerOptions {
   lockTtlMs?: number;
   lockWaitMs?: number;
   prefix?: string;
+  /**
+   * The account's transaction count including the node's pool (the `pending` tag). No nonce below it
+   * is handed out: a transaction still waiting in the pool whose record vanished (a Redis that lost
+   * its data) keeps its nonce, and the next action is not signed over it.
+   */
+  poolNonce?: () => Promise<number>;
+  /** Told of every hash before it is recorded (and so before it can be broadcast). */
+  ledger?: { remember(hash: string): Promise<void> };
 }
 
 /**
@@ -52,10 +63,12 @@ export class NonceManager {
   private readonly store: NonceStore;
   private readonly ttl: number;
   private readonly wait: number;
+  private readonly poolNonce: (() => Promise<number>) | undefined;
+  private readonly ledger: NonceManagerOptions["ledger"];
 
   constructor(
     /** Redis (the service: shared by processes, survives crashes), or a store of the caller's. */
-    backing: Redis | NonceStore,
+    backing: RedisClient | NonceStore,
     readonly chainId: bigint,
     readonly address: string,
     private readonly chainNonce: () => Promise<number>,
@@ -65,6 +78,8 @@ export class NonceManager {
     this.store = isNonceStore(backing) ? backing : new RedisNonceStore(backing, `${base}:lock`, `${base}:pending`);
     this.ttl = opts.lockTtlMs ?? 5_000;
     this.wait = opts.lockWaitMs ?? 20_000;
+    this.poolNonce = opts.poolNonce;
+    this.ledger = opts.ledger;
   }
 
   /** Runs `fn` holding the key's lock; pass the lock to reserve and recordHash to fence their writes. */
@@ -97,11 +112,12 @@ export class NonceManager {
    */
   async reserve(actionKey: string, via: string, lock?: HeldLock): Promise<{ nonce: number; settled: PendingNonce[] }> {
     const onChain = await this.chainNonce();
+    const inPool = this.poolNonce ? await this.poolNonce() : onChain;
     const pending = await this.pending();
     const settled = pending.filter((p) => p.nonce < onChain);
     const debris = pending.filter((p) => p.nonce >= onChain && p.hashes.length === 0);
     const held = new Set(pending.filter((p) => p.nonce >= onChain && p.hashes.length > 0).map((p) => p.nonce));
-    let nonce = onChain;
+    let nonce = Math.max(onChain, inPool);
     while (held.has(nonce)) nonce++;
     const record: PendingNonce = { nonce, actionKey, hashes: [], via, createdAt: Date.now() };
     const forget = [...settled, ...debris].map((p) => String(p.nonce));
@@ -114,6 +130,7 @@ export class NonceManager {
    * pending nonce; call before broadcasting it. With `lock`, the write lands only if the lock is still held.
    */
   async recordHash(nonce: number, hash: string, raw?: string, lock?: HeldLock): Promise<void> {
+    await this.ledger?.remember(hash);
     for (;;) {
       const before = await this.store.get(String(nonce));
       if (!before) throw new Error(`nonce ${nonce} of ${this.address} is not pending`);
@@ -144,6 +161,6 @@ export class NonceManager {
   }
 }
 
-function isNonceStore(x: Redis | NonceStore): x is NonceStore {
+function isNonceStore(x: RedisClient | NonceStore): x is NonceStore {
   return typeof (x as NonceStore).tryLock === "function";
 }

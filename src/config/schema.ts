@@ -112,9 +112,40 @@ export const configSchema = z
       .strict()
       .optional(),
     redis: z
-      .object({ url: z.string().default("redis://127.0.0.1:6379"), prefix: z.string().regex(/^[a-zA-Z0-9_-]+$/).default("svr") })
+      .object({
+        /** A single server (also the fallback credentials/db source when `sentinel` is set). */
+        url: z.string().default("redis://127.0.0.1:6379"),
+        /**
+         * Key prefix of every queue and record. On a Cluster it must be one hash tag, `{name}`, so
+         * that BullMQ's multi-key scripts and the nonce scripts stay on one slot.
+         */
+        prefix: z.string().regex(/^(\{[a-zA-Z0-9_-]+\}|[a-zA-Z0-9_-]+)$/, "letters, digits, '_' and '-', or one hash tag {name}").default("svr"),
+        /** Redis Sentinel: the keeper asks the sentinels for the current primary of `name` and follows failovers. */
+        sentinel: z
+          .object({ name: z.string().min(1), sentinels: z.array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict()).min(1) })
+          .strict()
+          .optional(),
+        /** Redis Cluster: seed nodes; the prefix must be a hash tag. */
+        cluster: z.object({ nodes: z.array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict()).min(1) }).strict().optional(),
+      })
       .strict()
+      .superRefine((r, ctx) => {
+        if (r.sentinel && r.cluster) ctx.addIssue({ code: "custom", path: ["cluster"], message: "set at most one of sentinel or cluster" });
+        if (r.cluster && !/^\{[^}]+\}$/.test(r.prefix)) {
+          ctx.addIssue({ code: "custom", path: ["prefix"], message: `on a Redis Cluster the prefix must be a hash tag such as "{${r.prefix.replace(/[{}]/g, "")}}": BullMQ's scripts touch several keys of a queue at once, and they must share a slot` });
+        }
+      })
       .default({ url: "redis://127.0.0.1:6379", prefix: "svr" }),
+    /** /healthz: when the keeper calls itself unhealthy. */
+    health: z
+      .object({
+        /** A protocol whose last completed observation is older than this many of its intervals is stale. */
+        staleAfterIntervals: z.number().positive().default(5),
+        /** How often the queues' schedulers and meta are checked (and re-created after a Redis that lost them). */
+        checkIntervalMs: z.number().int().min(100).default(1000),
+      })
+      .strict()
+      .default({ staleAfterIntervals: 5, checkIntervalMs: 1000 }),
     /** Act jobs: how fast a job of a killed process is taken over by another (lock lifetime + stalled check). */
     queue: z
       .object({

@@ -13,7 +13,10 @@ export type ActResult =
   | { status: "expired"; reason: string }
   /** The simulation reverts: sending it would revert too. */
   | { status: "dropped"; reason: string }
-  | { status: "included"; route: Route; txHash: string; blockNumber: number; gasUsed: bigint; verified?: boolean; resumed: boolean }
+  /** Mined and confirmed: `blockHash` is the block it was confirmed in (a later reorg is told by it). */
+  | { status: "included"; route: Route; txHash: string; blockNumber: number; blockHash: string; gasUsed: bigint; verified?: boolean; resumed: boolean }
+  /** Mined, then its block left the chain before its confirmations: to be sent again at once. */
+  | { status: "reorged"; route: Route; txHash: string; wasIn: string }
   /** Mined, and reverted on-chain. */
   | { status: "reverted"; route: Route; txHash: string; blockNumber: number; gasUsed: bigint; resumed: boolean }
   /** Not mined by the deadline: the nonce record lets a retry resume it. */
@@ -33,9 +36,9 @@ export async function act(deps: ExecutorDeps, planned: PlannedAction): Promise<A
   const resumed = done.resumed ?? false;
   switch (o.status) {
     case "included":
-      return o.success
-        ? { status: "included", route, txHash: o.txHash, blockNumber: o.blockNumber, gasUsed: o.gasUsed, verified: done.verified, resumed }
-        : { status: "reverted", route, txHash: o.txHash, blockNumber: o.blockNumber, gasUsed: o.gasUsed, resumed };
+      if (!o.success) return { status: "reverted", route, txHash: o.txHash, blockNumber: o.blockNumber, gasUsed: o.gasUsed, resumed };
+      if (done.confirmation?.status === "reorged") return { status: "reorged", route, txHash: o.txHash, wasIn: done.confirmation.wasIn };
+      return { status: "included", route, txHash: o.txHash, blockNumber: o.blockNumber, blockHash: done.confirmation?.blockHash ?? o.receipt.blockHash, gasUsed: o.gasUsed, verified: done.verified, resumed };
     case "notIncluded":
       return { status: "notIncluded", route, reason: o.reason };
     case "expired":

@@ -7,6 +7,8 @@ export interface ObserverMemory {
   history: Record<string, SvrObservation[]>;
   lastPrices: Record<string, number>;
   lastBlock: number;
+  /** The steward's freeze as last observed: freeze and unfreeze are alerted once each, on the change. */
+  stewardFrozen?: boolean;
 }
 
 export const EMPTY_MEMORY: ObserverMemory = { state: { markets: {} }, history: {}, lastPrices: {}, lastBlock: 0 };

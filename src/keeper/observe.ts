@@ -95,6 +95,14 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     }
   }
 
+  const stewardFrozen = snapshot.steward.frozen;
+  if (stewardFrozen !== (memory.stewardFrozen ?? false)) {
+    deps.alert(
+      stewardFrozen
+        ? { kind: "frozen", protocol, message: `${protocol}: the steward ${snapshot.steward.address} is frozen by governance: nothing is planned until it is unfrozen`, block }
+        : { kind: "unfrozen", protocol, message: `${protocol}: the steward ${snapshot.steward.address} is unfrozen: acting resumes on this observation`, block },
+    );
+  }
   const reasons: { kind: SkipReason; text: string }[] = [];
   for (const m of snapshot.markets) {
     const { seconds: age, stale } = oracleAge(m, snapshot.block.timestamp);
@@ -114,7 +122,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
   }
   if (reasons.length) {
     deps.metrics.observationSkipped(protocol, reasons[0].kind);
-    await deps.memory.save(protocol, { ...memory, lastPrices: prices, lastBlock: block });
+    await deps.memory.save(protocol, { ...memory, lastPrices: prices, lastBlock: block, stewardFrozen });
     log.warn("observation not acted on", { reasons: reasons.map((r) => r.text) });
     return { status: "skipped", block, reason: reasons.map((r) => r.text).join("; ") };
   }
@@ -130,7 +138,7 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     }
   }
   for (const w of plan.warnings) deps.alert({ kind: "fragileBook", protocol, market: w.market, message: `${protocol}/${w.message}`, block, warning: w });
-  await deps.memory.save(protocol, { state: plan.state, history, lastPrices: prices, lastBlock: block });
+  await deps.memory.save(protocol, { state: plan.state, history, lastPrices: prices, lastBlock: block, stewardFrozen });
   log.info("observed", { actions: plan.actions.length, deferred: plan.deferred, levels: Object.fromEntries(plan.markets.map((m) => [m.market, m.level])) });
   return { status: "planned", block, plan };
 }

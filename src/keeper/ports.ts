@@ -4,7 +4,23 @@
  */
 
 export interface Alert {
-  kind: "level" | "actionFailed" | "changedByOther" | "staleOracle" | "invalidPrice" | "priceJump" | "staleHead" | "laggingHead" | "fragileBook";
+  kind:
+    | "level"
+    | "actionFailed"
+    | "changedByOther"
+    | "staleOracle"
+    | "invalidPrice"
+    | "priceJump"
+    | "staleHead"
+    | "laggingHead"
+    | "fragileBook"
+    | "reverted"
+    | "frozen"
+    | "unfrozen"
+    | "workerError"
+    | "lostScheduler"
+    | "reorg"
+    | "splitBrain";
   protocol: string;
   market?: string;
   message: string;

@@ -166,7 +166,8 @@ export function planActions(input: PolicyInput): Plan {
       evidenceHash: evidence().hash,
       validUntil: BigInt(snapshot.block.timestamp + (u === "routine" ? policy.routineValiditySeconds : policy.urgentValiditySeconds)),
     });
-    if (snapshot.steward.frozen && atLeast(level, "act")) {
+    // Nothing at all while frozen (a relaxation too): every call would fail, and the key it holds would delay the first action after unfreeze.
+    if (snapshot.steward.frozen) {
       deferred.push({ market: market.id, reason: "the steward is frozen by governance" });
       continue;
     }

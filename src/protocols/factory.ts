@@ -1,5 +1,5 @@
 import { Contract, type JsonRpcApiProvider, type Provider } from "ethers";
-import type Redis from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { AaveAccountIndexer, MemoryAccountIndexStore, RedisAccountIndexStore } from "./aave/account-index";
 import type { ProtocolConfig } from "../config/schema";
 import type { ProtocolAdapter } from "./adapter";
@@ -31,7 +31,7 @@ export function adapterSpecOf(cfg: ProtocolConfig, chainId: bigint): AdapterSpec
  * An Aave protocol's account discovery, when its config asks for one: the index in Redis under
  * `${prefix}:aave-index:${chainId}:${id}` (kept across observations and processes), or in memory.
  */
-export async function discoveryOf(cfg: ProtocolConfig, provider: JsonRpcApiProvider, chainId: bigint, store?: { redis: Redis; prefix: string }): Promise<AaveAdapterOptions["discovery"]> {
+export async function discoveryOf(cfg: ProtocolConfig, provider: JsonRpcApiProvider, chainId: bigint, store?: { redis: Redis | Cluster; prefix: string }): Promise<AaveAdapterOptions["discovery"]> {
   if (cfg.adapter !== "aaveV3" || !cfg.discovery) return undefined;
   const pool = (await new Contract(cfg.addressesProvider, ["function getPool() view returns (address)"], provider).getPool()) as string;
   const index = store ? new RedisAccountIndexStore(store.redis, `${store.prefix}:aave-index:${chainId}:${cfg.id}`) : new MemoryAccountIndexStore();

@@ -21,7 +21,8 @@ export async function openObserveQueue(protocol: string, schedule: ObserveSchedu
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 }, attempts: 1 },
   });
   await queue.setGlobalConcurrency(1);
-  if ("everyMs" in schedule) await queue.upsertJobScheduler(schedulerId(protocol), { every: schedule.everyMs }, { name: "observe", data: { protocol } });
+  const clock = "everyMs" in schedule ? observeScheduler(protocol, schedule.everyMs) : undefined;
+  if (clock) await queue.upsertJobScheduler(clock.id, { every: clock.everyMs }, clock.template);
   else await queue.removeJobScheduler(schedulerId(protocol)); // a clock left by an earlier config would observe beside the heads
   return queue;
 }
@@ -29,6 +30,11 @@ export async function openObserveQueue(protocol: string, schedule: ObserveSchedu
 /** One observation for a new head; the block makes the job id, so every process that sees the head adds one job. */
 export async function enqueueBlockObservation(queue: Queue, protocol: string, block: number): Promise<void> {
   await queue.add("observe", { protocol, block }, { jobId: `block-${block}` });
+}
+
+/** The Job Scheduler that feeds a protocol's observe queue on a clock (re-created as it is if Redis loses it). */
+export function observeScheduler(protocol: string, everyMs: number): { id: string; everyMs: number; template: { name: string; data: { protocol: string } } } {
+  return { id: schedulerId(protocol), everyMs, template: { name: "observe", data: { protocol } } };
 }
 
 function schedulerId(protocol: string): string {

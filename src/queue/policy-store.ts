@@ -1,10 +1,10 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "./redis-connection";
 import { EMPTY_MEMORY, type ObserverMemory, type ObserverMemoryStore } from "../keeper/memory";
 
 /** The observer's memory in Redis, one key per protocol (its observe queue runs one job at a time). */
 export class RedisObserverMemory implements ObserverMemoryStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { RedisClient } from "./redis-connection";
 
 export class RedisPolicyError extends Error {
   override readonly name = "RedisPolicyError";
@@ -11,7 +11,7 @@ export class RedisPolicyError extends Error {
 }
 
 /** Refuses a Redis that may evict keys: a keeper that loses a queued action or a nonce record is worse than one that stops. */
-export async function assertNoEviction(redis: Redis): Promise<{ version: string }> {
+export async function assertNoEviction(redis: RedisClient): Promise<{ version: string }> {
   const [, policy] = (await redis.config("GET", "maxmemory-policy")) as [string, string];
   if (policy !== "noeviction") throw new RedisPolicyError(policy);
   const info = await redis.info("server");

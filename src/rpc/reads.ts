@@ -23,3 +23,8 @@ export async function headTimeOf(provider: JsonRpcApiProvider): Promise<number> 
 export async function isExpired(provider: JsonRpcApiProvider, validUntil: bigint | undefined): Promise<boolean> {
   return validUntil !== undefined && BigInt(await headTimeOf(provider)) >= validUntil;
 }
+
+/** The account's next nonce counting the node's pool (the `pending` tag), asked of the node. */
+export async function poolNonce(provider: JsonRpcApiProvider, address: string): Promise<number> {
+  return Number(await provider.send("eth_getTransactionCount", [address, "pending"]));
+}

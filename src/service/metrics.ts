@@ -14,6 +14,10 @@ export class KeeperMetrics implements ObserverMetrics {
   readonly inclusionBlocks = new Histogram({ name: "svr_keeper_inclusion_latency_blocks", help: "Blocks from observation to inclusion", labelNames: ["route"], buckets: [1, 2, 3, 5, 8, 13], registers: [this.registry] });
   readonly rpcErrors = new Counter({ name: "svr_keeper_rpc_errors_total", help: "RPC faults by kind", labelNames: ["kind"], registers: [this.registry] });
   readonly skipped = new Counter({ name: "svr_keeper_observations_skipped_total", help: "Observations not acted on, by reason", labelNames: ["protocol", "reason"], registers: [this.registry] });
+  readonly lastObservationAge = new Gauge({ name: "svr_keeper_last_observation_age_seconds", help: "Seconds since the last completed observation, by protocol", labelNames: ["protocol"], registers: [this.registry] });
+  readonly lastActionBlock = new Gauge({ name: "svr_keeper_last_action_block", help: "Block of the last action this process landed, by protocol", labelNames: ["protocol"], registers: [this.registry] });
+  readonly reorgs = new Counter({ name: "svr_keeper_reorgs_total", help: "Keeper transactions whose block left the chain after inclusion", labelNames: ["protocol", "when"], registers: [this.registry] });
+  readonly selfHeals = new Counter({ name: "svr_keeper_redis_state_recreated_total", help: "Times the queues' schedulers or meta were found lost in Redis and re-created", registers: [this.registry] });
   readonly queueDepth = new Gauge({ name: "svr_keeper_queue_depth", help: "Jobs waiting or delayed, by queue", labelNames: ["queue"], registers: [this.registry] });
 
   observationSkipped(protocol: string, reason: SkipReason): void {
@@ -38,10 +42,18 @@ export class KeeperMetrics implements ObserverMetrics {
 }
 
 /** /metrics and /healthz on `port` (0: any free port). `beforeScrape` refreshes gauges read on demand. */
-export async function serveMetrics(metrics: KeeperMetrics, port: number, beforeScrape: () => Promise<void> = async () => undefined, host = "127.0.0.1"): Promise<{ server: Server; port: number }> {
+export async function serveMetrics(
+  metrics: KeeperMetrics,
+  port: number,
+  beforeScrape: () => Promise<void> = async () => undefined,
+  health: () => Promise<{ ok: boolean; reasons: string[] }> = async () => ({ ok: true, reasons: [] }),
+  host = "127.0.0.1",
+): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     if (req.url === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      health()
+        .catch((e: Error) => ({ ok: false, reasons: [`health check failed: ${e.message}`] }))
+        .then((h) => res.writeHead(h.ok ? 200 : 503, { "content-type": "text/plain" }).end(h.ok ? "ok\n" : `unhealthy\n${h.reasons.join("\n")}\n`));
       return;
     }
     if (req.url !== "/metrics") {

@@ -16,7 +16,7 @@ const ROOT = join(__dirname, "..", "..");
  * main.js (scripts/check-production.sh: a copy with production dependencies only), that file with
  * plain node.
  */
-function cliCommand(args: string[]): string[] {
+export function cliCommand(args: string[]): string[] {
   const compiled = process.env.SVR_KEEPER_CLI;
   return compiled ? [compiled, ...args] : ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), ...args];
 }

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { id as topicOf } from "ethers";
 
 /** The one call the index makes of a node: raw JSON-RPC (ethers' JsonRpcProvider, Hardhat's provider). */
@@ -42,7 +42,7 @@ export interface AccountIndexStore {
  */
 export class RedisAccountIndexStore implements AccountIndexStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster, // one server, Sentinel or Cluster (the prefix is then one hash tag, so its keys share a slot)
     /** Unique per pool and chain, e.g. `svr:aave-index:1:0x8787…`. */
     private readonly key: string,
   ) {}

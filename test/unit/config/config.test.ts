@@ -32,6 +32,17 @@ describe("config validation", () => {
     expect(cfg.protocols[0].observe).to.deep.equal({ intervalSeconds: 2, maxPriceJump: 0.25 });
   });
 
+  it("takes Sentinel and Cluster, and refuses a Cluster prefix that is not a hash tag, saying which", () => {
+    const sentinel = parseConfig({ ...validConfig(), redis: { url: "redis://:pw@x", sentinel: { name: "keeper", sentinels: [{ host: "10.0.0.1", port: 26379 }] } } });
+    expect(sentinel.redis.sentinel?.name).to.equal("keeper");
+    const cluster = parseConfig({ ...validConfig(), redis: { prefix: "{svr}", cluster: { nodes: [{ host: "10.0.0.1", port: 7000 }] } } });
+    expect(cluster.redis.prefix).to.equal("{svr}");
+    const problems = problemsOf({ ...validConfig(), redis: { prefix: "svr", cluster: { nodes: [{ host: "10.0.0.1", port: 7000 }] } } });
+    expect(problems.join("\n")).to.match(/redis\.prefix: .*hash tag such as "\{svr\}"/);
+    const both = problemsOf({ ...validConfig(), redis: { prefix: "{svr}", sentinel: { name: "k", sentinels: [{ host: "h", port: 1 }] }, cluster: { nodes: [{ host: "h", port: 2 }] } } });
+    expect(both.join("\n")).to.include("at most one of sentinel or cluster");
+  });
+
   it("names every bad field at once", () => {
     const raw = validConfig();
     (raw.chain as Record<string, unknown>).chainId = -1;

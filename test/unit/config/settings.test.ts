@@ -1,9 +1,10 @@
+import type Redis from "ioredis";
 import { expect } from "chai";
 import { ConfigError, parseConfig } from "../../../src/config/load";
 import { policyFor } from "../../../src/config/policy";
 import { DEFAULT_MARKET_POLICY } from "../../../src/policy/config";
-import { queueConnection } from "../../../src/service/redis";
-import { observerSettings, observeScheduleOf, publicTransportOptions } from "../../../src/service/settings";
+import { RedisConnections } from "../../../src/queue/redis-connection";
+import { observedEveryMs, observerSettings, observeScheduleOf, publicTransportOptions } from "../../../src/service/settings";
 
 const A = "0x" + "11".repeat(20);
 const B = "0x" + "22".repeat(20);
@@ -27,6 +28,15 @@ describe("settings the config accepts are the settings the keeper uses", () => {
     const cfg = config({ observe: { everyBlock: true } });
     expect(observeScheduleOf(cfg.protocols[0])).to.deep.equal({ everyBlock: true });
     expect(observeScheduleOf(config({ observe: { intervalSeconds: 12 } }).protocols[0])).to.deep.equal({ everyMs: 12_000 });
+  });
+
+  it("/healthz expects an everyBlock protocol's observations a block age apart, and none on a chain that mines on demand", () => {
+    const clock = config({ observe: { intervalSeconds: 12 } });
+    expect(observedEveryMs(clock, clock.protocols[0])).to.equal(12_000);
+    const clocked = config({ observe: { everyBlock: true } }, { chain: { chainId: 1, rpcUrl: "http://127.0.0.1:8545", maxBlockAgeSeconds: 36 } });
+    expect(observedEveryMs(clocked, clocked.protocols[0])).to.equal(36_000);
+    const onDemand = config({ observe: { everyBlock: true } });
+    expect(observedEveryMs(onDemand, onDemand.protocols[0])).to.equal(undefined);
   });
 
   it("maxPriceJump per protocol and keeper.deadlineBlocks reach the observer and the transport", () => {
@@ -63,14 +73,29 @@ describe("policy overrides: one strict deep-partial schema, deep-merged and chec
 });
 
 describe("the Redis URL is read by ioredis, not by hand", () => {
-  it("keeps TLS (rediss://), the user name, the password and the database", () => {
-    const redis = queueConnection("rediss://keeper:s3cret@redis.example:6380/4");
-    redis.on("error", () => undefined); // the host does not exist: only the parsed options matter
+  // The hosts do not exist: only the parsed options matter (the error listener keeps the retries quiet).
+  const opened = (topology: ConstructorParameters<typeof RedisConnections>[0]) => {
+    const connections = new RedisConnections(topology, () => undefined);
+    return { client: connections.open({ blocking: true }), close: () => connections.closeAll() };
+  };
+
+  it("keeps TLS (rediss://), the user name, the password and the database", async () => {
+    const { client, close } = opened({ url: "rediss://keeper:s3cret@redis.example:6380/4" });
     try {
-      expect(redis.options).to.include({ host: "redis.example", port: 6380, username: "keeper", password: "s3cret", db: 4, maxRetriesPerRequest: null });
-      expect(redis.options.tls).to.not.equal(undefined);
+      expect((client as Redis).options).to.include({ host: "redis.example", port: 6380, username: "keeper", password: "s3cret", db: 4, maxRetriesPerRequest: null });
+      expect((client as Redis).options.tls).to.not.equal(undefined);
     } finally {
-      redis.disconnect();
+      await close();
+    }
+  });
+
+  it("keeps them behind Sentinel too: the primary is reached with the URL's credentials, database and TLS", async () => {
+    const { client, close } = opened({ url: "rediss://keeper:s3cret@ignored:1/2", sentinel: { name: "mymaster", sentinels: [{ host: "sentinel.example", port: 26379 }] } });
+    try {
+      expect((client as Redis).options).to.include({ name: "mymaster", username: "keeper", password: "s3cret", db: 2 });
+      expect((client as Redis).options.tls).to.not.equal(undefined);
+    } finally {
+      await close();
     }
   });
 });

@@ -224,6 +224,8 @@ describe("policy plans on hand-built books", () => {
       expect(plan.actions).to.have.length(0);
       state = plan.state;
     }
+    const frozen = planActions({ snapshot: onchain({ ...risk, timestamp: risk.timestamp + 24 }, { imrBps: 2000n, mmrBps: 1500n, frozen: true }), history: {}, state, config: cfg });
+    expect(frozen.actions, "no relaxation while the steward is frozen").to.have.length(0);
     const plan = planActions({ snapshot: snap(24), history: {}, state, config: cfg });
     const relax = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     expect(relax.urgency).to.equal("routine");
