@@ -30,6 +30,7 @@ import { defaultAccountRounds, runAccountScenario } from "./accounts/cascade";
 import { compileBook, type CompiledBook, type CompileOptions } from "./book";
 import { RiskInputError } from "./errors";
 import { openVenue, type Venue } from "./liquidity";
+import { scenarioOutcome } from "./outcome";
 import { PrefixCascade } from "./prefix-cascade";
 import type { Snapshot } from "./snapshot";
 
@@ -233,38 +234,8 @@ function summarize(
   book.markets.forEach((mk, m) => {
     V[mk.protocol] += (mk.longSize + mk.shortSize - liquidatedSize[m]) * prices[mk.asset] * mk.basis;
   });
-  const protocols: ProtocolOutcome[] = book.protocols.map((pr, p) => {
-    const used = Math.min(deficit[p], pr.insuranceFund);
-    // Open interest left is counted by the positions still open: total minus liquidated, in floats,
-    // leaves a crumb that made svr huge when everything was liquidated.
-    const v = openPositions[p] > 0 ? Math.max(0, V[p]) : 0;
-    V[p] = v;
-    return {
-      protocol: pr.id,
-      svr: v > 0 ? C[p] / v : null,
-      liquidatedNotional: liquidatedNotional[p],
-      liquidatedPositions: liquidatedCount[p],
-      deficit: deficit[p],
-      insuranceUsed: used,
-      shortfall: deficit[p] - used,
-    };
-  });
-  const sum = (f: (o: ProtocolOutcome) => number) => protocols.reduce((s, o) => s + f(o), 0);
-  const totalC = C.reduce((s, x) => s + x, 0);
-  const totalV = V.reduce((s, x) => s + x, 0);
-  const finalPrices: Record<string, number> = {};
-  book.assets.forEach((a, i) => (finalPrices[a.id] = prices[i]));
-  return {
-    shocks,
-    svr: totalV > 0 ? totalC / totalV : null,
-    liquidatedNotional: sum((o) => o.liquidatedNotional),
-    liquidatedPositions: sum((o) => o.liquidatedPositions),
-    deficit: sum((o) => o.deficit),
-    insuranceUsed: sum((o) => o.insuranceUsed),
-    shortfall: sum((o) => o.shortfall),
-    rounds,
-    truncated,
-    finalPrices,
-    protocols,
-  };
+  // Open interest left is counted by the positions still open: total minus liquidated, in floats,
+  // leaves a crumb that made svr huge when everything was liquidated.
+  for (let p = 0; p < P; p++) V[p] = openPositions[p] > 0 ? Math.max(0, V[p]) : 0;
+  return scenarioOutcome({ book, shocks, prices, collateral: C, exposure: V, rounds, truncated, liquidatedNotional, liquidatedCount, deficit });
 }

@@ -25,7 +25,8 @@
  * re-scan either.
  */
 import type { CompiledBook } from "../book";
-import type { ProtocolOutcome, ScenarioResult, ShockVector } from "../cascade";
+import type { ScenarioResult, ShockVector } from "../cascade";
+import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
@@ -248,35 +249,5 @@ function summarizeAccounts(
     // Whether anything is open is a count of open legs, never a float remainder.
     if (exposureLegs[p] === 0) V[p] = 0;
   }
-  const protocols: ProtocolOutcome[] = book.protocols.map((pr, p) => {
-    const used = Math.min(deficit[p], pr.insuranceFund);
-    return {
-      protocol: pr.id,
-      svr: V[p] > 0 ? C[p] / V[p] : null,
-      liquidatedNotional: liquidatedNotional[p],
-      liquidatedPositions: liquidatedCount[p],
-      deficit: deficit[p],
-      insuranceUsed: used,
-      shortfall: deficit[p] - used,
-    };
-  });
-  const sum = (f: (o: ProtocolOutcome) => number) => protocols.reduce((s, o) => s + f(o), 0);
-  const totalC = C.reduce((s, x) => s + x, 0);
-  const totalV = V.reduce((s, x) => s + x, 0);
-  const finalPrices: Record<string, number> = {};
-  book.assets.forEach((a, i) => (finalPrices[a.id] = prices[i]));
-  return {
-    shocks,
-    cascade: { path: "accounts" },
-    svr: totalV > 0 ? totalC / totalV : null,
-    liquidatedNotional: sum((o) => o.liquidatedNotional),
-    liquidatedPositions: sum((o) => o.liquidatedPositions),
-    deficit: sum((o) => o.deficit),
-    insuranceUsed: sum((o) => o.insuranceUsed),
-    shortfall: sum((o) => o.shortfall),
-    rounds,
-    truncated,
-    finalPrices,
-    protocols,
-  };
+  return { ...scenarioOutcome({ book, shocks, prices, collateral: C, exposure: V, rounds, truncated, liquidatedNotional, liquidatedCount, deficit }), cascade: { path: "accounts" } };
 }
