@@ -16,6 +16,7 @@ import { currentValueAtRisk, type ValueAtRiskSettings } from "../policy/value-at
 import { describeAction, describeReason } from "../policy/describe";
 import { inProcessTransport } from "./executor";
 import { DEFAULT_GOVERNANCE_PROFILE, governanceProfile, type GovernanceProfileName } from "../steward/profiles";
+import { REPLICA_GOVERNANCE_PROFILE } from "../replica/aave-v3-ethereum";
 import { installSteward, type InstalledSteward, type RehearsalTarget } from "./install";
 import { totalSteps, type Scenario } from "./scenario";
 import { ScenarioWorld, type StepEffects } from "./world";
@@ -33,7 +34,7 @@ export interface RehearsalOptions {
   replica?: ReplicaProvenance;
   /** Where the fork was taken (undefined: the embedded chain). */
   fork?: { url: string; block: number };
-  /** The governance profile the installed stewards are bounded by (default: permissive). */
+  /** The governance profile the installed stewards are bounded by (default: see `rehearsalProfile`). */
   profile?: GovernanceProfileName;
 }
 
@@ -156,7 +157,7 @@ export interface RehearsalReport {
   chain: { chainId: string; fork?: { url: string; block: number }; startBlock: number };
   keeper: string;
   /** The governance profile every steward of this rehearsal was bounded by. */
-  governanceProfile: { name: GovernanceProfileName; description: string };
+  governanceProfile: { name: GovernanceProfileName; description: string; chosenBy: ProfileChoice };
   stewards: { protocol: string; steward: string; governance: string }[];
   thresholds: Record<string, { svr: PolicyConfig["defaults"]["svr"] }>;
   before: ProtocolPicture[];
@@ -179,6 +180,19 @@ export interface ReplicaProvenance {
   differences: string[];
 }
 
+/** Why a rehearsal ran under its profile: asked for, the replica's own, or the rehearsals' default. */
+export type ProfileChoice = "--profile" | "replica default" | "default";
+
+/**
+ * The profile a rehearsal runs under: the one asked for; else a replica's stewards are installed as
+ * its governance installs them in production (the issue requires the replica to run under
+ * `aave-production`); else the default (`permissive`).
+ */
+export function rehearsalProfile(asked: GovernanceProfileName | undefined, replica: boolean): { name: GovernanceProfileName; chosenBy: ProfileChoice } {
+  if (asked !== undefined) return { name: asked, chosenBy: "--profile" };
+  return replica ? { name: REPLICA_GOVERNANCE_PROFILE, chosenBy: "replica default" } : { name: DEFAULT_GOVERNANCE_PROFILE, chosenBy: "default" };
+}
+
 /** A fresh keeper key, the same on every run so that a rehearsal replays byte for byte. */
 export const REHEARSAL_KEEPER_KEY = keccak256(toUtf8Bytes("svr-keeper rehearsal keeper (never funded outside a rehearsal chain)"));
 
@@ -192,7 +206,8 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
   const { provider, scenario } = opts;
   const keeper = new Wallet(REHEARSAL_KEEPER_KEY, provider);
   const installed: InstalledSteward[] = [];
-  const profile = governanceProfile(opts.profile ?? DEFAULT_GOVERNANCE_PROFILE);
+  const choice = rehearsalProfile(opts.profile, opts.replica !== undefined);
+  const profile = governanceProfile(choice.name);
   for (const t of opts.targets) installed.push(await installSteward(provider, t, keeper.address, profile.name));
   const world = await ScenarioWorld.open(provider, scenario, installed);
   const adapters = installed.map((i) => adapterFor(provider, opts.chainId, i));
@@ -211,7 +226,7 @@ export async function rehearse(opts: RehearsalOptions): Promise<RehearsalReport>
     scenario: { name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep, seed: scenario.seed },
     chain: { chainId: opts.chainId.toString(), fork: opts.fork, startBlock },
     keeper: keeper.address,
-    governanceProfile: { name: profile.name, description: profile.description },
+    governanceProfile: { name: profile.name, description: profile.description, chosenBy: choice.chosenBy },
     stewards: installed.map((i) => ({ protocol: i.target.id, steward: i.steward, governance: i.governance })),
     thresholds: Object.fromEntries(opts.targets.map((t) => [t.id, { svr: opts.policies[t.id].defaults.svr }])),
     before,

@@ -106,7 +106,7 @@ code{font-size:.8rem}
 </style></head><body>
 <h1>Rehearsal: ${esc(r.scenario.name)}</h1>
 <p class="lede">${esc(r.scenario.description)}</p>
-<p>Played on ${where}: ${r.scenario.steps} steps of ${r.scenario.secondsPerStep} s (seed ${r.scenario.seed}), twice from the same state — once with the keeper acting through its steward, once observing only. Keeper <code>${esc(r.keeper)}</code>; stewards bounded by the <strong>${esc(r.governanceProfile.name)}</strong> governance profile (${esc(r.governanceProfile.description)}): ${r.stewards.map((s) => `<code>${esc(s.protocol)}: ${esc(s.steward)}</code>`).join(", ")}. Wall time ${(r.wallMs / 1000).toFixed(1)} s.</p>
+<p>Played on ${where}: ${r.scenario.steps} steps of ${r.scenario.secondsPerStep} s (seed ${r.scenario.seed}), twice from the same state — once with the keeper acting through its steward, once observing only. Keeper <code>${esc(r.keeper)}</code>; stewards bounded by the <strong>${esc(r.governanceProfile.name)}</strong> governance profile, by ${esc(r.governanceProfile.chosenBy)} (${esc(r.governanceProfile.description)}): ${r.stewards.map((s) => `<code>${esc(s.protocol)}: ${esc(s.steward)}</code>`).join(", ")}. Wall time ${(r.wallMs / 1000).toFixed(1)} s.</p>
 ${r.replica ? `<section><h2>Replica: ${esc(r.replica.name)}</h2><p>${r.replica.reserves} reserves from ${esc(r.replica.source)}.</p><p><strong>${esc(r.replica.book)}</strong></p><details><summary>Differences from the source (${r.replica.differences.length})</summary><ul>${r.replica.differences.map((d) => `<li>${esc(d)}</li>`).join("")}</ul></details></section>` : ""}
 <p>Without the keeper: ${passLine(r.counterfactual)}. With the keeper: ${passLine(r.keeperRun)}.</p>
 ${sections.join("\n")}

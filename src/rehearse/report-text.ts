@@ -14,7 +14,7 @@ export function renderSummary(r: RehearsalReport): string {
   const lines = [
     `rehearsal "${r.scenario.name}": ${r.scenario.description}`,
     `${where}; ${r.scenario.steps} steps of ${r.scenario.secondsPerStep} s; keeper ${r.keeper}; ${(r.wallMs / 1000).toFixed(1)} s`,
-    `governance profile: ${r.governanceProfile.name} (${r.governanceProfile.description})`,
+    `governance profile: ${r.governanceProfile.name}, by ${r.governanceProfile.chosenBy} (${r.governanceProfile.description})`,
     ...(r.replica
       ? [
           `replica ${r.replica.name}: ${r.replica.reserves} reserves from ${r.replica.source}`,

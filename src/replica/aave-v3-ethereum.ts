@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ReserveSpec } from "../protocols/aave/deploy";
+import type { GovernanceProfileName } from "../steward/profiles";
 
 /**
  * The Aave V3 Ethereum Core configuration at block 23,975,177 (data/aave-v3-ethereum-23975177.json,
@@ -11,6 +12,8 @@ import type { ReserveSpec } from "../protocols/aave/deploy";
 export const REPLICA_FILE = join(__dirname, "..", "..", "data", "aave-v3-ethereum-23975177.json");
 export const REPLICA_NAME = "aave-v3-ethereum";
 export const REPLICA_BLOCK = 23_975_177;
+/** Its stewards are bounded as Aave's governance bounds its production risk stewards. */
+export const REPLICA_GOVERNANCE_PROFILE: GovernanceProfileName = "aave-production";
 
 /** The twelve largest reserves, in listing order. */
 export const REPLICA_SYMBOLS = ["WETH", "wstETH", "weETH", "WBTC", "cbBTC", "USDC", "USDT", "DAI", "USDe", "sUSDe", "LINK", "AAVE"] as const;

@@ -9,7 +9,7 @@ import { renderHtmlReport } from "../../rehearse/report-html";
 import { renderSummary } from "../../rehearse/report-text";
 import { rehearse } from "../../rehearse/rehearse";
 import { parseScenario, ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
-import { REPLICA_NAME } from "../../replica/aave-v3-ethereum";
+import { REPLICA_GOVERNANCE_PROFILE, REPLICA_NAME } from "../../replica/aave-v3-ethereum";
 import { toJson } from "../../report/format";
 import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
 import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
@@ -32,15 +32,15 @@ export function registerRehearse(program: Command): void {
     .option("--positions <n>", "embedded chain: positions in the reference protocol's book (with --replica: synthetic borrowers)", (v) => Number.parseInt(v, 10), 150)
     .option("--replica <name>", "rehearse a mainnet replica on the embedded chain: aave-v3-ethereum (real configuration, synthetic borrowers)")
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
-    .option("--profile <name>", `governance profile the stewards are bounded by (${GOVERNANCE_PROFILE_NAMES.join(", ")})`, DEFAULT_GOVERNANCE_PROFILE)
+    .option("--profile <name>", `governance profile the stewards are bounded by (${GOVERNANCE_PROFILE_NAMES.join(", ")}; default ${DEFAULT_GOVERNANCE_PROFILE}, with --replica ${REPLICA_GOVERNANCE_PROFILE})`)
     .option("--json", "print the whole report as JSON instead of the summary")
-    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; profile: string; replica?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; profile?: string; replica?: string; json?: boolean }, cmd: Command) => {
       if (opts.replica !== undefined && opts.replica !== REPLICA_NAME) throw new Error(`--replica: no replica "${opts.replica}" (there is ${REPLICA_NAME})`);
       if (opts.replica !== undefined && opts.config) throw new Error("--replica deploys on the embedded chain: it cannot be combined with --config");
       for (const [flag, v] of [["--block", opts.block], ["--positions", opts.positions], ["--seed", opts.seed]] as const) {
         if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
       }
-      const profile = governanceProfile(opts.profile).name;
+      const profile = opts.profile === undefined ? undefined : governanceProfile(opts.profile).name;
       const scenario = loadScenario(opts.scenario);
       const redactor = new Redactor();
       const logLevel = (cmd.optsWithGlobals().logLevel as string | undefined) ?? "warn";
