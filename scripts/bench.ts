@@ -1,8 +1,9 @@
 /**
  * Benchmarks: `npm run bench` prints a table per section; `npm run bench -- --json` prints one JSON
  * object with every figure on the last line; `--only <section>` runs one section (risk, accounts,
- * snapshot, service).
+ * snapshot, service, steward, account-index).
  */
+import { benchAccountIndex } from "./bench/account-index";
 import { benchAccounts } from "./bench/accounts";
 import { benchRisk } from "./bench/risk";
 import { benchService } from "./bench/service";
@@ -17,6 +18,7 @@ const sections: Record<string, Section> = {
   snapshot: benchSnapshot,
   service: benchService,
   steward: benchStewardGas,
+  "account-index": benchAccountIndex,
 };
 
 async function main(): Promise<void> {
