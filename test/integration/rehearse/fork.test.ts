@@ -94,7 +94,8 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
     const withKeeper = report.keeperRun.final.badDebtUsd;
     console.log(`      bad debt: without the keeper $${without.toFixed(0)}, with it $${withKeeper.toFixed(0)}; ${report.keeperRun.actions.length} actions; ${(report.wallMs / 1000).toFixed(1)} s`);
     expect(without).to.be.greaterThan(0);
-    expect(withKeeper).to.be.at.most(without);
+    // To the cent: the two passes liquidate in a different order, and on-chain rounding leaves sub-cent dust (the scorecard's tie rule).
+    expect(withKeeper).to.be.at.most(without + 0.01);
     expect(report.counterfactual.actions.every((a) => a.outcome === "not sent")).to.equal(true);
   });
 
