@@ -52,7 +52,8 @@ export function raiseCostBenefit(input: GateInput, mmrBps: bigint): RaiseCostBen
   // Forcing positions out now is itself a cascade against the pool: what it leaves unpaid beyond
   // today's (normally nothing), and every position it takes — the forced ones and any they set off —
   // count. The survivors are those still meeting the new MMR at the cascade's final price; the target
-  // shock is then applied to them from today's price (the pool's recovery between is not modelled).
+  // shock then comes on top of the price the forced closes left (no recovery of the pool is assumed:
+  // where the oracle follows a drained pool, that impact is where the next move starts from).
   const nowToday = runScenario(today, {});
   const nowRaised = runScenario(raised, {});
   const shortfallNow = Math.max(0, nowRaised.shortfall - nowToday.shortfall);
@@ -68,17 +69,35 @@ export function raiseCostBenefit(input: GateInput, mmrBps: bigint): RaiseCostBen
     return keep;
   });
   const shortfallBefore = runScenario(today, shock).shortfall;
-  const shortfallAfter = runScenario({ ...raised, positions: kept }, shock).shortfall;
+  const shortfallAfter = runScenario({ ...raised, positions: kept }, { [market.asset]: shockFromImpact(mark, px, shock[market.asset]) }).shortfall;
   return { mmrBps, forcedNotional, forcedPositions, shortfallBefore, shortfallAfter, shortfallNow, avoidedBadDebt: shortfallBefore - shortfallAfter - shortfallNow };
+}
+
+/**
+ * The shock, as a fraction of today's `mark`, that takes the price from `mark` to where `shock`
+ * lands when it starts from `impacted` (the price the forced closes left): the two compound.
+ */
+export function shockFromImpact(mark: number, impacted: number, shock: number): number {
+  return (impacted / mark) * (1 + shock) - 1;
 }
 
 /**
  * A raise that forces no one out avoids nothing at the target shock (a gap liquidates at the gapped
  * price whatever the margin) but makes every later move liquidate sooner: it buys nothing. Nor does
- * one whose avoided bad debt is float noise (under a dollar, or a millionth of the shortfall).
+ * one whose forced closes leave bad debt now, or whose avoided bad debt is float noise (under a
+ * dollar, or a millionth of the shortfall).
  */
 export function buysSomething(c: RaiseCostBenefit): boolean {
-  return c.forcedPositions > 0 && c.avoidedBadDebt > Math.max(1, 1e-6 * c.shortfallBefore);
+  return c.forcedPositions > 0 && !deepensNow(c) && c.avoidedBadDebt > Math.max(1, 1e-6 * c.shortfallBefore);
+}
+
+/**
+ * The forced closes would themselves leave bad debt (more than a dollar): the raise is a cascade
+ * the pool cannot absorb, refused whatever the target shock's figures say — it makes now the loss
+ * it was meant to avoid later.
+ */
+export function deepensNow(c: RaiseCostBenefit): boolean {
+  return c.shortfallNow > 1;
 }
 
 /** Does the raise avoid at least `multiple` × the notional it force-liquidates? (Nothing forced: it costs no one.) */

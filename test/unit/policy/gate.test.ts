@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import { bestGatedRaise, buysSomething, candidateMmrs, passesCostBenefit, raiseCostBenefit } from "../../../src/policy";
-import { fragileBookNoSlippage, WEAK_LONG_COLLATERAL } from "./fixtures";
+import { bestGatedRaise, buysSomething, candidateMmrs, deepensNow, passesCostBenefit, raiseCostBenefit, shockFromImpact } from "../../../src/policy";
+import { runScenario, type Position } from "../../../src/risk";
+import { fragileBookNoSlippage, perpsBook, WEAK_LONG_COLLATERAL } from "./fixtures";
 
 // fragileBook at MMR 8 %: 40 weak longs (10 ETH at $1,000, collateral 1111 × (1 + 0.002 i)), 40 longs at 2x, 20 shorts.
 // At the −25 % target shock a weak long's equity is c − 2,500 and the liquidator's fee 1 % × 7,500 = 75:
@@ -63,5 +64,50 @@ describe("a raise that buys nothing", () => {
     expect(c.forcedPositions).to.equal(0);
     expect(buysSomething(c)).to.equal(false);
     expect("fail" in bestGatedRaise(input, 1100n, 0.0001)).to.equal(true);
+  });
+});
+
+describe("the forced closes' price impact, priced into the gate", () => {
+  const long = (id: string, collateral: number): Position => ({ account: id, id, market: "ETH-USD", side: 1, size: 10, entryPrice: 1000, collateral });
+  // Two 10 ETH longs at $1,000, MMR 5 %: "thin" has 700 of margin (7 %), "survivor" 2,700 (27 %). A raise to 701 bps forces thin out.
+  const book = (poolEth: number) => perpsBook([long("thin", 700), long("survivor", 2700)], { poolEth });
+  const gateInput = (poolEth: number) => {
+    const s = book(poolEth);
+    return { snapshot: s, market: s.markets[0], mmrBps: 500n, targetShock: 0.25, direction: "down" as const };
+  };
+
+  it("compounds the target shock with the price the forced closes leave", () => {
+    // From $980 the −25 % shock lands at 735, i.e. −26.5 % of today's $1,000.
+    expect(shockFromImpact(1000, 980, -0.25)).to.be.closeTo(-0.265, 1e-12);
+    expect(shockFromImpact(1000, 1000, -0.25)).to.equal(-0.25);
+    expect(shockFromImpact(1000, 1020, 0.25)).to.be.closeTo(0.275, 1e-12);
+  });
+
+  it("counts the survivors' bad debt where the forced closes pushed a thin pool: the shock starts from there", () => {
+    // Pool of 1,000 ETH: selling thin's 10 ETH takes the spot to 1000 × (1000/1010)² = $980.30. From there the −25 %
+    // shock lands at $735.2, where survivor's equity is 2,700 − 10 × 264.8 = 52, short of the 73.5 fee and the slippage
+    // of selling its 10 ETH: bad debt. From today's $1,000 it would land at $750 with 200 of equity and none.
+    const c = raiseCostBenefit(gateInput(1000), 701n);
+    expect(c.forcedPositions).to.equal(1);
+    expect(c.shortfallNow).to.equal(0);
+    const survivorOnly = perpsBook([long("survivor", 2700)], { poolEth: 1000, mmr: 0.0701 });
+    expect(runScenario(survivorOnly, { ETH: -0.25 }).shortfall).to.equal(0); // what the gate counted before
+    expect(c.shortfallAfter).to.be.greaterThan(21.5); // at least 73.5 − 52
+    expect(c.shortfallAfter).to.be.closeTo(runScenario(survivorOnly, { ETH: shockFromImpact(1000, 1000 * (1000 / 1010) ** 2, -0.25) }).shortfall, 0.01);
+    expect(c.avoidedBadDebt).to.be.closeTo(c.shortfallBefore - c.shortfallAfter, 1e-9);
+    // A pool deep enough that the close moves nothing: the survivor ends clear, as before.
+    expect(raiseCostBenefit(gateInput(1e9), 701n).shortfallAfter).to.equal(0);
+  });
+
+  it("refuses a raise whose forced closes leave bad debt now, however much they avoid at the target shock", () => {
+    // Pool of 50 ETH: selling thin's 10 ETH takes the spot to 1000 × (50/60)² = $694, far below thin's margin (−7 %):
+    // thin closes underwater, survivor follows. The target shock's figures favour the raise (it avoids more than
+    // 0.1 × its forced notional), but it makes now the loss it was meant to avoid.
+    const c = raiseCostBenefit(gateInput(50), 701n);
+    expect(c.shortfallNow).to.be.greaterThan(1);
+    expect(passesCostBenefit(c, 0.1)).to.equal(true);
+    expect(deepensNow(c)).to.equal(true);
+    expect(buysSomething(c)).to.equal(false);
+    expect("fail" in bestGatedRaise(gateInput(50), 701n, 0.1)).to.equal(true);
   });
 });

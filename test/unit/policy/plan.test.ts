@@ -81,19 +81,20 @@ describe("policy plans on hand-built books", () => {
   it("ramps a raise that would liquidate more at once than a thin pool absorbs within the fee", () => {
     // 20 weak longs of 10 ETH with margins 11.1 %, 11.4 %, … 16.8 % (collateral 1111 + 30 i), beside 2x longs, on a
     // 10,000 ETH pool: each forced sale moves the price ~0.2 %.
-    // At −25 % weak long i leaves 2,575 − c of bad debt: ≥ 10 % of its 10,000 up to c = 1,575 (i ≤ 15), so the
-    // cost–benefit gate wants at least 16 of them out — over 3 % of price impact, past the 1 % fee: ramped to
-    // the largest raise whose forced sales (and what they set off) fit, which still clears the bar.
+    // At −25 % weak long i leaves 2,575 − c of bad debt: ≥ 10 % of its 10,000 up to c = 1,575 (i ≤ 15); the shock
+    // compounds with the forced sales' impact, so the cost–benefit gate wants all 20 out (1382 bps) — over 3 % of
+    // price impact, past the 1 % fee: ramped to the largest raise whose forced sales (and what they set off) fit,
+    // which still clears the bar.
     const positions = [...Array.from({ length: 20 }, (_, i) => long(10, 1111 + 30 * i)), ...Array.from({ length: 20 }, () => long(10, 5000))];
     const risk = perpsBook(positions, { poolEth: 10_000, mmr: 0.08 });
     const wide = { IMR: bounds({ min: 100n, max: 5000n, maxTighten: 10_000n }), MMR: bounds({ min: 50n, max: 4000n, maxTighten: 10_000n }), LONG_CAP: bounds(), SHORT_CAP: bounds() };
     const plan = planActions({ snapshot: onchain(risk, { ...FRAGILE_MARGINS, bounds: wide }), history: {}, state: moving(risk, 1050), config: policy() });
     const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     const a = raise.action as SetMarginRatios;
-    // The gate wants 1322 bps out; at once, forcing them sets off the next ones, which the gate counts as forced too.
+    // The gate wants 1382 bps; at once, forcing them sets off the next ones, which the gate counts as forced too.
     // Ramped: 1173 bps forces the three thinnest out, and their sales take two more with them (5 × $10,000).
-    expect(raise.note).to.match(/ramped from 1322 bps/).and.match(/MMR 1173 bps forces out 5 position\(s\), \$50,000 of notional/);
-    expect(Number(a.mmrBps)).to.be.greaterThan(1111).and.lessThan(1322);
+    expect(raise.note).to.match(/ramped from 1382 bps/).and.match(/MMR 1173 bps forces out 5 position\(s\), \$50,000 of notional/);
+    expect(Number(a.mmrBps)).to.be.greaterThan(1111).and.lessThan(1382);
     const figures = raiseCostBenefit({ snapshot: risk, market: risk.markets[0], mmrBps: 800n, targetShock: 0.25, direction: "down" }, a.mmrBps);
     expect(figures.avoidedBadDebt / figures.forcedNotional).to.be.at.least(0.1);
     const ctx = { ...ctxOf(risk), bounds: wide };
