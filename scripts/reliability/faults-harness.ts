@@ -4,13 +4,14 @@ import type { AddressInfo } from "node:net";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Interface, JsonRpcProvider, parseUnits, Wallet, type Signer } from "ethers";
+import { JsonRpcProvider, parseUnits, Wallet, type Signer } from "ethers";
 import { Queue } from "bullmq";
 import Redis from "ioredis";
 import { openBook, syntheticIntents } from "../../src/embedded/book";
 import { startEmbeddedNode, type EmbeddedNode } from "../../src/embedded/hardhat-node";
 import { deployReferenceSystem, USDC_DECIMALS, type ReferenceSystem } from "../../src/embedded/reference-system";
 import { actQueueName } from "../../src/queue/act-queue";
+import { ACTION_EXECUTED_TOPIC } from "../../src/steward/events";
 import { cliCommand } from "../../test/helpers/cli";
 import { TestRedisServer, TestSentinelSet } from "../../test/helpers/redis-server";
 
@@ -57,8 +58,7 @@ export interface FaultsOptions {
   log?: (line: string) => void;
 }
 
-const STEWARD_EVENTS = new Interface(["event ActionExecuted(bytes32 indexed key, address indexed keeper, bytes32 evidenceHash)"]);
-const ACTION_EXECUTED = STEWARD_EVENTS.getEvent("ActionExecuted")!.topicHash;
+const ACTION_EXECUTED = ACTION_EXECUTED_TOPIC; // steward v2: key and market indexed, keeper in the data
 
 /**
  * The fault matrix: for each fault, a fresh copy of one chain (the reference protocol with a book

@@ -1,9 +1,7 @@
-import { Interface, type JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import { headOf } from "../rpc/reads";
 import type { Alert } from "../keeper/ports";
-
-const STEWARD = new Interface(["event ActionExecuted(bytes32 indexed key, address indexed keeper, bytes32 evidenceHash)"]);
-const ACTION_EXECUTED = STEWARD.getEvent("ActionExecuted")!.topicHash;
+import { ACTION_EXECUTED_TOPIC as ACTION_EXECUTED, STEWARD_EVENTS as STEWARD } from "../steward/events";
 
 /**
  * Two keepers acting on one steward without sharing a Redis (a failover that left the old primary

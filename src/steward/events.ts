@@ -1,8 +1,11 @@
-import { id, type JsonRpcApiProvider } from "ethers";
+import { Interface, type JsonRpcApiProvider } from "ethers";
 import { headOf } from "../rpc/reads";
 
-/** IBoundedSteward.ActionExecuted: topic 1 is the action's idempotency key. */
-export const ACTION_EXECUTED_TOPIC = id("ActionExecuted(bytes32,bytes32,address,bytes32,(bytes32,uint256,uint256)[])");
+/** IBoundedSteward's events (both stewards emit the same ActionExecuted): topic 1 is the action's idempotency key, topic 2 its market. */
+export const STEWARD_EVENTS = new Interface([
+  "event ActionExecuted(bytes32 indexed key, bytes32 indexed market, address keeper, bytes32 evidenceHash, (bytes32 param, uint256 oldValue, uint256 newValue)[] changes)",
+]);
+export const ACTION_EXECUTED_TOPIC = STEWARD_EVENTS.getEvent("ActionExecuted")!.topicHash;
 
 export interface LandedAction {
   txHash: string;

@@ -98,7 +98,10 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
       await chain.mine();
     }
     await until(async () => (await managerFor(wallet.address).pending())[0]?.hashes.length === 2);
-    const cancel = await chain.provider.getTransaction((await managerFor(wallet.address).pending())[0].hashes[1]);
+    // The hash is recorded before it is broadcast (kill -9 safety): wait until the node has it.
+    const cancelHash = (await managerFor(wallet.address).pending())[0].hashes[1];
+    await until(async () => (await chain.provider.getTransaction(cancelHash)) !== null);
+    const cancel = await chain.provider.getTransaction(cancelHash);
     expect([cancel!.to, cancel!.data, cancel!.value, cancel!.nonce]).to.deep.equal([wallet.address, "0x", 0n, first!.nonce]);
     await until(async () => (await chain.provider.send("eth_getTransactionByHash", [cancel!.hash])) !== null);
     await chain.mine();
