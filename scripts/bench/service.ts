@@ -22,7 +22,14 @@ export async function benchService(): Promise<Record<string, number>> {
     const governance = await http.getSigner(0);
     const markets = DEFAULT_MARKETS.map((m) => ({ ...m, capUsd: 1e10 }));
     const system = await deployReferenceSystem(governance, { markets });
-    await seedPositions(node.provider, system.perps.interface, await system.perps.getAddress(), system.usdc.interface, await system.usdc.getAddress(), markets.map((m, i) => ({ id: system.markets[i].id, price: m.price })));
+    await seedPositions(
+      node.provider,
+      system.perps.interface,
+      await system.perps.getAddress(),
+      system.usdc.interface,
+      await system.usdc.getAddress(),
+      markets.map((m, i) => ({ id: system.markets[i].id, price: m.price })),
+    );
     const keeper = Wallet.createRandom();
     await node.provider.request({ method: "hardhat_setBalance", params: [keeper.address, "0x3635C9ADC5DEA00000"] });
     const pools: Record<string, string> = {};
@@ -33,7 +40,17 @@ export async function benchService(): Promise<Record<string, number>> {
       config,
       JSON.stringify({
         chain: { chainId: 31337, rpcUrl: node.url },
-        protocols: [{ id: "bench", adapter: "reference", protocol: await system.perps.getAddress(), steward: await system.steward.getAddress(), multicall: await system.multicall.getAddress(), pools, observe: { intervalSeconds: 2 } }],
+        protocols: [
+          {
+            id: "bench",
+            adapter: "reference",
+            protocol: await system.perps.getAddress(),
+            steward: await system.steward.getAddress(),
+            multicall: await system.multicall.getAddress(),
+            pools,
+            observe: { intervalSeconds: 2 },
+          },
+        ],
         keeper: { signerKeyEnv: "BENCH_KEEPER_KEY" },
         redis: { url: "redis://127.0.0.1:6379", prefix },
         metrics: { port: 0 },

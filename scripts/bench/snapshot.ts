@@ -18,7 +18,14 @@ export async function benchSnapshot(): Promise<Record<string, number>> {
     const [governance] = await Promise.all([http.getSigner(0)]);
     const markets = DEFAULT_MARKETS.map((m) => ({ ...m, capUsd: 1e10 }));
     const system = await deployReferenceSystem(governance, { markets });
-    await seedPositions(node.provider, system.perps.interface, await system.perps.getAddress(), system.usdc.interface, await system.usdc.getAddress(), markets.map((m, i) => ({ id: system.markets[i].id, price: m.price })));
+    await seedPositions(
+      node.provider,
+      system.perps.interface,
+      await system.perps.getAddress(),
+      system.usdc.interface,
+      await system.usdc.getAddress(),
+      markets.map((m, i) => ({ id: system.markets[i].id, price: m.price })),
+    );
     const count = Number((await system.perps.getProtocolState()).positionCount);
     if (count !== POSITIONS) throw new Error(`seeding opened ${count} positions, expected ${POSITIONS}`);
 

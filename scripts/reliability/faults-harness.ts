@@ -252,7 +252,18 @@ class FaultRun {
     const s = this.env.system;
     return writeTemp({
       chain: { chainId: 31337, rpcUrl: this.env.node.url },
-      protocols: [{ id: PROTOCOL_ID, adapter: "reference", protocol: s.perps.target, steward: s.steward.target, multicall: s.multicall.target, pools: Object.fromEntries(s.markets.map((m) => [m.name, m.pool.target])), observe: { intervalSeconds: INTERVAL_S }, policy: { defaults: { confirmations: 1 } } }],
+      protocols: [
+        {
+          id: PROTOCOL_ID,
+          adapter: "reference",
+          protocol: s.perps.target,
+          steward: s.steward.target,
+          multicall: s.multicall.target,
+          pools: Object.fromEntries(s.markets.map((m) => [m.name, m.pool.target])),
+          observe: { intervalSeconds: INTERVAL_S },
+          policy: { defaults: { confirmations: 1 } },
+        },
+      ],
       keeper: { signerKeyEnv: KEY_ENV, confirmations, maxFeePerGasGwei: 300, stuckAfterBlocks: 3 },
       redis: { prefix: this.prefix, ...redis },
       queue: { lockDurationMs: 3000, stalledIntervalMs: 500, observeLockDurationMs: 3000 },
@@ -375,7 +386,9 @@ class FaultRun {
     const executed = await this.executedKeys();
     const lines = this.keepers.flatMap((k) => k.lines);
     const planned = new Map<string, { market: string; kind: string; at: number }>();
-    for (const l of lines) if ((l.message === "action enqueued" || l.message === "action enqueued again") && typeof l.actionKey === "string") planned.set(l.actionKey.toLowerCase(), { market: String(l.market), kind: String(l.kind), at: l.at });
+    for (const l of lines)
+      if ((l.message === "action enqueued" || l.message === "action enqueued again") && typeof l.actionKey === "string")
+        planned.set(l.actionKey.toLowerCase(), { market: String(l.market), kind: String(l.kind), at: l.at });
     let lost = 0;
     for (const [key, p0] of planned) {
       if (executed.has(key)) continue;
@@ -401,7 +414,8 @@ class FaultRun {
   private async until(cond: () => Promise<boolean>, timeoutMs: number): Promise<number> {
     const start = Date.now();
     while (!(await cond())) {
-      if (Date.now() - start > timeoutMs) throw new Error(`${this.fault}: condition not met within ${timeoutMs} ms; last keeper output:\n${this.keepers.map((k) => k.output.slice(-3000)).join("\n---\n")}`);
+      if (Date.now() - start > timeoutMs)
+        throw new Error(`${this.fault}: condition not met within ${timeoutMs} ms; last keeper output:\n${this.keepers.map((k) => k.output.slice(-3000)).join("\n---\n")}`);
       await sleep(50);
     }
     return Date.now();

@@ -270,7 +270,10 @@ async function runKeeper(config: string, key: string, point: CrashPoint | undefi
       await new Promise((r) => setTimeout(r, 200));
     }
     const e = exit ?? (await exited);
-    const lines = output.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const crashed = lines.find((l) => l.crashPoint !== undefined)?.crashPoint as CrashPoint | undefined;
     if (e.signal === "SIGKILL" && !crashed) throw new Error(`keeper process was killed without reaching a crash point; its last output:\n${output.slice(-4000)}`);
     if (e.signal !== "SIGKILL" && e.code !== 0) throw new Error(`keeper process exited with ${e.code ?? e.signal}; its last output:\n${output.slice(-4000)}`);

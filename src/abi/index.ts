@@ -19,37 +19,73 @@ interface CompiledContract {
  */
 /** This project's contracts (contracts/). */
 const OURS = {
-  AaveRiskSteward: () => (require("./typechain/factories/contracts/aave/AaveRiskSteward__factory") as typeof import("./typechain/factories/contracts/aave/AaveRiskSteward__factory")).AaveRiskSteward__factory,
-  ConstantProductPool: () => (require("./typechain/factories/contracts/amm/ConstantProductPool__factory") as typeof import("./typechain/factories/contracts/amm/ConstantProductPool__factory")).ConstantProductPool__factory,
+  AaveRiskSteward: () =>
+    (require("./typechain/factories/contracts/aave/AaveRiskSteward__factory") as typeof import("./typechain/factories/contracts/aave/AaveRiskSteward__factory")).AaveRiskSteward__factory,
+  ConstantProductPool: () =>
+    (require("./typechain/factories/contracts/amm/ConstantProductPool__factory") as typeof import("./typechain/factories/contracts/amm/ConstantProductPool__factory")).ConstantProductPool__factory,
   MintableERC20: () => (require("./typechain/factories/contracts/test/MintableERC20__factory") as typeof import("./typechain/factories/contracts/test/MintableERC20__factory")).MintableERC20__factory,
-  MockV3Aggregator: () => (require("./typechain/factories/contracts/test/MockV3Aggregator__factory") as typeof import("./typechain/factories/contracts/test/MockV3Aggregator__factory")).MockV3Aggregator__factory,
+  MockV3Aggregator: () =>
+    (require("./typechain/factories/contracts/test/MockV3Aggregator__factory") as typeof import("./typechain/factories/contracts/test/MockV3Aggregator__factory")).MockV3Aggregator__factory,
   Multicall3: () => (require("./typechain/factories/contracts/Multicall3__factory") as typeof import("./typechain/factories/contracts/Multicall3__factory")).Multicall3__factory,
-  ReentrantRiskTarget: () => (require("./typechain/factories/contracts/test/ReentrantRiskTarget__factory") as typeof import("./typechain/factories/contracts/test/ReentrantRiskTarget__factory")).ReentrantRiskTarget__factory,
-  ReferencePerps: () => (require("./typechain/factories/contracts/perps/ReferencePerps__factory") as typeof import("./typechain/factories/contracts/perps/ReferencePerps__factory")).ReferencePerps__factory,
-  RiskSteward: () => (require("./typechain/factories/contracts/steward/RiskSteward.sol/RiskSteward__factory") as typeof import("./typechain/factories/contracts/steward/RiskSteward.sol/RiskSteward__factory")).RiskSteward__factory,
+  ReentrantRiskTarget: () =>
+    (require("./typechain/factories/contracts/test/ReentrantRiskTarget__factory") as typeof import("./typechain/factories/contracts/test/ReentrantRiskTarget__factory")).ReentrantRiskTarget__factory,
+  ReferencePerps: () =>
+    (require("./typechain/factories/contracts/perps/ReferencePerps__factory") as typeof import("./typechain/factories/contracts/perps/ReferencePerps__factory")).ReferencePerps__factory,
+  RiskSteward: () =>
+    (require("./typechain/factories/contracts/steward/RiskSteward.sol/RiskSteward__factory") as typeof import("./typechain/factories/contracts/steward/RiskSteward.sol/RiskSteward__factory"))
+      .RiskSteward__factory,
 } satisfies Record<string, () => CompiledContract>;
 
 /** Aave V3's own contracts, as published in @aave/core-v3. */
 const AAVE = {
-  ACLManager: () => (require("./aave-typechain/factories/protocol/configuration/ACLManager__factory") as typeof import("./aave-typechain/factories/protocol/configuration/ACLManager__factory")).ACLManager__factory,
+  ACLManager: () =>
+    (require("./aave-typechain/factories/protocol/configuration/ACLManager__factory") as typeof import("./aave-typechain/factories/protocol/configuration/ACLManager__factory")).ACLManager__factory,
   AToken: () => (require("./aave-typechain/factories/protocol/tokenization/AToken__factory") as typeof import("./aave-typechain/factories/protocol/tokenization/AToken__factory")).AToken__factory,
   AaveOracle: () => (require("./aave-typechain/factories/misc/AaveOracle__factory") as typeof import("./aave-typechain/factories/misc/AaveOracle__factory")).AaveOracle__factory,
-  AaveProtocolDataProvider: () => (require("./aave-typechain/factories/misc/AaveProtocolDataProvider__factory") as typeof import("./aave-typechain/factories/misc/AaveProtocolDataProvider__factory")).AaveProtocolDataProvider__factory,
-  DefaultReserveInterestRateStrategy: () => (require("./aave-typechain/factories/protocol/pool/DefaultReserveInterestRateStrategy__factory") as typeof import("./aave-typechain/factories/protocol/pool/DefaultReserveInterestRateStrategy__factory")).DefaultReserveInterestRateStrategy__factory,
-  MintableERC20: () => (require("./aave-typechain/factories/mocks/tokens/MintableERC20__factory") as typeof import("./aave-typechain/factories/mocks/tokens/MintableERC20__factory")).MintableERC20__factory,
+  AaveProtocolDataProvider: () =>
+    (require("./aave-typechain/factories/misc/AaveProtocolDataProvider__factory") as typeof import("./aave-typechain/factories/misc/AaveProtocolDataProvider__factory"))
+      .AaveProtocolDataProvider__factory,
+  DefaultReserveInterestRateStrategy: () =>
+    (
+      require("./aave-typechain/factories/protocol/pool/DefaultReserveInterestRateStrategy__factory") as typeof import("./aave-typechain/factories/protocol/pool/DefaultReserveInterestRateStrategy__factory")
+    ).DefaultReserveInterestRateStrategy__factory,
+  MintableERC20: () =>
+    (require("./aave-typechain/factories/mocks/tokens/MintableERC20__factory") as typeof import("./aave-typechain/factories/mocks/tokens/MintableERC20__factory")).MintableERC20__factory,
   Pool: () => (require("./aave-typechain/factories/protocol/pool/Pool__factory") as typeof import("./aave-typechain/factories/protocol/pool/Pool__factory")).Pool__factory,
-  PoolAddressesProvider: () => (require("./aave-typechain/factories/protocol/configuration/PoolAddressesProvider__factory") as typeof import("./aave-typechain/factories/protocol/configuration/PoolAddressesProvider__factory")).PoolAddressesProvider__factory,
-  PoolConfigurator: () => (require("./aave-typechain/factories/protocol/pool/PoolConfigurator__factory") as typeof import("./aave-typechain/factories/protocol/pool/PoolConfigurator__factory")).PoolConfigurator__factory,
-  StableDebtToken: () => (require("./aave-typechain/factories/protocol/tokenization/StableDebtToken__factory") as typeof import("./aave-typechain/factories/protocol/tokenization/StableDebtToken__factory")).StableDebtToken__factory,
-  VariableDebtToken: () => (require("./aave-typechain/factories/protocol/tokenization/VariableDebtToken__factory") as typeof import("./aave-typechain/factories/protocol/tokenization/VariableDebtToken__factory")).VariableDebtToken__factory,
-  BorrowLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/BorrowLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/BorrowLogic__factory")).BorrowLogic__factory,
-  BridgeLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/BridgeLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/BridgeLogic__factory")).BridgeLogic__factory,
-  ConfiguratorLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/ConfiguratorLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/ConfiguratorLogic__factory")).ConfiguratorLogic__factory,
-  EModeLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/EModeLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/EModeLogic__factory")).EModeLogic__factory,
-  FlashLoanLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/FlashLoanLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/FlashLoanLogic__factory")).FlashLoanLogic__factory,
-  LiquidationLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/LiquidationLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/LiquidationLogic__factory")).LiquidationLogic__factory,
-  PoolLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/PoolLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/PoolLogic__factory")).PoolLogic__factory,
-  SupplyLogic: () => (require("./aave-typechain/factories/protocol/libraries/logic/SupplyLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/SupplyLogic__factory")).SupplyLogic__factory,
+  PoolAddressesProvider: () =>
+    (require("./aave-typechain/factories/protocol/configuration/PoolAddressesProvider__factory") as typeof import("./aave-typechain/factories/protocol/configuration/PoolAddressesProvider__factory"))
+      .PoolAddressesProvider__factory,
+  PoolConfigurator: () =>
+    (require("./aave-typechain/factories/protocol/pool/PoolConfigurator__factory") as typeof import("./aave-typechain/factories/protocol/pool/PoolConfigurator__factory")).PoolConfigurator__factory,
+  StableDebtToken: () =>
+    (require("./aave-typechain/factories/protocol/tokenization/StableDebtToken__factory") as typeof import("./aave-typechain/factories/protocol/tokenization/StableDebtToken__factory"))
+      .StableDebtToken__factory,
+  VariableDebtToken: () =>
+    (require("./aave-typechain/factories/protocol/tokenization/VariableDebtToken__factory") as typeof import("./aave-typechain/factories/protocol/tokenization/VariableDebtToken__factory"))
+      .VariableDebtToken__factory,
+  BorrowLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/BorrowLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/BorrowLogic__factory"))
+      .BorrowLogic__factory,
+  BridgeLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/BridgeLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/BridgeLogic__factory"))
+      .BridgeLogic__factory,
+  ConfiguratorLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/ConfiguratorLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/ConfiguratorLogic__factory"))
+      .ConfiguratorLogic__factory,
+  EModeLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/EModeLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/EModeLogic__factory"))
+      .EModeLogic__factory,
+  FlashLoanLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/FlashLoanLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/FlashLoanLogic__factory"))
+      .FlashLoanLogic__factory,
+  LiquidationLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/LiquidationLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/LiquidationLogic__factory"))
+      .LiquidationLogic__factory,
+  PoolLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/PoolLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/PoolLogic__factory")).PoolLogic__factory,
+  SupplyLogic: () =>
+    (require("./aave-typechain/factories/protocol/libraries/logic/SupplyLogic__factory") as typeof import("./aave-typechain/factories/protocol/libraries/logic/SupplyLogic__factory"))
+      .SupplyLogic__factory,
 } satisfies Record<string, () => CompiledContract>;
 
 export type OurContract = keyof typeof OURS;

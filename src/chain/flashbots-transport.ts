@@ -90,7 +90,7 @@ export class FlashbotsTransport {
 
     const first = (await headOf(this.provider)) + 1;
     let expired = false;
-    for (let target = first; target < first + this.opts.deadlineBlocks; ) {
+    for (let target = first; target < first + this.opts.deadlineBlocks;) {
       // Past its validUntil the steward refuses it: no more targets, and no public fallback.
       if ((expired = await isExpired(this.provider, req.validUntil))) break;
       // A relay fault (an error answer) costs this block, not the action: the next block is tried, then the fallback.

@@ -77,7 +77,12 @@ export class PublicTransport {
       await this.broadcast(raw);
     } catch (e) {
       // A replacement of ours with higher fees holds the nonce in the pool: that one is tracked too.
-      if (!String((e as Error).message).toLowerCase().includes("underpriced")) throw e;
+      if (
+        !String((e as Error).message)
+          .toLowerCase()
+          .includes("underpriced")
+      )
+        throw e;
     }
   }
 
@@ -123,7 +128,8 @@ export class PublicTransport {
       if (receipt) {
         await this.nonces.release(p.nonce);
         const self = this.signer.address.toLowerCase();
-        if (receipt.to?.toLowerCase() === self && req.to.toLowerCase() !== self) return { status: "expired", nonce: p.nonce, hashes, reason: `cancelled in block ${receipt.blockNumber}: the action expired before it was mined` };
+        if (receipt.to?.toLowerCase() === self && req.to.toLowerCase() !== self)
+          return { status: "expired", nonce: p.nonce, hashes, reason: `cancelled in block ${receipt.blockNumber}: the action expired before it was mined` };
         return includedOutcome(receipt, "public", hashes);
       }
       const chainNonce = await accountNonce(this.provider, this.signer.address);
@@ -151,7 +157,12 @@ export class PublicTransport {
             current = next;
           } catch (e) {
             // "replacement underpriced": the pool wants more; the next round bumps from the higher fees.
-            if (!String((e as Error).message).toLowerCase().includes("underpriced")) throw e;
+            if (
+              !String((e as Error).message)
+                .toLowerCase()
+                .includes("underpriced")
+            )
+              throw e;
             current = next;
           }
         }

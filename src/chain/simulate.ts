@@ -4,9 +4,7 @@ import type { PopulatedAction } from "../domain/protocol-state";
 import { revertDataOf, type DecodedRevert, type RevertDecoder } from "./revert";
 
 export type SimulationResult =
-  | { status: "ok"; gasEstimate: bigint; block: number }
-  | { status: "reverted"; error: DecodedRevert; description: string; block: number }
-  | { status: "failed"; reason: string };
+  { status: "ok"; gasEstimate: bigint; block: number } | { status: "reverted"; error: DecodedRevert; description: string; block: number } | { status: "failed"; reason: string };
 
 /**
  * Runs the transaction as an eth_call from the keeper's address on the latest block, then estimates

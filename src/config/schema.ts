@@ -119,20 +119,30 @@ export const configSchema = z
          * Key prefix of every queue and record. On a Cluster it must be one hash tag, `{name}`, so
          * that BullMQ's multi-key scripts and the nonce scripts stay on one slot.
          */
-        prefix: z.string().regex(/^(\{[a-zA-Z0-9_-]+\}|[a-zA-Z0-9_-]+)$/, "letters, digits, '_' and '-', or one hash tag {name}").default("svr"),
+        prefix: z
+          .string()
+          .regex(/^(\{[a-zA-Z0-9_-]+\}|[a-zA-Z0-9_-]+)$/, "letters, digits, '_' and '-', or one hash tag {name}")
+          .default("svr"),
         /** Redis Sentinel: the keeper asks the sentinels for the current primary of `name` and follows failovers. */
         sentinel: z
           .object({ name: z.string().min(1), sentinels: z.array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict()).min(1) })
           .strict()
           .optional(),
         /** Redis Cluster: seed nodes; the prefix must be a hash tag. */
-        cluster: z.object({ nodes: z.array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict()).min(1) }).strict().optional(),
+        cluster: z
+          .object({ nodes: z.array(z.object({ host: z.string().min(1), port: z.number().int().positive() }).strict()).min(1) })
+          .strict()
+          .optional(),
       })
       .strict()
       .superRefine((r, ctx) => {
         if (r.sentinel && r.cluster) ctx.addIssue({ code: "custom", path: ["cluster"], message: "set at most one of sentinel or cluster" });
         if (r.cluster && !/^\{[^}]+\}$/.test(r.prefix)) {
-          ctx.addIssue({ code: "custom", path: ["prefix"], message: `on a Redis Cluster the prefix must be a hash tag such as "{${r.prefix.replace(/[{}]/g, "")}}": BullMQ's scripts touch several keys of a queue at once, and they must share a slot` });
+          ctx.addIssue({
+            code: "custom",
+            path: ["prefix"],
+            message: `on a Redis Cluster the prefix must be a hash tag such as "{${r.prefix.replace(/[{}]/g, "")}}": BullMQ's scripts touch several keys of a queue at once, and they must share a slot`,
+          });
         }
       })
       .default({ url: "redis://127.0.0.1:6379", prefix: "svr" }),
@@ -173,7 +183,10 @@ export const configSchema = z
       .object({ webhookUrlEnv: envName.optional(), timeoutMs: z.number().int().positive().default(3000), retries: z.number().int().min(0).default(3) })
       .strict()
       .default({ timeoutMs: 3000, retries: 3 }),
-    log: z.object({ level: z.enum(["error", "warn", "info", "debug"]).default("info") }).strict().default({ level: "info" }),
+    log: z
+      .object({ level: z.enum(["error", "warn", "info", "debug"]).default("info") })
+      .strict()
+      .default({ level: "info" }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -185,7 +198,10 @@ export const configSchema = z
       // Each problem names its field relative to the policy block ("/defaults.judgment.x: ..."), so the issue's path can carry it.
       for (const problem of resolvePolicy(p.policy, "").problems) {
         const at = problem.indexOf(": ");
-        const field = problem.slice(0, at).split(".").filter((s) => s.length > 0);
+        const field = problem
+          .slice(0, at)
+          .split(".")
+          .filter((s) => s.length > 0);
         ctx.addIssue({ code: "custom", path: ["protocols", i, "policy", ...field], message: problem.slice(at + 2) });
       }
     });

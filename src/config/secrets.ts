@@ -33,7 +33,10 @@ export function resolveSecrets(cfg: KeeperConfig, env: Env, redactor: Redactor, 
   const relayUrl = fb ? (fb.relayUrl ?? read(fb.relayUrlEnv, "flashbots.relayUrlEnv", true)) : undefined;
   const webhookUrl = read(cfg.alerts.webhookUrlEnv, "alerts.webhookUrlEnv", true);
   redactor.register(cfg.chain.rpcUrlEnv ? rpcUrl : undefined, signerKey, flashbotsAuthKey, cfg.flashbots?.relayUrlEnv ? relayUrl : undefined, webhookUrl);
-  for (const [field, key] of [["keeper.signerKeyEnv", signerKey], ["flashbots.authKeyEnv", flashbotsAuthKey]] as const) {
+  for (const [field, key] of [
+    ["keeper.signerKeyEnv", signerKey],
+    ["flashbots.authKeyEnv", flashbotsAuthKey],
+  ] as const) {
     if (key !== undefined && !isPrivateKey(key)) problems.push(`${field}: the variable does not hold a 32-byte hex private key`);
   }
   if (signerKey && flashbotsAuthKey && signerKey.toLowerCase() === flashbotsAuthKey.toLowerCase()) {

@@ -99,9 +99,7 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
     const feed = await deployed(new MockV3Aggregator__factory(governance).deploy(FEED_DECIMALS, parseUnits(String(spec.price), FEED_DECIMALS)));
     const baseToken = await deployed(new MintableERC20__factory(governance).deploy(`Wrapped ${spec.baseSymbol.slice(1)}`, spec.baseSymbol, 18));
     const pool = await deployed(new ConstantProductPool__factory(governance).deploy(await baseToken.getAddress(), await usdcToken.getAddress(), 30));
-    await send(
-      perps.addMarket(id, await feed.getAddress(), opts.heartbeat ?? 3600, spec.imrBps, spec.mmrBps, spec.liqFeeBps, usd18(spec.capUsd), usd18(spec.capUsd)),
-    );
+    await send(perps.addMarket(id, await feed.getAddress(), opts.heartbeat ?? 3600, spec.imrBps, spec.mmrBps, spec.liqFeeBps, usd18(spec.capUsd), usd18(spec.capUsd)));
     const baseAmount = parseUnits((spec.poolDepthUsd / spec.price).toFixed(6), 18);
     await send(baseToken.mint(gov, baseAmount));
     await send(usdcToken.mint(gov, usdc(spec.poolDepthUsd)));
@@ -124,7 +122,12 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
 }
 
 /** Bounds around a market's current values: margins from half today's value up, caps from 1 % to 2× today's. */
-export async function configureStewardBounds(steward: RiskSteward, marketId: string, spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">, profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE): Promise<void> {
+export async function configureStewardBounds(
+  steward: RiskSteward,
+  marketId: string,
+  spec: Pick<MarketSpec, "imrBps" | "mmrBps" | "capUsd">,
+  profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE,
+): Promise<void> {
   const cap = usd18(spec.capUsd);
   await applyProfile(steward as unknown as Contract, marketId, profile, { IMR: BigInt(spec.imrBps), MMR: BigInt(spec.mmrBps), LONG_CAP: cap, SHORT_CAP: cap });
   await applyDeleverageLimits(steward as unknown as Contract, marketId, profile);

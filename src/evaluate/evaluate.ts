@@ -72,7 +72,10 @@ export async function evaluate(opts: EvaluateOptions): Promise<Scorecard> {
     base = await provider.send("evm_snapshot", []);
     provider.startStepAt(0);
     const world = await ScenarioWorld.open(provider, scenario, installed);
-    const startOpenInterestUsd = (await Promise.all(adapters.map(async (a) => computeMetrics((await a.readSnapshot(await headOf(provider))).risk).protocol.notionalOpenInterest))).reduce((s, v) => s + v, 0);
+    const startOpenInterestUsd = (await Promise.all(adapters.map(async (a) => computeMetrics((await a.readSnapshot(await headOf(provider))).risk).protocol.notionalOpenInterest))).reduce(
+      (s, v) => s + v,
+      0,
+    );
     let start = await provider.send("evm_snapshot", []);
     const played: { strategy: StrategyName; record: PassRecord; governance?: { actions: number; gasUsed: number } }[] = [];
     let endParams: EndParams = {};
@@ -87,15 +90,16 @@ export async function evaluate(opts: EvaluateOptions): Promise<Scorecard> {
         provider.startStepAt(0);
         governance = await setOnce(provider, installed, adapters, endParams);
       }
-      const mode =
-        strategy === "keeper" ? { act: true } : strategy === "naive" ? { act: true, actionsOf: naiveFor(opts.policies, addresses) } : { act: false };
+      const mode = strategy === "keeper" ? { act: true } : strategy === "naive" ? { act: true, actionsOf: naiveFor(opts.policies, addresses) } : { act: false };
       const record = await playPass(strategy, mode, passOpts, world, adapters, keeper);
       if (strategy === "keeper") endParams = await readGoverned(provider, adapters);
       played.push({ strategy, record, governance });
       opts.logger.info("evaluate pass", { scenario: scenario.name, strategy, badDebtUsd: record.final.badDebtUsd, liquidations: record.final.liquidations });
     }
     passes[scenario.name] = Object.fromEntries(played.map((p) => [p.strategy, p.record]));
-    scores.push(scoreScenario({ name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep }, startOpenInterestUsd, played, Date.now() - t0));
+    scores.push(
+      scoreScenario({ name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep }, startOpenInterestUsd, played, Date.now() - t0),
+    );
   }
   await provider.send("evm_revert", [base]);
   return {

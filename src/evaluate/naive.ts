@@ -43,7 +43,11 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
       reason,
       expected: { metric: "svr", before: report.svr, after: null },
       note: "naive: every lever by the steward's maximum step",
-      provenance: { idempotencyKey: idempotencyKey(snapshot.risk.protocol, report.market, `naive-${action.kind}`, target, epoch), evidenceHash: plan.evidence.hash, validUntil: BigInt(Number(now) + policy.urgentValiditySeconds) },
+      provenance: {
+        idempotencyKey: idempotencyKey(snapshot.risk.protocol, report.market, `naive-${action.kind}`, target, epoch),
+        evidenceHash: plan.evidence.hash,
+        validUntil: BigInt(Number(now) + policy.urgentValiditySeconds),
+      },
     });
     if (p.IMR !== undefined && p.MMR !== undefined) {
       const imr = next("IMR", true);
@@ -67,7 +71,20 @@ export function naiveActions(snapshot: ProtocolSnapshot, plan: Plan, config: Pol
       if (ltv !== undefined || lt !== undefined) {
         const ltvBps = ltv ?? p.LTV;
         const liquidationThresholdBps = lt ?? p.LIQ_THRESHOLD;
-        if (ltvBps <= liquidationThresholdBps) out.push(planned({ kind: "setReserveRisk", market: addressOf(report.market), ltvBps, liquidationThresholdBps, liquidationBonusBps: p.LIQ_BONUS, expected: { ltvBps: p.LTV, liquidationThresholdBps: p.LIQ_THRESHOLD, liquidationBonusBps: p.LIQ_BONUS } }, [ltvBps, liquidationThresholdBps]));
+        if (ltvBps <= liquidationThresholdBps)
+          out.push(
+            planned(
+              {
+                kind: "setReserveRisk",
+                market: addressOf(report.market),
+                ltvBps,
+                liquidationThresholdBps,
+                liquidationBonusBps: p.LIQ_BONUS,
+                expected: { ltvBps: p.LTV, liquidationThresholdBps: p.LIQ_THRESHOLD, liquidationBonusBps: p.LIQ_BONUS },
+              },
+              [ltvBps, liquidationThresholdBps],
+            ),
+          );
       }
       const supplyCap = next("SUPPLY_CAP", false);
       const borrowCap = next("BORROW_CAP", false);

@@ -21,10 +21,36 @@ export function renderScorecardHtml(card: Scorecard): string {
   const totals = strategyTotals(card);
   const row = (cells: string[], tag = "td") => `<tr>${cells.map((c) => `<${tag}>${c}</${tag}>`).join("")}</tr>`;
   const summaryRows = totals
-    .map((t) => row([`<span class="dot" style="background:${COLORS[t.strategy]}"></span>${t.strategy}`, usd(t.badDebtUsd), usd(t.forcedLiquidationUsd), String(t.accountsAffected), usd(t.traderLossUsd), usd(t.refusedOpeningsUsd), String(t.actionsSent), t.gasUsed.toLocaleString("en-US")]))
+    .map((t) =>
+      row([
+        `<span class="dot" style="background:${COLORS[t.strategy]}"></span>${t.strategy}`,
+        usd(t.badDebtUsd),
+        usd(t.forcedLiquidationUsd),
+        String(t.accountsAffected),
+        usd(t.traderLossUsd),
+        usd(t.refusedOpeningsUsd),
+        String(t.actionsSent),
+        t.gasUsed.toLocaleString("en-US"),
+      ]),
+    )
     .join("");
   const detail = card.scenarios
-    .flatMap((sc) => sc.strategies.map((x) => row([esc(sc.scenario), x.strategy, usd(x.badDebtUsd), usd(x.forcedLiquidationUsd), `${x.forcedLiquidationPct.toFixed(2)}%`, String(x.accountsAffected), usd(x.traderLossUsd), usd(x.refusedOpeningsUsd), String(x.actionsSent), x.gasUsed.toLocaleString("en-US")])))
+    .flatMap((sc) =>
+      sc.strategies.map((x) =>
+        row([
+          esc(sc.scenario),
+          x.strategy,
+          usd(x.badDebtUsd),
+          usd(x.forcedLiquidationUsd),
+          `${x.forcedLiquidationPct.toFixed(2)}%`,
+          String(x.accountsAffected),
+          usd(x.traderLossUsd),
+          usd(x.refusedOpeningsUsd),
+          String(x.actionsSent),
+          x.gasUsed.toLocaleString("en-US"),
+        ]),
+      ),
+    )
     .join("");
   const { passes: _passes, ...compact } = card;
   const data = JSON.stringify(compact).replace(/</g, "\\u003c");
@@ -74,7 +100,10 @@ function panel(sc: ScenarioScore): string {
     .join("");
   const axes = `<line x1="${M.left}" y1="${H - M.bottom}" x2="${W - M.right}" y2="${H - M.bottom}" stroke="#999"/><line x1="${M.left}" y1="${M.top}" x2="${M.left}" y2="${H - M.bottom}" stroke="#999"/>`;
   const ticks = [0, 0.5, 1]
-    .map((f) => `<text x="${px(f * xMax / 1.15).toFixed(1)}" y="${H - M.bottom + 13}" text-anchor="middle">${usd((f * xMax) / 1.15)}</text><text x="${M.left - 4}" y="${(py((f * yMax) / 1.15) + 3).toFixed(1)}" text-anchor="end">${usd((f * yMax) / 1.15)}</text>`)
+    .map(
+      (f) =>
+        `<text x="${px((f * xMax) / 1.15).toFixed(1)}" y="${H - M.bottom + 13}" text-anchor="middle">${usd((f * xMax) / 1.15)}</text><text x="${M.left - 4}" y="${(py((f * yMax) / 1.15) + 3).toFixed(1)}" text-anchor="end">${usd((f * yMax) / 1.15)}</text>`,
+    )
     .join("");
   const verdict = sc.keeperDominatedBy.length ? `keeper dominated by ${sc.keeperDominatedBy.join(", ")}` : sc.keeperDominatesNaive ? "keeper dominates naive" : "keeper not dominated";
   return `<div class="panel"><svg class="pareto" data-scenario="${esc(sc.scenario)}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(sc.scenario)}: bad debt against forced liquidations">

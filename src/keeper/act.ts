@@ -38,7 +38,16 @@ export async function act(deps: ExecutorDeps, planned: PlannedAction): Promise<A
     case "included":
       if (!o.success) return { status: "reverted", route, txHash: o.txHash, blockNumber: o.blockNumber, gasUsed: o.gasUsed, resumed };
       if (done.confirmation?.status === "reorged") return { status: "reorged", route, txHash: o.txHash, wasIn: done.confirmation.wasIn };
-      return { status: "included", route, txHash: o.txHash, blockNumber: o.blockNumber, blockHash: done.confirmation?.blockHash ?? o.receipt.blockHash, gasUsed: o.gasUsed, verified: done.verified, resumed };
+      return {
+        status: "included",
+        route,
+        txHash: o.txHash,
+        blockNumber: o.blockNumber,
+        blockHash: done.confirmation?.blockHash ?? o.receipt.blockHash,
+        gasUsed: o.gasUsed,
+        verified: done.verified,
+        resumed,
+      };
     case "notIncluded":
       return { status: "notIncluded", route, reason: o.reason };
     case "expired":

@@ -84,7 +84,8 @@ export async function executeAction(deps: ExecutorDeps, planned: PlannedAction):
   if (sim.status === "reverted") {
     const refusal = sim.error.kind === "custom" ? sim.error.name : "";
     if (refusal === "ActionExpired") return { status: "expired", reason: sim.description };
-    if (refusal === "StaleExpectation" || refusal === "StalePosition") return (await landed()) ?? { status: "changedByOther", reason: `changed since the decision, not by this action: ${sim.description}` };
+    if (refusal === "StaleExpectation" || refusal === "StalePosition")
+      return (await landed()) ?? { status: "changedByOther", reason: `changed since the decision, not by this action: ${sim.description}` };
     return { status: "dropped", reason: `simulation reverts: ${sim.description}` };
   }
   const request = { ...tx, gasLimit: (sim.gasEstimate * 12n) / 10n + 10_000n, actionKey: key, validUntil };

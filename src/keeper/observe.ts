@@ -134,7 +134,15 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
     if (r.svr !== null && r.svr > 0) history[r.market] = [...(history[r.market] ?? []), { t: snapshot.block.timestamp, svr: r.svr }].slice(-HISTORY);
     deps.metrics.marketObserved(protocol, r.market, { svr: r.svr, bufferUsd: metrics.markets[r.market]?.systemicBuffer ?? 0, level: LEVELS.indexOf(r.level), breakingShock: r.breakingShock });
     if (r.transition) {
-      deps.alert({ kind: "level", protocol, market: r.market, message: `${protocol}/${r.market}: ${r.transition.from} → ${r.transition.to} (svr ${r.svr?.toFixed(4) ?? "—"})`, from: r.transition.from, to: r.transition.to, block });
+      deps.alert({
+        kind: "level",
+        protocol,
+        market: r.market,
+        message: `${protocol}/${r.market}: ${r.transition.from} → ${r.transition.to} (svr ${r.svr?.toFixed(4) ?? "—"})`,
+        from: r.transition.from,
+        to: r.transition.to,
+        block,
+      });
     }
   }
   for (const w of plan.warnings) deps.alert({ kind: "fragileBook", protocol, market: w.market, message: `${protocol}/${w.message}`, block, warning: w });

@@ -57,9 +57,7 @@ function redactPatterns(text: string, hex32Allowed = false): string {
         const before = whole.slice(Math.max(0, offset - 24), offset);
         return HASH_CONTEXT.test(before) ? match : "[REDACTED_KEY]";
       });
-  out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/"'@]+@)?([^\s/"'?#]+)([^\s"']*)/gi, (_m, scheme, _cred, host, rest) =>
-    `${scheme}${host}${rest ? redactUrlRest(rest) : ""}`,
-  );
+  out = out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/"'@]+@)?([^\s/"'?#]+)([^\s"']*)/gi, (_m, scheme, _cred, host, rest) => `${scheme}${host}${rest ? redactUrlRest(rest) : ""}`);
   return out;
 }
 

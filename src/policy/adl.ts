@@ -8,10 +8,7 @@ export interface AdlPick {
   score: number;
 }
 
-export type AdlDecision =
-  | { status: "change"; picks: AdlPick[]; svrBefore: number; svrAfter: number; note: string }
-  | { status: "defer"; reason: string }
-  | { status: "none" };
+export type AdlDecision = { status: "change"; picks: AdlPick[]; svrBefore: number; svrAfter: number; note: string } | { status: "defer"; reason: string } | { status: "none" };
 
 /**
  * Automated deleveraging of one market. Profitable positions are ranked by the rule exchanges

@@ -14,12 +14,7 @@ export type CapDecision = { status: "change"; longCap: bigint; shortCap: bigint;
  * (18-decimal USD, rounded down), no further than the steward's tightening step and min allow,
  * and not at all when the cut would be smaller than MIN_CAP_CUT of the cap.
  */
-export function planCapCut(
-  current: { longCap: bigint; shortCap: bigint },
-  openInterest: { long: bigint; short: bigint },
-  bounds: Record<string, ParamBounds>,
-  now: number,
-): CapDecision {
+export function planCapCut(current: { longCap: bigint; shortCap: bigint }, openInterest: { long: bigint; short: bigint }, bounds: Record<string, ParamBounds>, now: number): CapDecision {
   const lb = bounds.LONG_CAP;
   const sb = bounds.SHORT_CAP;
   if (!lb || !sb) return { status: "defer", reason: "the steward has no bounds for the open-interest caps" };

@@ -88,8 +88,7 @@ export function planLending(ctx: LendingContext): LendingPlan {
     if (d.status === "change") {
       decisions.push({ ...d.decision, forMarket, level });
       if (d.alsoDeferred) deferred.push({ market: collateral, reason: d.alsoDeferred });
-    }
-    else if (d.status === "defer") deferred.push({ market: collateral, reason: d.reason });
+    } else if (d.status === "defer") deferred.push({ market: collateral, reason: d.reason });
   }
   return { decisions, deferred };
 }
@@ -178,7 +177,10 @@ function planReserveRisk(reserve: string, p: ReserveParams, bounds: Record<strin
       };
       const full = largestPassing(floor, lt, restores);
       let target = full ?? floor;
-      let note = full === null ? `threshold to ${floor} bps, the most one steward step allows (the target is not reached in one step)` : `threshold to ${target} bps, the smallest cut that makes the book survive a ${targetShock} move`;
+      let note =
+        full === null
+          ? `threshold to ${floor} bps, the most one steward step allows (the target is not reached in one step)`
+          : `threshold to ${target} bps, the smallest cut that makes the book survive a ${targetShock} move`;
       if (!passesLendingGate(ctx.book, reserve, Number(target) / 10_000, targetShock)) {
         target = smallestPassing(target, lt, (v) => v === lt || passesLendingGate(ctx.book, reserve, Number(v) / 10_000, targetShock));
         note = target === lt ? "" : `threshold ramped to ${target} bps: a deeper cut would force out more than the bad debt it avoids is worth`;

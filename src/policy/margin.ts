@@ -158,8 +158,10 @@ export function planMmrRaise(ctx: MarginContext, direction: Direction): MmrDecis
     if (ramp === null) return { status: "defer", reason: "any MMR raise would liquidate more at once than the pool absorbs within the liquidation fee" };
     const rampFigures = raiseCostBenefit({ snapshot: ctx.snapshot, market: ctx.market, mmrBps: ctx.mmrBps, targetShock: policy.breakingShock.target, direction }, ramp);
     // A ramp that forces no one out buys nothing now and only makes the next move liquidate sooner.
-    if (rampFigures.forcedPositions === 0) return { status: "defer", reason: "forcing out even the thinnest position would set off more liquidations at once than the pool absorbs within the liquidation fee" };
-    if (!passesCostBenefit(rampFigures, multiple) || !buysSomething(rampFigures)) return { status: "gated", reason: `the pool absorbs only a raise to ${ramp} bps, which fails the cost–benefit gate: ${describeCostBenefit(rampFigures, multiple)}`, costBenefit: rampFigures };
+    if (rampFigures.forcedPositions === 0)
+      return { status: "defer", reason: "forcing out even the thinnest position would set off more liquidations at once than the pool absorbs within the liquidation fee" };
+    if (!passesCostBenefit(rampFigures, multiple) || !buysSomething(rampFigures))
+      return { status: "gated", reason: `the pool absorbs only a raise to ${ramp} bps, which fails the cost–benefit gate: ${describeCostBenefit(rampFigures, multiple)}`, costBenefit: rampFigures };
     note = `ramped from ${chosen.mmrBps} bps (more than the pool absorbs within the fee): ${describeCostBenefit(rampFigures, multiple)}`;
     chosen = rampFigures;
   }

@@ -93,16 +93,17 @@ export function planActions(input: PolicyInput): Plan {
   // Hashing the canonical book costs more than the rest of the plan on a large one, and only an
   // action carries it: computed on first use (an action's provenance, or a reader of plan.evidence).
   let memo: Evidence | undefined;
-  const evidence = (): Evidence => (memo ??= evidenceOf({
-    protocol: risk.protocol,
-    modelVersion: MODEL_VERSION,
-    block: snapshot.block,
-    prices: Object.fromEntries(snapshot.markets.map((m) => [m.id, { answer: m.oracle.answer, decimals: m.oracle.decimals }])),
-    params: Object.fromEntries(snapshot.markets.map((m) => [m.id, m.params])),
-    positionsDigest: positionsDigest(risk),
-    positionCount: risk.positions.length,
-    policyDigest: keccakText(canonicalJson(config)),
-  }));
+  const evidence = (): Evidence =>
+    (memo ??= evidenceOf({
+      protocol: risk.protocol,
+      modelVersion: MODEL_VERSION,
+      block: snapshot.block,
+      prices: Object.fromEntries(snapshot.markets.map((m) => [m.id, { answer: m.oracle.answer, decimals: m.oracle.decimals }])),
+      params: Object.fromEntries(snapshot.markets.map((m) => [m.id, m.params])),
+      positionsDigest: positionsDigest(risk),
+      positionCount: risk.positions.length,
+      policyDigest: keccakText(canonicalJson(config)),
+    }));
   const epoch = Math.floor(snapshot.block.timestamp / config.epochSeconds);
   const actions: PlannedAction[] = [];
   const deferred: Plan["deferred"] = [];
@@ -138,7 +139,14 @@ export function planActions(input: PolicyInput): Plan {
     const onchain = snapshot.markets.find((m) => m.id === market.id);
     const bounds = snapshot.steward.bounds[market.id] ?? {};
     const prevJudgment = input.state.judgment?.[market.id];
-    const dangerInput = { now: snapshot.block.timestamp, mark: market.mark, recent: prevJudgment?.marks ?? [], breakingShock: { down: bs.down, up: bs.up }, svrAtAct: atLeast(levelOf({ svr, breakingShock: null, forecastBreach: false }, policy), "act"), forecastBreach };
+    const dangerInput = {
+      now: snapshot.block.timestamp,
+      mark: market.mark,
+      recent: prevJudgment?.marks ?? [],
+      breakingShock: { down: bs.down, up: bs.up },
+      svrAtAct: atLeast(levelOf({ svr, breakingShock: null, forecastBreach: false }, policy), "act"),
+      forecastBreach,
+    };
     const danger = assessDanger(dangerInput, policy.judgment);
     // Calm, with hysteresis: svr clear of act by the margin, and the mark further from breaking than the live bound by as much.
     const calm = !assessDanger(
@@ -157,7 +165,10 @@ export function planActions(input: PolicyInput): Plan {
     reports[reports.length - 1].danger = danger;
     if (!onchain) continue;
     const level = step.state.level;
-    const varLimit = varBreach && policy.valueAtRisk ? { observed: limitedFigure(policy.valueAtRisk, stored?.report, market.id) ?? null, threshold: policy.valueAtRisk.maxInsuranceMultiple * risk.insuranceFund } : undefined;
+    const varLimit =
+      varBreach && policy.valueAtRisk
+        ? { observed: limitedFigure(policy.valueAtRisk, stored?.report, market.id) ?? null, threshold: policy.valueAtRisk.maxInsuranceMultiple * risk.insuranceFund }
+        : undefined;
     const reason = reasonFor(observation, policy, level, varLimit);
     const urgency: Urgency = level === "critical" ? "critical" : "act";
     // Valid for a few blocks when urgent: landing later, it would act on stale evidence.
@@ -172,9 +183,7 @@ export function planActions(input: PolicyInput): Plan {
       continue;
     }
     const hasMargins = onchain.params.IMR !== undefined && onchain.params.MMR !== undefined;
-    const ctx: MarginContext | undefined = hasMargins
-      ? { snapshot: risk, market, imrBps: onchain.params.IMR, mmrBps: onchain.params.MMR, bounds, policy, now: snapshot.block.timestamp }
-      : undefined;
+    const ctx: MarginContext | undefined = hasMargins ? { snapshot: risk, market, imrBps: onchain.params.IMR, mmrBps: onchain.params.MMR, bounds, policy, now: snapshot.block.timestamp } : undefined;
 
     if (atLeast(level, "act")) {
       if (!ctx) {
@@ -248,9 +257,16 @@ export function planActions(input: PolicyInput): Plan {
     const svrCritical = levelOf({ svr, breakingShock: null, forecastBreach: false }, policy) === "critical";
     if (level === "critical" && svrCritical && danger.live && svr !== null && svr < policy.svr.target) {
       const limits = snapshot.steward.deleverage[market.id];
-      if (!limits || limits.maxPerCall === 0n || limits.available === 0n) deferred.push({ market: market.id, reason: limits?.maxPerCall ? "the market's rolling deleverage budget is spent" : "the steward allows no deleveraging" });
+      if (!limits || limits.maxPerCall === 0n || limits.available === 0n)
+        deferred.push({ market: market.id, reason: limits?.maxPerCall ? "the market's rolling deleverage budget is spent" : "the steward allows no deleveraging" });
       else {
-        const adl = planAdl(market, risk.positions.filter((p) => p.market === market.id), policy.svr.target, policy.adlUpperSvr, snapshot.positionSizes);
+        const adl = planAdl(
+          market,
+          risk.positions.filter((p) => p.market === market.id),
+          policy.svr.target,
+          policy.adlUpperSvr,
+          snapshot.positionSizes,
+        );
         if (adl.status === "defer") deferred.push({ market: market.id, reason: adl.reason });
         if (adl.status === "change") {
           chunkByNotional(adl.picks, limits.maxPerCall, market.mark, snapshot.positionSizes, limits.available).forEach((reductions, chunk) => {
@@ -293,7 +309,12 @@ export function planActions(input: PolicyInput): Plan {
     for (const d of lending.decisions) {
       const why = lendingBreached.find((b) => b.market === d.forMarket)!;
       const policy = marketPolicy(config, d.forMarket);
-      const target = d.action.kind === "setReserveRisk" ? [d.action.ltvBps, d.action.liquidationThresholdBps, d.action.liquidationBonusBps] : d.action.kind === "setReserveCaps" ? [d.action.supplyCap, d.action.borrowCap] : [];
+      const target =
+        d.action.kind === "setReserveRisk"
+          ? [d.action.ltvBps, d.action.liquidationThresholdBps, d.action.liquidationBonusBps]
+          : d.action.kind === "setReserveCaps"
+            ? [d.action.supplyCap, d.action.borrowCap]
+            : [];
       actions.push({
         action: d.action,
         urgency: d.level === "critical" ? "critical" : "act",
@@ -362,7 +383,15 @@ function reserveParams(snapshot: ProtocolSnapshot): Record<string, ReserveParams
   for (const m of snapshot.markets) {
     const p = m.params;
     if (p.LTV === undefined || p.LIQ_THRESHOLD === undefined || p.LIQ_BONUS === undefined) continue;
-    out[m.id] = { ltvBps: p.LTV, liquidationThresholdBps: p.LIQ_THRESHOLD, liquidationBonusBps: p.LIQ_BONUS, supplyCap: p.SUPPLY_CAP ?? 0n, borrowCap: p.BORROW_CAP ?? 0n, debt: p.DEBT ?? 0n, decimals: Number(p.DECIMALS ?? 0n) };
+    out[m.id] = {
+      ltvBps: p.LTV,
+      liquidationThresholdBps: p.LIQ_THRESHOLD,
+      liquidationBonusBps: p.LIQ_BONUS,
+      supplyCap: p.SUPPLY_CAP ?? 0n,
+      borrowCap: p.BORROW_CAP ?? 0n,
+      debt: p.DEBT ?? 0n,
+      decimals: Number(p.DECIMALS ?? 0n),
+    };
   }
   return out;
 }

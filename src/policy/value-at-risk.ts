@@ -62,7 +62,8 @@ export function validateValueAtRisk(settings: ValueAtRiskSettings, at: string): 
   const p: string[] = [];
   if (typeof settings.enabled !== "boolean") p.push(`${at}.enabled: must be true or false`);
   if (!(settings.everySeconds >= 0)) p.push(`${at}.everySeconds: must be ≥ 0`);
-  if (settings.samples !== undefined && !(Number.isInteger(settings.samples) && settings.samples >= 100 && settings.samples <= 1_000_000)) p.push(`${at}.samples: must be an integer in [100, 1,000,000]`);
+  if (settings.samples !== undefined && !(Number.isInteger(settings.samples) && settings.samples >= 100 && settings.samples <= 1_000_000))
+    p.push(`${at}.samples: must be an integer in [100, 1,000,000]`);
   if (settings.seed !== undefined && !Number.isInteger(settings.seed)) p.push(`${at}.seed: must be an integer`);
   if (settings.degreesOfFreedom !== undefined && !(settings.degreesOfFreedom > 2 && Number.isFinite(settings.degreesOfFreedom))) p.push(`${at}.degreesOfFreedom: must be > 2`);
   if (settings.defaultVolatility !== undefined && !(settings.defaultVolatility >= 0 && settings.defaultVolatility < 5)) p.push(`${at}.defaultVolatility: must be in [0, 5)`);

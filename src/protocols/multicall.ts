@@ -99,9 +99,7 @@ export class MulticallReader {
   private async aggregatePage(page: Call[], blockTag: number, offset: number): Promise<CallResult[]> {
     let rows: CallResult[];
     try {
-      const data = this.contract.interface.encodeFunctionData("aggregate3", [
-        page.map((c) => ({ target: c.target, allowFailure: c.allowFailure ?? false, callData: c.callData })),
-      ]);
+      const data = this.contract.interface.encodeFunctionData("aggregate3", [page.map((c) => ({ target: c.target, allowFailure: c.allowFailure ?? false, callData: c.callData }))]);
       rows = decodeAggregate3(await this.ethCall(data, blockTag));
       if (rows.length !== page.length) throw new Error(`multicall answered ${rows.length} results for ${page.length} calls`);
     } catch (cause) {

@@ -67,7 +67,13 @@ export class AaveLiquidatorBot {
     const head = await headOf(this.provider);
     const poolIface = this.pool.interface as Interface;
     const health = await this.reader.read(
-      this.accounts.map((a) => ({ target: this.pool.target as string, iface: poolIface, method: "getUserAccountData", args: [a], decode: (r: Result) => ({ collateral: r[0] as bigint, debt: r[1] as bigint, hf: r[5] as bigint }) })),
+      this.accounts.map((a) => ({
+        target: this.pool.target as string,
+        iface: poolIface,
+        method: "getUserAccountData",
+        args: [a],
+        decode: (r: Result) => ({ collateral: r[0] as bigint, debt: r[1] as bigint, hf: r[5] as bigint }),
+      })),
       head,
     );
     const underwater = this.accounts.filter((_, i) => health[i].debt > 0n && health[i].collateral > 0n && health[i].hf < ONE);
@@ -80,7 +86,13 @@ export class AaveLiquidatorBot {
       head,
     );
     const bonuses = await this.reader.read(
-      this.reserves.map((r) => ({ target: this.data.target as string, iface: dataIface, method: "getReserveConfigurationData", args: [r.asset], decode: (x: Result) => Number(x.liquidationBonus) / 10_000 })),
+      this.reserves.map((r) => ({
+        target: this.data.target as string,
+        iface: dataIface,
+        method: "getReserveConfigurationData",
+        args: [r.asset],
+        decode: (x: Result) => Number(x.liquidationBonus) / 10_000,
+      })),
       head,
     );
     const who = await liquidator.getAddress();

@@ -33,12 +33,7 @@ export async function impersonate(provider: JsonRpcProvider, address: string): P
  * bounds from a governance profile around today's parameters, makes it the risk admin and
  * allowlists the keeper.
  */
-export async function installSteward(
-  provider: JsonRpcProvider,
-  target: RehearsalTarget,
-  keeper: string,
-  profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE,
-): Promise<InstalledSteward> {
+export async function installSteward(provider: JsonRpcProvider, target: RehearsalTarget, keeper: string, profile: GovernanceProfileName = DEFAULT_GOVERNANCE_PROFILE): Promise<InstalledSteward> {
   await provider.send("hardhat_setBalance", [keeper, ETH_1000]);
   return target.kind === "reference" ? installRiskSteward(provider, target, keeper, profile) : installAaveSteward(provider, target, keeper, profile);
 }
@@ -75,13 +70,18 @@ async function installAaveSteward(provider: JsonRpcProvider, target: Extract<Reh
     const conf = await data.getReserveConfigurationData(tokenAddress);
     if (!conf.usageAsCollateralEnabled && !conf.borrowingEnabled) continue;
     const caps = await data.getReserveCaps(tokenAddress);
-    await configureAaveStewardBounds(steward, tokenAddress, {
-      ltvBps: Number(conf.ltv),
-      liquidationThresholdBps: Number(conf.liquidationThreshold),
-      liquidationBonusBps: Number(conf.liquidationBonus),
-      supplyCap: Number(caps.supplyCap),
-      borrowCap: Number(caps.borrowCap),
-    }, profile);
+    await configureAaveStewardBounds(
+      steward,
+      tokenAddress,
+      {
+        ltvBps: Number(conf.ltv),
+        liquidationThresholdBps: Number(conf.liquidationThreshold),
+        liquidationBonusBps: Number(conf.liquidationBonus),
+        supplyCap: Number(caps.supplyCap),
+        borrowCap: Number(caps.borrowCap),
+      },
+      profile,
+    );
   }
   await (await steward.setKeeper(keeper, true)).wait();
   await (await acl.addRiskAdmin(await steward.getAddress())).wait();

@@ -423,7 +423,14 @@ function picture(snap: ProtocolSnapshot, valueAtRisk: ValueAtRiskSettings): Prot
     valueAtRisk: currentValueAtRisk(snap.risk, valueAtRisk, undefined)?.report,
     // Only what the steward governs: a lending market's params also carry balances that accrue every block.
     params: Object.fromEntries(
-      snap.markets.map((m) => [m.id, Object.fromEntries(Object.entries(m.params).filter(([k]) => snap.steward.bounds[m.id]?.[k] !== undefined).map(([k, v]) => [k, v.toString()]))]),
+      snap.markets.map((m) => [
+        m.id,
+        Object.fromEntries(
+          Object.entries(m.params)
+            .filter(([k]) => snap.steward.bounds[m.id]?.[k] !== undefined)
+            .map(([k, v]) => [k, v.toString()]),
+        ),
+      ]),
     ),
   };
 }

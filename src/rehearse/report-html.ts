@@ -153,7 +153,10 @@ function lineChart(c: ChartSpec): string {
   const xf = c.xFormat ?? ((v: number) => String(Math.round(v)));
   const ticks = (a: number, b: number, n: number) => Array.from({ length: n + 1 }, (_, i) => a + ((b - a) * i) / n);
   const grid = ticks(y0, y1, 4)
-    .map((y) => `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(y).toFixed(1)}" y2="${sy(y).toFixed(1)}" stroke="#eee"/><text x="${M.left - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${esc(c.yFormat(y))}</text>`)
+    .map(
+      (y) =>
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(y).toFixed(1)}" y2="${sy(y).toFixed(1)}" stroke="#eee"/><text x="${M.left - 6}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${esc(c.yFormat(y))}</text>`,
+    )
     .join("");
   const xticks = ticks(x0, x1, 5)
     .map((x) => `<text x="${sx(x).toFixed(1)}" y="${H - M.bottom + 16}" text-anchor="middle">${esc(xf(x))}</text>`)
@@ -177,12 +180,19 @@ function lineChart(c: ChartSpec): string {
     .join("");
   const hlines = c.hlines
     .filter((h) => h.y >= y0 && h.y <= y1)
-    .map((h) => `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(h.y).toFixed(1)}" y2="${sy(h.y).toFixed(1)}" stroke="${h.color}" stroke-dasharray="2 3"/><text x="${W - M.right - 4}" y="${(sy(h.y) - 4).toFixed(1)}" text-anchor="end" style="fill:${h.color}">${esc(h.label)}</text>`)
+    .map(
+      (h) =>
+        `<line x1="${M.left}" x2="${W - M.right}" y1="${sy(h.y).toFixed(1)}" y2="${sy(h.y).toFixed(1)}" stroke="${h.color}" stroke-dasharray="2 3"/><text x="${W - M.right - 4}" y="${(sy(h.y) - 4).toFixed(1)}" text-anchor="end" style="fill:${h.color}">${esc(h.label)}</text>`,
+    )
     .join("");
   const markers = c.markers
-    .map((m) => `<g class="action-marker"><title>${esc(m.label)}</title><line x1="${sx(m.x).toFixed(1)}" x2="${sx(m.x).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#1b5fa8" stroke-opacity=".35"/><circle cx="${sx(m.x).toFixed(1)}" cy="${M.top + 6}" r="5" fill="#1b5fa8"/></g>`)
+    .map(
+      (m) =>
+        `<g class="action-marker"><title>${esc(m.label)}</title><line x1="${sx(m.x).toFixed(1)}" x2="${sx(m.x).toFixed(1)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#1b5fa8" stroke-opacity=".35"/><circle cx="${sx(m.x).toFixed(1)}" cy="${M.top + 6}" r="5" fill="#1b5fa8"/></g>`,
+    )
     .join("");
-  const legend = c.series.map((s) => `<span style="color:${s.color}">${s.dashed ? "╌╌" : "━━"} ${esc(s.name)}</span>`).join("") + (c.markers.length ? `<span style="color:#1b5fa8">● keeper action</span>` : "");
+  const legend =
+    c.series.map((s) => `<span style="color:${s.color}">${s.dashed ? "╌╌" : "━━"} ${esc(s.name)}</span>`).join("") + (c.markers.length ? `<span style="color:#1b5fa8">● keeper action</span>` : "");
   return `<figure><figcaption>${esc(c.title)}</figcaption><svg data-chart="${esc(c.id)}" viewBox="0 0 ${W} ${H}" width="100%" role="img" aria-label="${esc(c.title)}">
 <rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>${grid}${xticks}${hlines}${lines}${markers}
 <text x="${(W + M.left) / 2}" y="${H - 4}" text-anchor="middle">${esc(c.xLabel)}</text></svg><div class="legend">${legend}</div></figure>`;
@@ -205,7 +215,8 @@ function weakestSvr(o: { markets: { svr: number | null }[] } | undefined): numbe
 }
 
 const debtAt = (o: { badDebtUsd: number; shortfallNowUsd: number } | undefined) => (o ? Math.max(o.badDebtUsd, o.shortfallNowUsd) : null);
-const passLine = (p: PassRecord) => `${p.final.liquidations} liquidations (${usd(p.final.liquidatedNotionalUsd)}), ${p.final.opened} positions opened and ${p.final.refused} refused, ${usd(p.final.badDebtUsd)} bad debt on-chain`;
+const passLine = (p: PassRecord) =>
+  `${p.final.liquidations} liquidations (${usd(p.final.liquidatedNotionalUsd)}), ${p.final.opened} positions opened and ${p.final.refused} refused, ${usd(p.final.badDebtUsd)} bad debt on-chain`;
 const shock = (v: number | null) => (v === null ? "none" : `−${percent(v)}`);
 const short = (m: string) => (m.length > 14 ? `${m.slice(0, 8)}…${m.slice(-4)}` : m);
 

@@ -2,8 +2,7 @@ import { paramValue, percent, ratio, renderTable, usd } from "../report/format";
 import type { PassRecord, ProtocolObservation, RehearsalReport } from "./rehearse";
 
 /** A protocol's observation at the last step of a pass: where the pass left it. */
-export const lastObservation = (pass: PassRecord, protocol: string): ProtocolObservation | undefined =>
-  pass.steps[pass.steps.length - 1]?.protocols.find((p) => p.protocol === protocol);
+export const lastObservation = (pass: PassRecord, protocol: string): ProtocolObservation | undefined => pass.steps[pass.steps.length - 1]?.protocols.find((p) => p.protocol === protocol);
 
 /** A protocol's liquidations and bad debt over a pass. */
 export const outcome = (pass: PassRecord, protocol: string) => pass.final.protocols.find((x) => x.protocol === protocol);
@@ -61,7 +60,7 @@ export function renderSummary(r: RehearsalReport): string {
       ? renderTable(sent, [
           { header: "step", value: (a) => String(a.step) },
           { header: "protocol", value: (a) => a.protocol, align: "left" },
-          { header: "market", value: (a) => a.market.length > 12 ? `${a.market.slice(0, 10)}…` : a.market, align: "left" },
+          { header: "market", value: (a) => (a.market.length > 12 ? `${a.market.slice(0, 10)}…` : a.market), align: "left" },
           { header: "action", value: (a) => a.description, align: "left" },
           { header: "because", value: (a) => a.reason, align: "left" },
           { header: "outcome", value: (a) => (a.outcome.length > 60 ? `${a.outcome.slice(0, 59)}…` : a.outcome), align: "left" },

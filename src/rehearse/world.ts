@@ -46,7 +46,12 @@ export interface StepEffects {
   liquidityWithdrawn: string[];
 }
 
-const ERC20_ABI = ["function symbol() view returns (string)", "function decimals() view returns (uint8)", "function mint(address to, uint256 amount)", "function approve(address spender, uint256 amount) returns (bool)"];
+const ERC20_ABI = [
+  "function symbol() view returns (string)",
+  "function decimals() view returns (uint8)",
+  "function mint(address to, uint256 amount)",
+  "function approve(address spender, uint256 amount) returns (bool)",
+];
 
 /**
  * Gas limit of the world's own transactions: given, so the node need not estimate each one (an
@@ -119,7 +124,7 @@ export class ScenarioWorld {
   }
 
   private async openAave(target: Extract<RehearsalTarget, { kind: "aaveV3" }>, governance: string): Promise<void> {
-        const gov = await impersonate(this.provider, governance);
+    const gov = await impersonate(this.provider, governance);
     const addresses = new Contract(target.addressesProvider, aaveAbi("PoolAddressesProvider"), this.provider);
     const acl = new Contract(await addresses.getACLManager(), aaveAbi("ACLManager"), gov);
     const oracle = new Contract(await addresses.getPriceOracle(), aaveAbi("AaveOracle"), gov);
@@ -128,7 +133,7 @@ export class ScenarioWorld {
     const assets: string[] = [];
     const sources: string[] = [];
     // The oracle answers in BASE_CURRENCY_UNIT; the feeds that replace its sources answer in the same unit.
-    const decimals = (((await oracle.BASE_CURRENCY_UNIT()) as bigint).toString().length - 1);
+    const decimals = ((await oracle.BASE_CURRENCY_UNIT()) as bigint).toString().length - 1;
     for (const { symbol, tokenAddress } of await data.getAllReservesTokens()) {
       const existing = this.feeds.get(symbol);
       const price = Number(formatUnits(await oracle.getAssetPrice(tokenAddress), decimals));
@@ -173,7 +178,18 @@ export class ScenarioWorld {
       prices[f.asset] = price;
       await this.send(writer, f.feed, "updateAnswer", [parseUnits(price.toFixed(f.decimals), f.decimals)]);
     }
-    const effects: StepEffects = { prices, liquidations: 0, liquidatedNotionalUsd: 0, byProtocol: {}, liquidatedAccounts: [], liquidationFeesUsd: 0, opened: 0, refused: 0, refusedNotionalUsd: 0, liquidityWithdrawn: [] };
+    const effects: StepEffects = {
+      prices,
+      liquidations: 0,
+      liquidatedNotionalUsd: 0,
+      byProtocol: {},
+      liquidatedAccounts: [],
+      liquidationFeesUsd: 0,
+      opened: 0,
+      refused: 0,
+      refusedNotionalUsd: 0,
+      liquidityWithdrawn: [],
+    };
     for (const e of eventsAt(this.scenario, step)) await this.apply(e, effects);
     await this.liquidate(effects);
     await this.liquidateAave(effects);

@@ -143,8 +143,10 @@ export function replicaPlan(file: ReplicaFile): ReplicaPlan {
     const coll = members(e, "collateralBitmap");
     const borrow = members(e, "borrowableBitmap");
     for (const s of symbols) {
-      if (!coll.includes(s) && bySymbol.get(s)!.liquidationThreshold > 0) differences.push(`eMode ${e.eModeCategory} "${e.label}": ${s} is only borrowable on mainnet; in 3.0 it is also collateral at the category's ${e.liquidationThreshold} bps threshold`);
-      if (!borrow.includes(s) && bySymbol.get(s)!.borrowingEnabled) differences.push(`eMode ${e.eModeCategory} "${e.label}": ${s} is only collateral on mainnet; in 3.0 it is also borrowable in the category`);
+      if (!coll.includes(s) && bySymbol.get(s)!.liquidationThreshold > 0)
+        differences.push(`eMode ${e.eModeCategory} "${e.label}": ${s} is only borrowable on mainnet; in 3.0 it is also collateral at the category's ${e.liquidationThreshold} bps threshold`);
+      if (!borrow.includes(s) && bySymbol.get(s)!.borrowingEnabled)
+        differences.push(`eMode ${e.eModeCategory} "${e.label}": ${s} is only collateral on mainnet; in 3.0 it is also borrowable in the category`);
     }
     const outside = [...coll, ...borrow].filter((s) => !replica.has(s));
     if (outside.length) differences.push(`eMode ${e.eModeCategory} "${e.label}": members outside the replica not listed (${[...new Set(outside)].join(", ")})`);
@@ -152,7 +154,8 @@ export function replicaPlan(file: ReplicaFile): ReplicaPlan {
   for (const e of categories) {
     if (deployed.includes(e)) continue;
     const inReplica = [...new Set([...members(e, "collateralBitmap"), ...members(e, "borrowableBitmap")].filter((s) => replica.has(s)))];
-    if (inReplica.length) differences.push(`eMode ${e.eModeCategory} "${e.label}" not deployed (3.0: one category per asset; ${inReplica.join(", ")} ${inReplica.length > 1 ? "are" : "is"} in another)`);
+    if (inReplica.length)
+      differences.push(`eMode ${e.eModeCategory} "${e.label}" not deployed (3.0: one category per asset; ${inReplica.join(", ")} ${inReplica.length > 1 ? "are" : "is"} in another)`);
   }
   const reserves: ReplicaReserve[] = REPLICA_SYMBOLS.map((s) => {
     const r = bySymbol.get(s)!;

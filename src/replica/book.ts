@@ -30,12 +30,86 @@ interface Segment {
  * stated, seeded distribution, not mainnet's borrowers.
  */
 export const BOOK_SEGMENTS: Segment[] = [
-  { kind: "eth-collateral", share: 0.3, collateral: [["WETH", 0.5], ["wstETH", 0.3], ["weETH", 0.2]], debt: [["USDC", 0.5], ["USDT", 0.3], ["DAI", 0.2]], eMode: 0, hf: [1.08, 2.5] },
-  { kind: "btc-collateral", share: 0.15, collateral: [["WBTC", 0.6], ["cbBTC", 0.4]], debt: [["USDC", 0.6], ["USDT", 0.4]], eMode: 0, hf: [1.08, 2.5] },
-  { kind: "eth-looper", share: 0.2, collateral: [["wstETH", 0.6], ["weETH", 0.4]], debt: [["WETH", 1]], eMode: 1, hf: [1.025, 1.1] },
-  { kind: "stable-looper", share: 0.1, collateral: [["sUSDe", 0.7], ["USDe", 0.3]], debt: [["USDC", 0.5], ["USDT", 0.5]], eMode: 2, hf: [1.025, 1.1] },
-  { kind: "alt-collateral", share: 0.15, collateral: [["LINK", 0.5], ["AAVE", 0.5]], debt: [["USDC", 0.7], ["WETH", 0.3]], eMode: 0, hf: [1.15, 2.5] },
-  { kind: "eth-short", share: 0.1, collateral: [["USDC", 0.6], ["DAI", 0.4]], debt: [["WETH", 1]], eMode: 0, hf: [1.3, 2.5] },
+  {
+    kind: "eth-collateral",
+    share: 0.3,
+    collateral: [
+      ["WETH", 0.5],
+      ["wstETH", 0.3],
+      ["weETH", 0.2],
+    ],
+    debt: [
+      ["USDC", 0.5],
+      ["USDT", 0.3],
+      ["DAI", 0.2],
+    ],
+    eMode: 0,
+    hf: [1.08, 2.5],
+  },
+  {
+    kind: "btc-collateral",
+    share: 0.15,
+    collateral: [
+      ["WBTC", 0.6],
+      ["cbBTC", 0.4],
+    ],
+    debt: [
+      ["USDC", 0.6],
+      ["USDT", 0.4],
+    ],
+    eMode: 0,
+    hf: [1.08, 2.5],
+  },
+  {
+    kind: "eth-looper",
+    share: 0.2,
+    collateral: [
+      ["wstETH", 0.6],
+      ["weETH", 0.4],
+    ],
+    debt: [["WETH", 1]],
+    eMode: 1,
+    hf: [1.025, 1.1],
+  },
+  {
+    kind: "stable-looper",
+    share: 0.1,
+    collateral: [
+      ["sUSDe", 0.7],
+      ["USDe", 0.3],
+    ],
+    debt: [
+      ["USDC", 0.5],
+      ["USDT", 0.5],
+    ],
+    eMode: 2,
+    hf: [1.025, 1.1],
+  },
+  {
+    kind: "alt-collateral",
+    share: 0.15,
+    collateral: [
+      ["LINK", 0.5],
+      ["AAVE", 0.5],
+    ],
+    debt: [
+      ["USDC", 0.7],
+      ["WETH", 0.3],
+    ],
+    eMode: 0,
+    hf: [1.15, 2.5],
+  },
+  {
+    kind: "eth-short",
+    share: 0.1,
+    collateral: [
+      ["USDC", 0.6],
+      ["DAI", 0.4],
+    ],
+    debt: [["WETH", 1]],
+    eMode: 0,
+    hf: [1.3, 2.5],
+  },
 ];
 
 /** Median collateral per borrower and the lognormal spread of sizes (σ of ln). */

@@ -9,8 +9,7 @@ export interface Column<T> {
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
   const cells = rows.map((r) => columns.map((c) => c.value(r)));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i].length)));
-  const line = (values: string[]) =>
-    values.map((v, i) => ((columns[i].align ?? "right") === "left" ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");
+  const line = (values: string[]) => values.map((v, i) => ((columns[i].align ?? "right") === "left" ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");
   const out = [line(columns.map((c) => c.header)), widths.map((w) => "─".repeat(w)).join("  "), ...cells.map(line)];
   return out.join("\n");
 }

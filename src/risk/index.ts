@@ -11,7 +11,18 @@ export { runContagion } from "./contagion";
 export type { Account, AccountFamily, CollateralLeg, DebtLeg, PerpLeg, LendingParams, LendingReserve, EModeCategory } from "./accounts/model";
 export { accountHealth, firstAaveLiquidation, type AccountHealth, type PlannedAaveLiquidation } from "./accounts/inspect";
 export { aaveHealthFactor, aaveLiquidation, CLOSE_FACTOR_HF_THRESHOLD, type AaveLiquidation, type AaveLiquidationInput } from "./accounts/aave";
-export { valueAtRisk, sampleShocks, shockModelFor, tails, describeModel, DEFAULT_SHOCK_SETTINGS, type ShockModel, type ShockModelSettings, type TailFigures, type ValueAtRiskReport } from "./value-at-risk";
+export {
+  valueAtRisk,
+  sampleShocks,
+  shockModelFor,
+  tails,
+  describeModel,
+  DEFAULT_SHOCK_SETTINGS,
+  type ShockModel,
+  type ShockModelSettings,
+  type TailFigures,
+  type ValueAtRiskReport,
+} from "./value-at-risk";
 export { compilePrefix, PrefixCascade, type PrefixIndex, type PrefixRun, type CascadeTally } from "./prefix-cascade";
 export { marketSlice, minShock } from "./slice";
 export { forecast, leastSquaresSlope, fitLogBrownian, firstPassageProbability, type Forecast, type ForecastOptions, type SvrObservation } from "./forecast";

@@ -128,9 +128,7 @@ export function valueAtRisk(book: CompiledBook, model: ShockModel, shocks: Float
     cascade,
     protocols: book.protocols.map((pr, p) => ({ protocol: pr.id, insuranceFund: pr.insuranceFund, ...tails(protocolLoss[p], pr.insuranceFund) })),
     markets:
-      cascade.path === "prefix"
-        ? book.markets.map((mk, m) => ({ market: mk.id, protocol: book.protocols[mk.protocol].id, ...tails(marketLoss[m], book.protocols[mk.protocol].insuranceFund) }))
-        : [],
+      cascade.path === "prefix" ? book.markets.map((mk, m) => ({ market: mk.id, protocol: book.protocols[mk.protocol].id, ...tails(marketLoss[m], book.protocols[mk.protocol].insuranceFund) })) : [],
   };
 }
 
@@ -174,7 +172,8 @@ function validateModel(m: ShockModel): void {
   if (new Set(m.assets).size !== A) throw new RiskInputError("valueAtRisk.assets", "an asset is named twice");
   if (!Number.isInteger(m.samples) || m.samples < 1) throw new RiskInputError("valueAtRisk.samples", `must be an integer ≥ 1 (got ${m.samples})`);
   if (!Number.isInteger(m.seed)) throw new RiskInputError("valueAtRisk.seed", `must be an integer (got ${m.seed})`);
-  if (!(m.degreesOfFreedom > 2) || !Number.isFinite(m.degreesOfFreedom)) throw new RiskInputError("valueAtRisk.degreesOfFreedom", `must be > 2 (got ${m.degreesOfFreedom}): the variance is infinite at 2 and below`);
+  if (!(m.degreesOfFreedom > 2) || !Number.isFinite(m.degreesOfFreedom))
+    throw new RiskInputError("valueAtRisk.degreesOfFreedom", `must be > 2 (got ${m.degreesOfFreedom}): the variance is infinite at 2 and below`);
   if (m.volatility.length !== A) throw new RiskInputError("valueAtRisk.volatility", `needs one value per asset (${A})`);
   m.volatility.forEach((v, i) => {
     if (!(v >= 0) || !Number.isFinite(v)) throw new RiskInputError(`valueAtRisk.volatility[${i}]`, `must be ≥ 0 (got ${v})`);

@@ -47,12 +47,7 @@ function targetOf(protocol: string, p: PlannedAction): string {
  * - a job of the same key that failed because the steward was frozen is enqueued again (the
  *   observer plans nothing while it is frozen, so this is the first observation after unfreeze).
  */
-export async function enqueuePlanned(
-  queue: Queue,
-  data: ActJobData,
-  inFlight: Map<string, string>,
-  executed: (key: string) => Promise<boolean>,
-): Promise<EnqueueOutcome> {
+export async function enqueuePlanned(queue: Queue, data: ActJobData, inFlight: Map<string, string>, executed: (key: string) => Promise<boolean>): Promise<EnqueueOutcome> {
   const key = data.planned.provenance.idempotencyKey;
   const jobId = actJobId(key);
   const other = inFlight.get(targetOf(data.protocol, data.planned));

@@ -155,7 +155,12 @@ export class KeeperService {
       },
       logger: this.logger,
     });
-    const splitBrain = new SplitBrainWatch(this.provider, config.protocols.map((p) => ({ protocol: p.id, address: p.steward })), (h) => ledger.isOurs(h), alert);
+    const splitBrain = new SplitBrainWatch(
+      this.provider,
+      config.protocols.map((p) => ({ protocol: p.id, address: p.steward })),
+      (h) => ledger.isOurs(h),
+      alert,
+    );
     this.startWatches(config.health.checkIntervalMs, [() => guard.check(), () => landed.check(), () => splitBrain.check()]);
     for (const c of [redis, queues.connection]) c.on("ready", () => void guard.check());
   }
@@ -172,7 +177,10 @@ export class KeeperService {
    */
   private async connectRedis(): Promise<{ redis: RedisClient; queues: Connection }> {
     const r = this.config.redis;
-    const connections = new RedisConnections(r, throttled((e: Error) => this.logger.warn("redis connection error; reconnecting", { error: e.message }), 5000));
+    const connections = new RedisConnections(
+      r,
+      throttled((e: Error) => this.logger.warn("redis connection error; reconnecting", { error: e.message }), 5000),
+    );
     this.closables.push(() => connections.closeAll());
     const redis = connections.open({ blocking: false });
     const { version } = await assertNoEviction(redis);
@@ -231,7 +239,14 @@ export class KeeperService {
       if ("everyBlock" in schedule) {
         // No scheduler to guard: the head follower feeds the queue, and only the queue's meta can be lost.
         guarded.push({ queue, protocol: p.id });
-        headFollowers.push(followHeads(this.provider, HEAD_POLL_MS, (block) => enqueueBlockObservation(queue, p.id, block), (e) => logger.warn("cannot read the head", { protocol: p.id, error: (e as Error).message })));
+        headFollowers.push(
+          followHeads(
+            this.provider,
+            HEAD_POLL_MS,
+            (block) => enqueueBlockObservation(queue, p.id, block),
+            (e) => logger.warn("cannot read the head", { protocol: p.id, error: (e as Error).message }),
+          ),
+        );
       } else {
         guarded.push({ queue, protocol: p.id, scheduler: observeScheduler(p.id, schedule.everyMs) });
       }
@@ -258,7 +273,15 @@ export class KeeperService {
   }
 
   /** Enqueues a plan's actions; see enqueuePlanned for what is not enqueued, and why. */
-  private async enqueuePlan(actQueue: Queue, protocol: string, signer: string, block: number, actions: PlannedAction[], executed: (key: string) => Promise<boolean>, alert: (a: Alert) => void): Promise<void> {
+  private async enqueuePlan(
+    actQueue: Queue,
+    protocol: string,
+    signer: string,
+    block: number,
+    actions: PlannedAction[],
+    executed: (key: string) => Promise<boolean>,
+    alert: (a: Alert) => void,
+  ): Promise<void> {
     if (!actions.length) return;
     const inFlight = await inFlightActions(actQueue);
     for (const planned of actions) {
@@ -271,7 +294,13 @@ export class KeeperService {
         this.logger.warn("action enqueued again", { ...fields, reason: out.reason });
         if (out.reason === "reorged") {
           this.metrics.reorgs.inc({ protocol, when: "afterConfirmation" });
-          alert({ kind: "reorg", protocol, market: planned.action.market, message: `reorg: action ${planned.provenance.idempotencyKey} had completed, but the steward has not executed its key: enqueued again`, block });
+          alert({
+            kind: "reorg",
+            protocol,
+            market: planned.action.market,
+            message: `reorg: action ${planned.provenance.idempotencyKey} had completed, but the steward has not executed its key: enqueued again`,
+            block,
+          });
         }
       }
     }
@@ -280,7 +309,13 @@ export class KeeperService {
   /** A confirmed action whose block left the chain: counted, alerted, and its job enqueued again at once. */
   private async reorgedAfterConfirmation(actQueue: Queue, a: { protocol: string; actionKey: string; txHash: string; block: number; job: ActJobData }, alert: (a: Alert) => void): Promise<void> {
     this.metrics.reorgs.inc({ protocol: a.protocol, when: "afterConfirmation" });
-    alert({ kind: "reorg", protocol: a.protocol, message: `reorg: transaction ${a.txHash} of action ${a.actionKey} left the chain after its confirmations (was in block ${a.block}): enqueued again`, txHash: a.txHash, block: a.block });
+    alert({
+      kind: "reorg",
+      protocol: a.protocol,
+      message: `reorg: transaction ${a.txHash} of action ${a.actionKey} left the chain after its confirmations (was in block ${a.block}): enqueued again`,
+      txHash: a.txHash,
+      block: a.block,
+    });
     const old = await actQueue.getJob(actJobId(a.actionKey));
     await old?.remove();
     await enqueueAction(actQueue, a.job);
@@ -321,7 +356,13 @@ export class KeeperService {
       if (result.status !== "reorged") break;
       this.metrics.actions.inc({ protocol: data.protocol, kind: action.kind, outcome: "reorged" });
       this.metrics.reorgs.inc({ protocol: data.protocol, when: "beforeConfirmation" });
-      alert({ kind: "reorg", protocol: data.protocol, market: action.market, message: `reorg: transaction ${result.txHash} of action ${provenance.idempotencyKey} left block ${result.wasIn} before its confirmations: sending it again`, txHash: result.txHash });
+      alert({
+        kind: "reorg",
+        protocol: data.protocol,
+        market: action.market,
+        message: `reorg: transaction ${result.txHash} of action ${provenance.idempotencyKey} left block ${result.wasIn} before its confirmations: sending it again`,
+        txHash: result.txHash,
+      });
       if (reorgs >= 2) throw new Error(`transaction reorged out ${reorgs + 1} times in a row: retried later`);
       // Mined again from the pool, the next attempt's simulation finds the key executed; gone, it is sent anew.
       log.warn("reorged transaction", { txHash: result.txHash, now: await settleReorged(this.provider, result.txHash) });
@@ -343,7 +384,14 @@ export class KeeperService {
         return { txHash: result.txHash, block: result.blockNumber };
       case "reverted":
         log.error("keeper transaction reverted on-chain", { txHash: result.txHash, block: result.blockNumber, route: result.route, resumed: result.resumed });
-        alert({ kind: "reverted", protocol: data.protocol, market: action.market, message: `keeper transaction ${result.txHash} reverted on-chain in block ${result.blockNumber} (action ${provenance.idempotencyKey})`, txHash: result.txHash, block: result.blockNumber });
+        alert({
+          kind: "reverted",
+          protocol: data.protocol,
+          market: action.market,
+          message: `keeper transaction ${result.txHash} reverted on-chain in block ${result.blockNumber} (action ${provenance.idempotencyKey})`,
+          txHash: result.txHash,
+          block: result.blockNumber,
+        });
         throw new PermanentActionError(`transaction ${result.txHash} reverted on-chain`);
       case "expired":
         // Not lost: its evidence is stale, and the next observation plans afresh from the chain as it is.
@@ -364,13 +412,19 @@ export class KeeperService {
 
   /** /metrics and /healthz; queue depths are read when scraped. */
   private async serveMetrics(queues: Queue[], health: KeeperHealth): Promise<void> {
-    const served = await serveMetrics(this.metrics, this.config.metrics.port, async () => {
-      health.refreshGauges();
-      for (const q of queues) {
-        const c = await q.getJobCounts("waiting", "delayed", "prioritized");
-        this.metrics.queueDepth.set({ queue: q.name }, (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0));
-      }
-    }, () => health.report(), this.config.metrics.host);
+    const served = await serveMetrics(
+      this.metrics,
+      this.config.metrics.port,
+      async () => {
+        health.refreshGauges();
+        for (const q of queues) {
+          const c = await q.getJobCounts("waiting", "delayed", "prioritized");
+          this.metrics.queueDepth.set({ queue: q.name }, (c.waiting ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0));
+        }
+      },
+      () => health.report(),
+      this.config.metrics.host,
+    );
     this.metricsPort = served.port;
     this.closables.push(() => new Promise((r) => served.server.close(() => r(undefined))));
   }

@@ -8,16 +8,46 @@ export class KeeperMetrics implements ObserverMetrics {
   readonly registry = new Registry();
   readonly svr = new Gauge({ name: "svr_keeper_svr", help: "Security-to-Value Ratio (collateral ÷ notional open interest)", labelNames: ["protocol", "market"], registers: [this.registry] });
   readonly buffer = new Gauge({ name: "svr_keeper_systemic_buffer_usd", help: "Equity minus maintenance requirement, USD", labelNames: ["protocol", "market"], registers: [this.registry] });
-  readonly breakingShock = new Gauge({ name: "svr_keeper_breaking_shock", help: "Smallest price move leaving bad debt (fraction); absent when none", labelNames: ["protocol", "market", "direction"], registers: [this.registry] });
+  readonly breakingShock = new Gauge({
+    name: "svr_keeper_breaking_shock",
+    help: "Smallest price move leaving bad debt (fraction); absent when none",
+    labelNames: ["protocol", "market", "direction"],
+    registers: [this.registry],
+  });
   readonly level = new Gauge({ name: "svr_keeper_level", help: "Policy level: 0 ok, 1 warn, 2 act, 3 critical", labelNames: ["protocol", "market"], registers: [this.registry] });
   readonly actions = new Counter({ name: "svr_keeper_actions_total", help: "Actions by outcome", labelNames: ["protocol", "kind", "outcome"], registers: [this.registry] });
-  readonly inclusionBlocks = new Histogram({ name: "svr_keeper_inclusion_latency_blocks", help: "Blocks from observation to inclusion", labelNames: ["route"], buckets: [1, 2, 3, 5, 8, 13], registers: [this.registry] });
+  readonly inclusionBlocks = new Histogram({
+    name: "svr_keeper_inclusion_latency_blocks",
+    help: "Blocks from observation to inclusion",
+    labelNames: ["route"],
+    buckets: [1, 2, 3, 5, 8, 13],
+    registers: [this.registry],
+  });
   readonly rpcErrors = new Counter({ name: "svr_keeper_rpc_errors_total", help: "RPC faults by kind", labelNames: ["kind"], registers: [this.registry] });
   readonly skipped = new Counter({ name: "svr_keeper_observations_skipped_total", help: "Observations not acted on, by reason", labelNames: ["protocol", "reason"], registers: [this.registry] });
-  readonly lastObservationAge = new Gauge({ name: "svr_keeper_last_observation_age_seconds", help: "Seconds since the last completed observation, by protocol", labelNames: ["protocol"], registers: [this.registry] });
-  readonly lastActionBlock = new Gauge({ name: "svr_keeper_last_action_block", help: "Block of the last action this process landed, by protocol", labelNames: ["protocol"], registers: [this.registry] });
-  readonly reorgs = new Counter({ name: "svr_keeper_reorgs_total", help: "Keeper transactions whose block left the chain after inclusion", labelNames: ["protocol", "when"], registers: [this.registry] });
-  readonly selfHeals = new Counter({ name: "svr_keeper_redis_state_recreated_total", help: "Times the queues' schedulers or meta were found lost in Redis and re-created", registers: [this.registry] });
+  readonly lastObservationAge = new Gauge({
+    name: "svr_keeper_last_observation_age_seconds",
+    help: "Seconds since the last completed observation, by protocol",
+    labelNames: ["protocol"],
+    registers: [this.registry],
+  });
+  readonly lastActionBlock = new Gauge({
+    name: "svr_keeper_last_action_block",
+    help: "Block of the last action this process landed, by protocol",
+    labelNames: ["protocol"],
+    registers: [this.registry],
+  });
+  readonly reorgs = new Counter({
+    name: "svr_keeper_reorgs_total",
+    help: "Keeper transactions whose block left the chain after inclusion",
+    labelNames: ["protocol", "when"],
+    registers: [this.registry],
+  });
+  readonly selfHeals = new Counter({
+    name: "svr_keeper_redis_state_recreated_total",
+    help: "Times the queues' schedulers or meta were found lost in Redis and re-created",
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({ name: "svr_keeper_queue_depth", help: "Jobs waiting or delayed, by queue", labelNames: ["queue"], registers: [this.registry] });
 
   observationSkipped(protocol: string, reason: SkipReason): void {

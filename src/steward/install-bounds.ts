@@ -4,7 +4,16 @@ import { governanceProfile, resolveBounds, type GovernanceProfileName, type Para
 
 /** The steward's `Bounds` struct (IBoundedSteward.Bounds) as governance passes it to `setBounds`. */
 export function stewardBoundsStruct(b: ResolvedBounds) {
-  return { min: b.min, max: b.max, maxTighten: b.maxTighten, maxLoosen: b.maxLoosen, tightenDelay: b.tightenDelay, loosenDelay: b.loosenDelay, tightenIsIncrease: b.tightenIsIncrease, relative: b.relative };
+  return {
+    min: b.min,
+    max: b.max,
+    maxTighten: b.maxTighten,
+    maxLoosen: b.maxLoosen,
+    tightenDelay: b.tightenDelay,
+    loosenDelay: b.loosenDelay,
+    tightenIsIncrease: b.tightenIsIncrease,
+    relative: b.relative,
+  };
 }
 
 /** Writes, as governance, a profile's deleverage limits for one market of a RiskSteward. */

@@ -19,17 +19,7 @@ export const GOVERNANCE_PROFILE_NAMES: readonly GovernanceProfileName[] = ["perm
 export const DEFAULT_GOVERNANCE_PROFILE: GovernanceProfileName = "permissive";
 
 /** The parameters a steward bounds, by the name its contract gives them (bytes32 text on-chain). */
-export type ParameterKind =
-  | "IMR"
-  | "MMR"
-  | "LONG_CAP"
-  | "SHORT_CAP"
-  | "LTV"
-  | "LIQ_THRESHOLD"
-  | "EMODE_LIQ_THRESHOLD"
-  | "LIQ_BONUS"
-  | "SUPPLY_CAP"
-  | "BORROW_CAP";
+export type ParameterKind = "IMR" | "MMR" | "LONG_CAP" | "SHORT_CAP" | "LTV" | "LIQ_THRESHOLD" | "EMODE_LIQ_THRESHOLD" | "LIQ_BONUS" | "SUPPLY_CAP" | "BORROW_CAP";
 
 /**
  * `relative`: a step is at most `maxStep` basis points of the current value.
@@ -122,7 +112,8 @@ const relativeCap = (kind: ParameterKind, bps: number) => rule(kind, "relative",
 
 const AAVE_PRODUCTION: GovernanceProfile = {
   name: "aave-production",
-  description: "Aave's production risk stewards: LTV/LT/bonus ±50 bps absolute (eMode LT ±10 bps), margins ±50 bps, caps ±100 % relative (cap injector ±30 %), 3-day delays; deleverage up to $1M a call, $5M a day",
+  description:
+    "Aave's production risk stewards: LTV/LT/bonus ±50 bps absolute (eMode LT ±10 bps), margins ±50 bps, caps ±100 % relative (cap injector ±30 %), 3-day delays; deleverage up to $1M a call, $5M a day",
   rules: {
     // Margins are ratios in bps, like an LTV: the same absolute rule applies.
     IMR: absoluteBps("IMR", 50),

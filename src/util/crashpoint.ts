@@ -18,7 +18,10 @@ export const CRASH_SEED_ENV = "SVR_KEEPER_CRASH_SEED";
  */
 export function parseCrashSpec(spec: string | undefined): Map<CrashPoint, number> {
   const points = new Map<CrashPoint, number>();
-  for (const part of (spec ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [name, p] = part.split(":");
     if (!(CRASH_POINTS as readonly string[]).includes(name)) throw new Error(`${CRASH_ENV}: unknown crash point "${name}" (expected ${CRASH_POINTS.join(", ")})`);
     const probability = p === undefined ? 1 : Number(p);

@@ -193,10 +193,7 @@ describe("ReferencePerps", () => {
       const perps = f.perps.connect(f.stranger);
       await expect(perps.setRiskAdmin(await f.stranger.getAddress())).to.be.revertedWithCustomError(f.perps, "OwnableUnauthorizedAccount");
       await expect(perps.setMarginRatios(f.eth.id, 2000, 1000)).to.be.revertedWithCustomError(f.perps, "NotRiskAdmin");
-      await expect(perps.addMarket(ethers.encodeBytes32String("X"), await f.eth.feed.getAddress(), 60, 1000, 500, 100, 1, 1)).to.be.revertedWithCustomError(
-        f.perps,
-        "OwnableUnauthorizedAccount",
-      );
+      await expect(perps.addMarket(ethers.encodeBytes32String("X"), await f.eth.feed.getAddress(), 60, 1000, 500, 100, 1, 1)).to.be.revertedWithCustomError(f.perps, "OwnableUnauthorizedAccount");
     });
   });
 });

@@ -43,7 +43,17 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
 
     // Margins: IMR by absolute bps, MMR relative; caps: LONG absolute (USD), SHORT relative.
     const spec = (name: Param["name"], relative: boolean, min: bigint, max: bigint, tighten: bigint, loosen: bigint, up: boolean): Param => ({
-      name, relative, min, max, maxTighten: tighten, maxLoosen: loosen, tightenDelay: 60, loosenDelay: 3600, tightenIsIncrease: up, value: 0n, lastUpdate: 0,
+      name,
+      relative,
+      min,
+      max,
+      maxTighten: tighten,
+      maxLoosen: loosen,
+      tightenDelay: 60,
+      loosenDelay: 3600,
+      tightenIsIncrease: up,
+      value: 0n,
+      lastUpdate: 0,
     });
     const params: Record<string, Param> = {
       IMR: spec("IMR", false, 500n, 5000n, 150n, 50n, true),
@@ -52,7 +62,16 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
       SHORT_CAP: spec("SHORT_CAP", true, usd(1_000_000), usd(120_000_000), 5000n, 1000n, false),
     };
     for (const p of Object.values(params)) {
-      const b = { min: p.min, max: p.max, maxTighten: p.maxTighten, maxLoosen: p.maxLoosen, tightenDelay: p.tightenDelay, loosenDelay: p.loosenDelay, tightenIsIncrease: p.tightenIsIncrease, relative: p.relative };
+      const b = {
+        min: p.min,
+        max: p.max,
+        maxTighten: p.maxTighten,
+        maxLoosen: p.maxLoosen,
+        tightenDelay: p.tightenDelay,
+        loosenDelay: p.loosenDelay,
+        tightenIsIncrease: p.tightenIsIncrease,
+        relative: p.relative,
+      };
       await (await f.steward.setBounds(m.id, paramId(p.name), b)).wait();
     }
     [params.IMR.value, params.MMR.value] = await f.perps.marginRatios(m.id);
@@ -102,7 +121,8 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
       const expiredTag = rand() < 0.08;
       const tag = { key: ethers.id(`inv:${SEED}:${i}`), evidenceHash: ethers.ZeroHash, validUntil: expiredTag ? now - 1 : now + 60 };
       if (roll < 0.14) {
-        await expect(stranger.updateMarginRatios(m.id, { imrBps: params.IMR.value, mmrBps: params.MMR.value }, { imrBps: jitter(params.IMR.value, 3000), mmrBps: params.MMR.value }, tag)).to.be.reverted;
+        await expect(stranger.updateMarginRatios(m.id, { imrBps: params.IMR.value, mmrBps: params.MMR.value }, { imrBps: jitter(params.IMR.value, 3000), mmrBps: params.MMR.value }, tag)).to.be
+          .reverted;
         await expect(guardian.unfreeze()).to.be.reverted;
         continue;
       }
@@ -163,7 +183,10 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
           : steward.updateOpenInterestCaps(m.id, { longCap: ea, shortCap: b.value }, { longCap: va, shortCap: vb }, tag);
       if (expectOk) {
         await (await send()).wait();
-        for (const [p, v] of [[a, va], [b, vb]] as const) {
+        for (const [p, v] of [
+          [a, va],
+          [b, vb],
+        ] as const) {
           if (v !== p.value) {
             p.value = v;
             p.lastUpdate = now;

@@ -138,8 +138,9 @@ describe("RiskSteward", () => {
           [paramId("SHORT_CAP"), usd(60_000_000), usd(45_000_000)],
         ]);
       await time.increase(6 * 3600);
-      await expect(steward.updateOpenInterestCaps(f.eth.id, caps(30_000_000, 45_000_000), { longCap: usd(33_000_000) + 1n, shortCap: usd(45_000_000) }, await tag("raise")))
-        .to.be.revertedWithCustomError(f.steward, "StepTooLarge");
+      await expect(
+        steward.updateOpenInterestCaps(f.eth.id, caps(30_000_000, 45_000_000), { longCap: usd(33_000_000) + 1n, shortCap: usd(45_000_000) }, await tag("raise")),
+      ).to.be.revertedWithCustomError(f.steward, "StepTooLarge");
       await expect(steward.updateOpenInterestCaps(f.eth.id, caps(30_000_000, 45_000_000), caps(33_000_000, 45_000_000), await tag("raise"))).to.emit(f.steward, "ActionExecuted");
     });
   });
@@ -226,7 +227,9 @@ describe("RiskSteward", () => {
         .to.be.revertedWithCustomError(f.steward, "NotKeeper")
         .withArgs(await f.stranger.getAddress());
       await expect(stranger.deleverage(f.eth.id, [{ positionId: 1, expectedSize: 1, sizeDelta: 1 }], await tag("s"))).to.be.revertedWithCustomError(f.steward, "NotKeeper");
-      await expect(stranger.freeze()).to.be.revertedWithCustomError(f.steward, "NotGuardian").withArgs(await f.stranger.getAddress());
+      await expect(stranger.freeze())
+        .to.be.revertedWithCustomError(f.steward, "NotGuardian")
+        .withArgs(await f.stranger.getAddress());
       for (const call of [stranger.unfreeze(), stranger.setGuardian(await f.stranger.getAddress()), stranger.setKeeper(await f.stranger.getAddress(), true)]) {
         await expect(call).to.be.revertedWithCustomError(f.steward, "OwnableUnauthorizedAccount");
       }
@@ -251,7 +254,9 @@ describe("RiskSteward", () => {
       const f = await loadFixture(referenceFixture);
       await (await f.steward.setGuardian(await f.stranger.getAddress())).wait();
       const guardian = f.steward.connect(f.stranger) as unknown as Contract;
-      await expect(guardian.freeze()).to.emit(f.steward, "Frozen").withArgs(await f.stranger.getAddress());
+      await expect(guardian.freeze())
+        .to.emit(f.steward, "Frozen")
+        .withArgs(await f.stranger.getAddress());
       expect(await f.steward.frozen()).to.equal(true);
       await expect(guardian.unfreeze()).to.be.revertedWithCustomError(f.steward, "OwnableUnauthorizedAccount");
       const loose = { min: 1, max: 9999, maxTighten: 10_000, maxLoosen: 10_000, tightenDelay: 0, loosenDelay: 0, tightenIsIncrease: true, relative: true };
@@ -262,7 +267,13 @@ describe("RiskSteward", () => {
     it("refuses nonsense bounds and limits (InvalidBounds, InvalidDeleverageLimits)", async () => {
       const f = await loadFixture(referenceFixture);
       const b = { min: 1, max: 10, maxTighten: 100, maxLoosen: 100, tightenDelay: 0, loosenDelay: 0, tightenIsIncrease: true, relative: true };
-      for (const bad of [{ ...b, min: 11 }, { ...b, min: 0 }, { ...b, maxTighten: 0 }, { ...b, maxTighten: 10_001 }, { ...b, tightenDelay: 2 ** 24 }]) {
+      for (const bad of [
+        { ...b, min: 11 },
+        { ...b, min: 0 },
+        { ...b, maxTighten: 0 },
+        { ...b, maxTighten: 10_001 },
+        { ...b, tightenDelay: 2 ** 24 },
+      ]) {
         await expect(f.steward.setBounds(f.eth.id, paramId("IMR"), bad)).to.be.revertedWithCustomError(f.steward, "InvalidBounds");
       }
       await expect(f.steward.setDeleverageLimits(f.eth.id, { maxPerCallUsd: 1, budgetUsd: 1, window: 0 })).to.be.revertedWithCustomError(f.steward, "InvalidDeleverageLimits");
@@ -271,7 +282,16 @@ describe("RiskSteward", () => {
 
     it("packs a range too wide for its field in a coarser unit, always narrower than asked", async () => {
       const f = await loadFixture(referenceFixture);
-      const asked = { min: usd(600_000) + 1n, max: usd(120_000_000) + 1n, maxTighten: usd(1_000_000) + 7n, maxLoosen: usd(10), tightenDelay: 60, loosenDelay: 600, tightenIsIncrease: false, relative: false };
+      const asked = {
+        min: usd(600_000) + 1n,
+        max: usd(120_000_000) + 1n,
+        maxTighten: usd(1_000_000) + 7n,
+        maxLoosen: usd(10),
+        tightenDelay: 60,
+        loosenDelay: 600,
+        tightenIsIncrease: false,
+        relative: false,
+      };
       await (await f.steward.setBounds(f.eth.id, paramId("LONG_CAP"), asked)).wait();
       const [stored, , configured] = await f.steward.getBounds(f.eth.id, paramId("LONG_CAP"));
       expect(configured).to.equal(true);

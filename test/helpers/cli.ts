@@ -46,7 +46,12 @@ export function writeConfig(config: unknown): string {
 
 /** The config entry for a deployed reference protocol, as an operator would write it. */
 export async function referenceProtocolEntry(
-  system: { perps: { getAddress(): Promise<string> }; steward: { getAddress(): Promise<string> }; multicall: { getAddress(): Promise<string> }; markets: { name: string; pool: { getAddress(): Promise<string> } }[] },
+  system: {
+    perps: { getAddress(): Promise<string> };
+    steward: { getAddress(): Promise<string> };
+    multicall: { getAddress(): Promise<string> };
+    markets: { name: string; pool: { getAddress(): Promise<string> } }[];
+  },
   extra: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   const pools: Record<string, string> = {};

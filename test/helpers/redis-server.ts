@@ -156,7 +156,11 @@ export class TestSentinelSet {
 
   async down(): Promise<void> {
     const child = this.sentinel;
-    if (child.exitCode === null && child.signalCode === null) await new Promise<void>((r) => { child.once("exit", () => r()); child.kill("SIGKILL"); });
+    if (child.exitCode === null && child.signalCode === null)
+      await new Promise<void>((r) => {
+        child.once("exit", () => r());
+        child.kill("SIGKILL");
+      });
     await this.primary.down();
     await this.replica.down();
   }

@@ -24,7 +24,10 @@ export class LocalRelay {
   readonly signers = new Set<string>();
   private server: Server | undefined;
 
-  constructor(private readonly node: JsonRpcProvider, private readonly mine: () => Promise<void>) {}
+  constructor(
+    private readonly node: JsonRpcProvider,
+    private readonly mine: () => Promise<void>,
+  ) {}
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => {

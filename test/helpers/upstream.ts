@@ -7,7 +7,10 @@ const ROOT = join(__dirname, "..", "..");
 /** A separate Hardhat node: the "mainnet" of this test, which the rehearsal forks over JSON-RPC. */
 export async function startUpstream(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "node_modules/hardhat/internal/cli/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(ROOT, "node_modules/hardhat/internal/cli/cli.js"), "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`upstream node did not start: ${out.slice(-2000)}`)), 60_000);
@@ -24,4 +27,3 @@ export async function startUpstream(): Promise<{ url: string; child: ChildProces
   });
   return { url: `http://127.0.0.1:${port}`, child };
 }
-

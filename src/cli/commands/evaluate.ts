@@ -35,14 +35,20 @@ export function registerEvaluate(program: Command): void {
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
     .option("--json", "print the scorecard as JSON; its last line is the one-line summary")
     .action(async (opts: { suite: string; profile: string; strategies: string; config?: string; block?: number; out: string; positions: number; seed: number; json?: boolean }, cmd: Command) => {
-      for (const [flag, v] of [["--block", opts.block], ["--positions", opts.positions], ["--seed", opts.seed]] as const) {
+      for (const [flag, v] of [
+        ["--block", opts.block],
+        ["--positions", opts.positions],
+        ["--seed", opts.seed],
+      ] as const) {
         if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
       }
       const profile = governanceProfile(opts.profile).name;
       const strategies = parseStrategies(opts.strategies);
       const suite = resolve(opts.suite);
       if (!existsSync(suite)) throw new ScenarioError(`--suite ${suite}: no such directory`);
-      const files = readdirSync(suite).filter((f) => /\.(json|ya?ml)$/.test(f)).sort();
+      const files = readdirSync(suite)
+        .filter((f) => /\.(json|ya?ml)$/.test(f))
+        .sort();
       if (!files.length) throw new ScenarioError(`--suite ${suite}: no scenario files (.json, .yaml) in it`);
       const scenarios = files.map((f) => loadScenario(join(suite, f)));
       const redactor = new Redactor();
@@ -82,7 +88,10 @@ export function registerEvaluate(program: Command): void {
 }
 
 function parseStrategies(list: string): StrategyName[] {
-  const names = list.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = list
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(STRATEGIES as readonly string[]).includes(n));
   if (unknown.length || !names.length) throw new Error(`--strategies ${list}: ${unknown.length ? `no strategy ${unknown.join(", ")}` : "none given"} (there are ${STRATEGIES.join(", ")})`);
   if (names.includes("static") && !names.includes("keeper")) throw new Error("--strategies: static needs keeper (it sets the parameters the keeper ends with)");

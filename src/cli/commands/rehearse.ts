@@ -32,12 +32,19 @@ export function registerRehearse(program: Command): void {
     .option("--positions <n>", "embedded chain: positions in the reference protocol's book (with --replica: synthetic borrowers)", (v) => Number.parseInt(v, 10), 150)
     .option("--replica <name>", "rehearse a mainnet replica on the embedded chain: aave-v3-ethereum (real configuration, synthetic borrowers)")
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
-    .option("--profile <name>", `governance profile the stewards are bounded by (${GOVERNANCE_PROFILE_NAMES.join(", ")}; default ${DEFAULT_GOVERNANCE_PROFILE}, with --replica ${REPLICA_GOVERNANCE_PROFILE})`)
+    .option(
+      "--profile <name>",
+      `governance profile the stewards are bounded by (${GOVERNANCE_PROFILE_NAMES.join(", ")}; default ${DEFAULT_GOVERNANCE_PROFILE}, with --replica ${REPLICA_GOVERNANCE_PROFILE})`,
+    )
     .option("--json", "print the whole report as JSON instead of the summary")
     .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; profile?: string; replica?: string; json?: boolean }, cmd: Command) => {
       if (opts.replica !== undefined && opts.replica !== REPLICA_NAME) throw new Error(`--replica: no replica "${opts.replica}" (there is ${REPLICA_NAME})`);
       if (opts.replica !== undefined && opts.config) throw new Error("--replica deploys on the embedded chain: it cannot be combined with --config");
-      for (const [flag, v] of [["--block", opts.block], ["--positions", opts.positions], ["--seed", opts.seed]] as const) {
+      for (const [flag, v] of [
+        ["--block", opts.block],
+        ["--positions", opts.positions],
+        ["--seed", opts.seed],
+      ] as const) {
         if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
       }
       const profile = opts.profile === undefined ? undefined : governanceProfile(opts.profile).name;

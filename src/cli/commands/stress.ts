@@ -27,7 +27,10 @@ interface StressOutput {
 /** `--shock ETH=-0.3,BTC=-0.25`: one scenario vector, each asset's move as a fraction. */
 export function parseShockVector(text: string): ShockVector {
   const shocks: ShockVector = {};
-  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z0-9._-]+)=(-?[0-9]*\.?[0-9]+)$/.exec(part);
     if (!m) throw new Error(`--shock: "${part}" is not ASSET=fraction (e.g. ETH=-0.3)`);
     const v = Number(m[2]);
@@ -86,7 +89,16 @@ function render(o: StressOutput): string {
   const head = `${o.protocol} at block ${o.block} (${o.source})\nbreaking shock: down ${percent(o.breakingShock.down)}, up ${percent(o.breakingShock.up)}`;
   const rows = o.scenario ? [o.scenario] : (o.grid ?? []).filter((g) => Math.round(g.delta * 100) % 5 === 0);
   const table = renderTable(rows, [
-    { header: o.scenario ? "shocks" : "move", value: (r) => (o.scenario ? Object.entries(o.scenario.shocks).map(([a, v]) => `${a} ${percent(v)}`).join(", ") : percent(r.delta)), align: "left" },
+    {
+      header: o.scenario ? "shocks" : "move",
+      value: (r) =>
+        o.scenario
+          ? Object.entries(o.scenario.shocks)
+              .map(([a, v]) => `${a} ${percent(v)}`)
+              .join(", ")
+          : percent(r.delta),
+      align: "left",
+    },
     { header: "svr after", value: (r) => ratio(r.svr) },
     { header: "liquidated", value: (r) => usd(r.liquidatedNotionalUsd) },
     { header: "rounds", value: (r) => String(r.rounds) },

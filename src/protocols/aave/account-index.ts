@@ -178,7 +178,10 @@ export class AaveAccountIndexer {
 
   private async getLogs(from: number, to: number): Promise<{ topics: string[]; blockNumber: string }[]> {
     this.requests++;
-    return (await this.provider.send("eth_getLogs", [{ address: this.opts.pool, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}`, topics: [[...TOPIC_ACCOUNT.keys()]] }])) as { topics: string[]; blockNumber: string }[];
+    return (await this.provider.send("eth_getLogs", [{ address: this.opts.pool, fromBlock: `0x${from.toString(16)}`, toBlock: `0x${to.toString(16)}`, topics: [[...TOPIC_ACCOUNT.keys()]] }])) as {
+      topics: string[];
+      blockNumber: string;
+    }[];
   }
 
   private async blockHash(n: number): Promise<string> {

@@ -130,10 +130,7 @@ export class AaveV3Adapter implements ProtocolAdapter {
     if (!header) throw new Error(`block ${blockNumber} not found`);
     const [poolAddress, oracleAddress, frozen] = first as [string, string, boolean];
     const [assets, baseUnit] = (await this.reader.read<unknown>(
-      [
-        c(poolAddress, this.pool, "getReservesList", [], (r) => [...(r[0] as string[])]),
-        c(oracleAddress, this.oracle, "BASE_CURRENCY_UNIT", [], (r) => r[0] as bigint),
-      ],
+      [c(poolAddress, this.pool, "getReservesList", [], (r) => [...(r[0] as string[])]), c(oracleAddress, this.oracle, "BASE_CURRENCY_UNIT", [], (r) => r[0] as bigint)],
       blockNumber,
     )) as [string[], bigint];
     const priceDecimals = decimalsOfUnit(baseUnit, oracleAddress);
@@ -201,12 +198,20 @@ export class AaveV3Adapter implements ProtocolAdapter {
 
     for (const r of reserves) if (r.price <= 0n) throw new OracleAnswerError(r.asset, r.source, r.price);
     const risk = this.toSnapshot(reserves, users, userRows, userEModes, eModeCategories, feeds, priceDecimals, blockNumber, header.timestamp);
-    const categoryBps = new Map(categoryIds.map((id, i) => [id, { lt: BigInt((third[reserves.length + i] as Result).liquidationThreshold), bonus: BigInt((third[reserves.length + i] as Result).liquidationBonus) }]));
+    const categoryBps = new Map(
+      categoryIds.map((id, i) => [id, { lt: BigInt((third[reserves.length + i] as Result).liquidationThreshold), bonus: BigInt((third[reserves.length + i] as Result).liquidationBonus) }]),
+    );
     const terms: Terms = (u, i) => {
       const e = userEModes[u] !== 0 && reserves[i].eModeCategory === userEModes[u] ? categoryBps.get(userEModes[u]) : undefined;
       return e ? { ...e, reserveGoverned: false } : { lt: reserves[i].lt, bonus: reserves[i].bonus, reserveGoverned: true };
     };
-    const lendingBook = lendingBookOf(reserves, users, userRows, terms, risk.assets.map((a) => a.price));
+    const lendingBook = lendingBookOf(
+      reserves,
+      users,
+      userRows,
+      terms,
+      risk.assets.map((a) => a.price),
+    );
     const markets: OnchainMarketState[] = reserves.map((r, i) => ({
       id: r.asset,
       label: r.symbol,
@@ -313,7 +318,11 @@ export class AaveV3Adapter implements ProtocolAdapter {
 
   buildAction(action: ActionRequest, provenance: ActionProvenance): PopulatedAction {
     const tag = actionTag(provenance);
-    const risk = (r: { ltvBps: bigint; liquidationThresholdBps: bigint; liquidationBonusBps: bigint }) => ({ ltv: r.ltvBps, liquidationThreshold: r.liquidationThresholdBps, liquidationBonus: r.liquidationBonusBps });
+    const risk = (r: { ltvBps: bigint; liquidationThresholdBps: bigint; liquidationBonusBps: bigint }) => ({
+      ltv: r.ltvBps,
+      liquidationThreshold: r.liquidationThresholdBps,
+      liquidationBonus: r.liquidationBonusBps,
+    });
     switch (action.kind) {
       case "setReserveRisk":
         return { to: this.opts.steward, data: this.steward.encodeFunctionData("updateReserveRisk", [action.market, risk(action.expected), risk(action), tag]), value: 0n };
@@ -348,9 +357,17 @@ export class AaveV3Adapter implements ProtocolAdapter {
   }
 
   private stewardState(frozen: boolean, reserves: Reserve[], r: Result): StewardState {
-    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, reserves.map((x) => x.asset), AAVE_PARAMS), deleverage: {} };
+    return {
+      address: this.opts.steward,
+      frozen,
+      bounds: decodeBoundsBatch(
+        r,
+        reserves.map((x) => x.asset),
+        AAVE_PARAMS,
+      ),
+      deleverage: {},
+    };
   }
-
 }
 
 /** The threshold and bonus (bps) that apply to user u's holding of reserve i: its eMode category's when the user is in it. */

@@ -132,7 +132,18 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
   // One reserve a transaction: listing all of them at once exceeds the per-transaction gas cap (EIP-7825).
   for (const [i, r] of specs.entries()) {
     const own = r.strategy
-      ? await deployAave("DefaultReserveInterestRateStrategy", [providerAddress, r.strategy.optimalUsageRatio, r.strategy.baseVariableBorrowRate, r.strategy.variableRateSlope1, r.strategy.variableRateSlope2, 0n, 0n, 0n, 0n, ray(0.2)])
+      ? await deployAave("DefaultReserveInterestRateStrategy", [
+          providerAddress,
+          r.strategy.optimalUsageRatio,
+          r.strategy.baseVariableBorrowRate,
+          r.strategy.variableRateSlope1,
+          r.strategy.variableRateSlope2,
+          0n,
+          0n,
+          0n,
+          0n,
+          ray(0.2),
+        ])
       : strategy;
     await send(
       configurator.initReserves([

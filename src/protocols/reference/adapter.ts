@@ -233,22 +233,32 @@ export class ReferencePerpsAdapter implements ProtocolAdapter {
 
   async readParams(market: string, blockNumber: number): Promise<Record<string, bigint>> {
     const id = textToMarketId(market);
-    const [[imr, mmr], [longCap, shortCap]] = await this.reader.read<bigint[]>(
-      [
-        { target: this.opts.perps, iface: this.perps, method: "marginRatios", args: [id], decode: (r) => [BigInt(r[0]), BigInt(r[1])] },
-        { target: this.opts.perps, iface: this.perps, method: "openInterestCaps", args: [id], decode: (r) => [BigInt(r[0]), BigInt(r[1])] },
-      ],
-      blockNumber,
-    ).catch((e: unknown) => {
-      throw (e as Error).message.includes("UnknownMarket") ? new UnknownMarketError(this.protocolId, market) : e;
-    });
+    const [[imr, mmr], [longCap, shortCap]] = await this.reader
+      .read<bigint[]>(
+        [
+          { target: this.opts.perps, iface: this.perps, method: "marginRatios", args: [id], decode: (r) => [BigInt(r[0]), BigInt(r[1])] },
+          { target: this.opts.perps, iface: this.perps, method: "openInterestCaps", args: [id], decode: (r) => [BigInt(r[0]), BigInt(r[1])] },
+        ],
+        blockNumber,
+      )
+      .catch((e: unknown) => {
+        throw (e as Error).message.includes("UnknownMarket") ? new UnknownMarketError(this.protocolId, market) : e;
+      });
     return { IMR: imr, MMR: mmr, LONG_CAP: longCap, SHORT_CAP: shortCap };
   }
 
   private stewardState(frozen: boolean, deleverage: StewardState["deleverage"], markets: RawMarket[], r: Result): StewardState {
-    return { address: this.opts.steward, frozen, bounds: decodeBoundsBatch(r, markets.map((m) => m.name), PARAMS), deleverage };
+    return {
+      address: this.opts.steward,
+      frozen,
+      bounds: decodeBoundsBatch(
+        r,
+        markets.map((m) => m.name),
+        PARAMS,
+      ),
+      deleverage,
+    };
   }
-
 }
 
 /** "ETH-USD" → "ETH": the traded asset a market's mark follows. */

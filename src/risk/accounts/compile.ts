@@ -71,13 +71,7 @@ interface LegRow {
  * Compiles every snapshot's accounts, and each isolated position as an account with one exposure
  * and its USD collateral, so that a mixed book runs through one cascade.
  */
-export function compileAccounts(
-  snapshots: Snapshot[],
-  assets: CompiledAsset[],
-  markets: CompiledMarket[],
-  assetIndex: Map<string, number>,
-  marketIndex: Map<string, number>,
-): CompiledAccounts {
+export function compileAccounts(snapshots: Snapshot[], assets: CompiledAsset[], markets: CompiledMarket[], assetIndex: Map<string, number>, marketIndex: Map<string, number>): CompiledAccounts {
   const ids: string[] = [];
   const family: number[] = [];
   const protocol: number[] = [];

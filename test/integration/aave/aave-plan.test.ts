@@ -78,7 +78,8 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
     // The planner's expectation (book survives the target after those liquidations) rests on exactly these accounts.
     const predicted = snapshot.lendingBook!.accounts.filter((a) => {
       const debt = a.debt.reduce((s, d) => s + d.usd, 0);
-      const lt = (c: (typeof a.collateral)[number]) => (c.reserve === wethAddress && c.reserveGoverned ? Number(risk.action.kind === "setReserveRisk" ? risk.action.liquidationThresholdBps : 0n) / 10_000 : c.liquidationThreshold);
+      const lt = (c: (typeof a.collateral)[number]) =>
+        c.reserve === wethAddress && c.reserveGoverned ? Number(risk.action.kind === "setReserveRisk" ? risk.action.liquidationThresholdBps : 0n) / 10_000 : c.liquidationThreshold;
       return debt > 0 && a.collateral.reduce((s, c) => s + c.usd * lt(c), 0) / debt < 1;
     });
     expect(forced.length).to.be.greaterThan(0);

@@ -34,7 +34,11 @@ describe("mainnet replica: Aave V3 Ethereum Core at block 23,975,177 on Aave 3.0
       const conf = await dataProvider.getReserveConfigurationData(asset);
       const caps = await dataProvider.getReserveCaps(asset);
       const word = (await pool.getConfiguration(asset)).data as bigint;
-      const strategy = new Contract(await pool.getReserveData(asset).then((d: { interestRateStrategyAddress: string }) => d.interestRateStrategyAddress), aaveAbi("DefaultReserveInterestRateStrategy"), ethers.provider);
+      const strategy = new Contract(
+        await pool.getReserveData(asset).then((d: { interestRateStrategyAddress: string }) => d.interestRateStrategyAddress),
+        aaveAbi("DefaultReserveInterestRateStrategy"),
+        ethers.provider,
+      );
       const st = loadReplicaFile().strategies[file.underlying];
       const got = {
         decimals: Number(conf.decimals),
@@ -60,7 +64,10 @@ describe("mainnet replica: Aave V3 Ethereum Core at block 23,975,177 on Aave 3.0
         variableRateSlope2: String(await strategy.getVariableRateSlope2()),
         optimalUsageRatio: String(await strategy.OPTIMAL_USAGE_RATIO()),
       };
-      const want = { ...Object.fromEntries(Object.keys(got).map((k) => [k, (file as Record<string, unknown>)[k]])), ...{ baseVariableBorrowRate: st.baseVariableBorrowRate, variableRateSlope1: st.variableRateSlope1, variableRateSlope2: st.variableRateSlope2, optimalUsageRatio: st.optimalUsageRatio } };
+      const want = {
+        ...Object.fromEntries(Object.keys(got).map((k) => [k, (file as Record<string, unknown>)[k]])),
+        ...{ baseVariableBorrowRate: st.baseVariableBorrowRate, variableRateSlope1: st.variableRateSlope1, variableRateSlope2: st.variableRateSlope2, optimalUsageRatio: st.optimalUsageRatio },
+      };
       expect(got, file.symbol).to.deep.equal(want);
       expect(Number(await dataProvider.getReserveEModeCategory(asset)), `${file.symbol} eMode`).to.equal(eModeCategory);
     }

@@ -53,7 +53,13 @@ export async function wideBook(count: number, seed: number): Promise<WideBook> {
   for (let i = 0; i < count; i++) {
     const eMode = rand() < 0.15;
     const wide = rand() < 0.5;
-    const collSymbols = eMode ? (wide ? ["wstETH", "WETH", "USDC"] : ["wstETH"]) : wide ? [pick(["WETH", "WBTC", "wstETH"]), pick(["USDC", "DAI", "WBTC"])] : [pick(["WETH", "WBTC", "wstETH", "USDC"])];
+    const collSymbols = eMode
+      ? wide
+        ? ["wstETH", "WETH", "USDC"]
+        : ["wstETH"]
+      : wide
+        ? [pick(["WETH", "WBTC", "wstETH"]), pick(["USDC", "DAI", "WBTC"])]
+        : [pick(["WETH", "WBTC", "wstETH", "USDC"])];
     const collateral = [...new Set(collSymbols)].map((symbol) => {
       const r = bySymbol.get(symbol)!;
       return { symbol, amount: units((1_000 + rand() * 60_000) / r.price, r.decimals) };

@@ -52,7 +52,12 @@ describe("blocks from the first breaching block to the corrective transaction (o
       });
       const nonces = new NonceManager(r.redis, 31337n, keeper.address, () => chain.provider.getTransactionCount(keeper.address, "latest"), { prefix: r.prefix });
       const publicTransport = new PublicTransport(chain.provider, keeper, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks: 3, deadlineBlocks: 10, pollMs: 20 });
-      const privateTransport = new FlashbotsTransport(chain.provider, keeper, new Wallet(Wallet.createRandom().privateKey), nonces, { relayUrl, maxFeePerGas: 500n * GWEI, deadlineBlocks: 3, pollMs: 20 });
+      const privateTransport = new FlashbotsTransport(chain.provider, keeper, new Wallet(Wallet.createRandom().privateKey), nonces, {
+        relayUrl,
+        maxFeePerGas: 500n * GWEI,
+        deadlineBlocks: 3,
+        pollMs: 20,
+      });
       const decoder = keeperRevertDecoder();
 
       const figures: Record<string, number> = {};
@@ -77,7 +82,11 @@ describe("blocks from the first breaching block to the corrective transaction (o
           { ...action, urgency: route === "private" ? "critical" : "act" },
         );
         if (route === "private") await until(async () => relay.bundles.length > 0 && relay.bundles[relay.bundles.length - 1].blockNumber === breachBlock + 1);
-        else await until(async () => Number(await chain.provider.send("eth_getTransactionCount", [keeper.address, "pending"])) > Number(await chain.provider.send("eth_getTransactionCount", [keeper.address, "latest"])));
+        else
+          await until(
+            async () =>
+              Number(await chain.provider.send("eth_getTransactionCount", [keeper.address, "pending"])) > Number(await chain.provider.send("eth_getTransactionCount", [keeper.address, "latest"])),
+          );
         await mineNext();
         const result = await executing;
         expect(result.status).to.equal("sent");

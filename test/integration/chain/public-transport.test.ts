@@ -29,8 +29,7 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
     await r.cleanup();
   });
 
-  const managerFor = (address: string, redis = r.redis) =>
-    new NonceManager(redis, 31337n, address, () => chain.provider.getTransactionCount(address, "latest"), { prefix: r.prefix });
+  const managerFor = (address: string, redis = r.redis) => new NonceManager(redis, 31337n, address, () => chain.provider.getTransactionCount(address, "latest"), { prefix: r.prefix });
   const transport = (wallet: Awaited<ReturnType<typeof fundedWallet>>, nonces: NonceManager, stuckAfterBlocks = 2) =>
     new PublicTransport(chain.provider, wallet, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks, deadlineBlocks: 20, pollMs: 20 });
 
@@ -146,7 +145,17 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
       // The killed attempt: reserved, signed and recorded as private, never handed to the relay.
       const hash = await nonces.withLock(async (lock) => {
         const { nonce } = await nonces.reserve(req.actionKey, "private", lock);
-        const raw = await wallet.signTransaction({ type: 2, chainId: 31337n, nonce, to: req.to, data: req.data, value: req.value, gasLimit: req.gasLimit, maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: 2n * GWEI });
+        const raw = await wallet.signTransaction({
+          type: 2,
+          chainId: 31337n,
+          nonce,
+          to: req.to,
+          data: req.data,
+          value: req.value,
+          gasLimit: req.gasLimit,
+          maxFeePerGas: 100n * GWEI,
+          maxPriorityFeePerGas: 2n * GWEI,
+        });
         await nonces.recordHash(nonce, Transaction.from(raw).hash!, raw, lock);
         return Transaction.from(raw).hash!;
       });
@@ -171,7 +180,16 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
     await until(async () => (await pendingOf(wallet.address)) === 1);
     // Someone with the same key replaces it with a higher-paying transaction of their own.
     const mine = (await nonces.pending())[0];
-    const theirs = await wallet.signTransaction({ type: 2, chainId: 31337n, nonce: mine.nonce, to: ethers.ZeroAddress, value: 2n, gasLimit: 21_000n, maxFeePerGas: 400n * GWEI, maxPriorityFeePerGas: 100n * GWEI });
+    const theirs = await wallet.signTransaction({
+      type: 2,
+      chainId: 31337n,
+      nonce: mine.nonce,
+      to: ethers.ZeroAddress,
+      value: 2n,
+      gasLimit: 21_000n,
+      maxFeePerGas: 400n * GWEI,
+      maxPriorityFeePerGas: 100n * GWEI,
+    });
     await chain.provider.send("eth_sendRawTransaction", [theirs]);
     await chain.mine();
     const outcome = await sending;
@@ -295,7 +313,13 @@ describe("a send cut short by a killed process, resumed by the next (a chain tha
     const f = await referenceFixture();
     const keeper = await fundedWallet(provider);
     await (await f.steward.setKeeper(keeper.address, true)).wait();
-    const adapter = new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress() });
+    const adapter = new ReferencePerpsAdapter(provider, {
+      protocolId: "ref",
+      chainId: 31337n,
+      perps: await f.perps.getAddress(),
+      steward: await f.steward.getAddress(),
+      multicall: await f.multicall.getAddress(),
+    });
     const planned: PlannedAction = {
       action: { kind: "setMarginRatios", market: "ETH-USD", imrBps: 1100n, mmrBps: 550n, expected: { imrBps: 1000n, mmrBps: 500n } },
       urgency: "act",
@@ -338,7 +362,13 @@ describe("a send cut short by a killed process, resumed by the next (a chain tha
     const keeper = await fundedWallet(provider);
     const other = await fundedWallet(provider);
     for (const k of [keeper, other]) await (await f.steward.setKeeper(k.address, true)).wait();
-    const adapter = new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress() });
+    const adapter = new ReferencePerpsAdapter(provider, {
+      protocolId: "ref",
+      chainId: 31337n,
+      perps: await f.perps.getAddress(),
+      steward: await f.steward.getAddress(),
+      multicall: await f.multicall.getAddress(),
+    });
     const deps = { provider, adapter, decoder: keeperRevertDecoder(), from: keeper.address, publicTransport: transport(keeper, managerFor(keeper.address)), confirmations: 1 };
     const now = Number((await provider.getBlock("latest"))!.timestamp);
     const raise = (label: string, validUntil: bigint, from = { imrBps: 1000n, mmrBps: 500n }): PlannedAction => ({
@@ -356,7 +386,10 @@ describe("a send cut short by a killed process, resumed by the next (a chain tha
 
     const mine = raise("mine", BigInt(now + 3600));
     const first = await within(10_000, executeAction(deps, mine), "the first send");
-    expect(first.status, JSON.stringify(first, (_, v) => (typeof v === "bigint" ? String(v) : v))).to.equal("sent");
+    expect(
+      first.status,
+      JSON.stringify(first, (_, v) => (typeof v === "bigint" ? String(v) : v)),
+    ).to.equal("sent");
     const again = await within(10_000, executeAction(deps, mine), "the replay");
     expect(again.status, "its own key is in the steward's log").to.equal("alreadyExecuted");
 

@@ -20,9 +20,7 @@ describe("svr-keeper plan (dry run against a served chain)", function () {
     for (const m of f.markets) pools[m.name] = await m.pool.getAddress();
     configPath = writeConfig({
       chain: { chainId: 31337, rpcUrl: node.url },
-      protocols: [
-        { id: "ref-perps", adapter: "reference", protocol: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress(), pools },
-      ],
+      protocols: [{ id: "ref-perps", adapter: "reference", protocol: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress(), pools }],
     });
   });
 

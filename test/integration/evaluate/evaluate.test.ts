@@ -28,7 +28,8 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
   });
 
   it("prints the one-line summary last, with the issue's field names", () => {
-    for (const k of ["scenarios", "keeper_added_bad_debt", "keeper_calm_forced_liquidation_max_pct", "keeper_dominated", "keeper_dominates_naive_pct", "wall_s"]) expect(lastLine, k).to.have.property(k);
+    for (const k of ["scenarios", "keeper_added_bad_debt", "keeper_calm_forced_liquidation_max_pct", "keeper_dominated", "keeper_dominates_naive_pct", "wall_s"])
+      expect(lastLine, k).to.have.property(k);
     expect(lastLine.scenarios).to.equal(2);
     expect(lastLine).to.deep.include({ profile: "permissive", strategies: ["none", "keeper"] });
     expect(lastLine.wall_s as number).to.be.greaterThan(0);
@@ -80,7 +81,12 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
           return {
             scenario: s.getAttribute("data-scenario"),
             width: box.width,
-            points: [...s.querySelectorAll("circle.point")].map((c) => ({ strategy: c.getAttribute("data-strategy"), cx: Number(c.getAttribute("cx")), cy: Number(c.getAttribute("cy")), w: c.getBoundingClientRect().width })),
+            points: [...s.querySelectorAll("circle.point")].map((c) => ({
+              strategy: c.getAttribute("data-strategy"),
+              cx: Number(c.getAttribute("cx")),
+              cy: Number(c.getAttribute("cy")),
+              w: c.getBoundingClientRect().width,
+            })),
           };
         }),
       );

@@ -89,7 +89,11 @@ describe("reference protocol adapter", () => {
     // After the pinned block: a price move, a new position, a margin change.
     await setPrice(f.eth, 2500);
     await (await f.perps.connect(f.traders[0]).openPosition(f.eth.id, true, ethers.parseUnits("1", 18), ethers.parseUnits("1000", 6))).wait();
-    await (await f.steward.connect(f.keeper).updateMarginRatios(f.eth.id, { imrBps: 1000, mmrBps: 500 }, { imrBps: 1200, mmrBps: 600 }, { key: ethers.id("k"), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n })).wait();
+    await (
+      await f.steward
+        .connect(f.keeper)
+        .updateMarginRatios(f.eth.id, { imrBps: 1000, mmrBps: 500 }, { imrBps: 1200, mmrBps: 600 }, { key: ethers.id("k"), evidenceHash: ethers.ZeroHash, validUntil: 4_000_000_000n })
+    ).wait();
     const then = await adapter.readSnapshot(pinned);
     const now = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
     expect(then.risk.markets[0].mark).to.equal(3000);
@@ -143,9 +147,15 @@ describe("reference protocol adapter", () => {
       steward: await f.steward.getAddress(),
       multicall: await f.multicall.getAddress(),
     });
-    expect(await rejection(bad.verifyDeployment())).to.be.instanceOf(NoContractError).and.to.have.property("message").that.matches(/no contract at 0x000000000000000000000000000000000000dEaD \(protocol\)/);
+    expect(await rejection(bad.verifyDeployment()))
+      .to.be.instanceOf(NoContractError)
+      .and.to.have.property("message")
+      .that.matches(/no contract at 0x000000000000000000000000000000000000dEaD \(protocol\)/);
     await (await f.markets[1].feed.updateAnswer(0)).wait();
     await mine(1);
-    expect(await rejection(good.readSnapshot(await ethers.provider.getBlockNumber()))).to.be.instanceOf(OracleAnswerError).and.to.have.property("message").that.matches(/BTC-USD/);
+    expect(await rejection(good.readSnapshot(await ethers.provider.getBlockNumber())))
+      .to.be.instanceOf(OracleAnswerError)
+      .and.to.have.property("message")
+      .that.matches(/BTC-USD/);
   });
 });

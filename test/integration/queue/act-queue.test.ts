@@ -162,7 +162,9 @@ describe("Redis preflight and outages (a Redis of the test's own)", function () 
         error = e;
       }
       expect(error).to.be.instanceOf(RedisPolicyError);
-      expect((error as Error).message).to.include('"allkeys-lru"').and.to.include("CONFIG SET maxmemory-policy noeviction");
+      expect((error as Error).message)
+        .to.include('"allkeys-lru"')
+        .and.to.include("CONFIG SET maxmemory-policy noeviction");
       await redis.config("SET", "maxmemory-policy", "noeviction");
       expect((await assertNoEviction(redis)).version).to.match(/^\d+\./);
     } finally {

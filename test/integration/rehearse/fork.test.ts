@@ -39,7 +39,15 @@ describe("svr-keeper rehearse against a fork of a separate chain", function () {
       chain: { chainId: 31337, rpcUrl: upstream.url },
       protocols: [
         { id: "reference-perps", adapter: "reference", protocol: ref.perps, steward: "0x0000000000000000000000000000000000000001", multicall: ref.multicall, pools: ref.pools },
-        { id: "aave-v3", adapter: "aaveV3", addressesProvider: aave.addressesProvider, dataProvider: aave.dataProvider, steward: "0x0000000000000000000000000000000000000001", multicall: aave.multicall, accounts: aave.accounts },
+        {
+          id: "aave-v3",
+          adapter: "aaveV3",
+          addressesProvider: aave.addressesProvider,
+          dataProvider: aave.dataProvider,
+          steward: "0x0000000000000000000000000000000000000001",
+          multicall: aave.multicall,
+          accounts: aave.accounts,
+        },
       ],
     });
     outDir = mkdtempSync(join(tmpdir(), "svr-rehearsal-"));

@@ -23,7 +23,17 @@ describe("a fork of the Aave V3 Ethereum replica rehearses a crash: the bot liqu
     if (aave.kind !== "aaveV3") throw new Error("unexpected target");
     const config = writeConfig({
       chain: { chainId: 31337, rpcUrl: upstream.url },
-      protocols: [{ id: "aave-replica", adapter: "aaveV3", addressesProvider: aave.addressesProvider, dataProvider: aave.dataProvider, steward: "0x0000000000000000000000000000000000000001", multicall: aave.multicall, accounts: aave.accounts }],
+      protocols: [
+        {
+          id: "aave-replica",
+          adapter: "aaveV3",
+          addressesProvider: aave.addressesProvider,
+          dataProvider: aave.dataProvider,
+          steward: "0x0000000000000000000000000000000000000001",
+          multicall: aave.multicall,
+          accounts: aave.accounts,
+        },
+      ],
     });
     const out = mkdtempSync(join(tmpdir(), "svr-replica-"));
     const run = await runCli(["rehearse", "--config", config, "--block", String(await provider.getBlockNumber()), "--scenario", "replica-crash", "--out", out, "--json"], {}, 1_000_000);

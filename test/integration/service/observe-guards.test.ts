@@ -44,7 +44,13 @@ describe("observation guards: no action on stale, invalid or jumping prices — 
     const alerts: Alert[] = [];
     let memory: ObserverMemory = structuredClone(EMPTY_MEMORY);
     const deps: ObserverDeps = {
-      adapter: new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress() }),
+      adapter: new ReferencePerpsAdapter(provider, {
+        protocolId: "ref",
+        chainId: 31337n,
+        perps: await f.perps.getAddress(),
+        steward: await f.steward.getAddress(),
+        multicall: await f.multicall.getAddress(),
+      }),
       provider,
       policy: { ...DEFAULT_POLICY, defaults: { ...DEFAULT_POLICY.defaults, confirmations: 1 } },
       memory: { load: async () => structuredClone(memory), save: async (_p, m) => void (memory = m) },

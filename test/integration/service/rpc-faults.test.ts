@@ -89,7 +89,8 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
     await node?.close();
     if (figures.length) {
       console.log(`      ${"fault".padEnd(36)}attempted  actions  rpcErrors  observations until recovery`);
-      for (const r of figures) console.log(`      ${r.fault.padEnd(36)}${String(r.attempted).padStart(9)}${String(r.actions).padStart(9)}${String(r.rpcErrors).padStart(11)}${String(r.untilRecovery).padStart(29)}`);
+      for (const r of figures)
+        console.log(`      ${r.fault.padEnd(36)}${String(r.attempted).padStart(9)}${String(r.actions).padStart(9)}${String(r.rpcErrors).padStart(11)}${String(r.untilRecovery).padStart(29)}`);
     }
   });
   afterEach(() => proxy.heal());
@@ -102,7 +103,14 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
     const pools: Record<string, string> = {};
     for (const m of f.markets) pools[m.name] = await m.pool.getAddress();
     const deps: ServiceObserverDeps = {
-      adapter: new ReferencePerpsAdapter(provider, { protocolId: "ref", chainId: 31337n, perps: await f.perps.getAddress(), steward: await f.steward.getAddress(), multicall: await f.multicall.getAddress(), pools }),
+      adapter: new ReferencePerpsAdapter(provider, {
+        protocolId: "ref",
+        chainId: 31337n,
+        perps: await f.perps.getAddress(),
+        steward: await f.steward.getAddress(),
+        multicall: await f.multicall.getAddress(),
+        pools,
+      }),
       provider,
       policy: { ...DEFAULT_POLICY, defaults: { ...DEFAULT_POLICY.defaults, confirmations } },
       memory: { load: async () => structuredClone(memory), save: async (_p, m) => void (memory = m) },
@@ -169,7 +177,13 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
   it("the proxy drops evenly, and a lagging head pins 'latest' to its own head", async () => {
     await proxy.set({ kind: "drop", fraction: 0.5 });
     const answered = [];
-    for (let i = 0; i < 4; i++) answered.push(await fetch(proxy.url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' }).then(() => true, () => false));
+    for (let i = 0; i < 4; i++)
+      answered.push(
+        await fetch(proxy.url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' }).then(
+          () => true,
+          () => false,
+        ),
+      );
     expect(answered).to.deep.equal([true, false, true, false]);
     await mine(3);
     const head = await ethers.provider.getBlockNumber();
@@ -196,7 +210,12 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
   // header or not, so dropping eth_call answers a batch partially or drops it whole.
   const failing: { name: string; fault: RpcFault; expected: Fault[]; check?: () => void }[] = [
     { name: "drop every request", fault: { kind: "drop" }, expected: ["connection"] },
-    { name: "drop eth_call (partial)", fault: { kind: "drop", methods: ["eth_call"] }, expected: ["badResponse", "connection"], check: () => expect(proxy.stats.partial, "batches answered in part").to.be.greaterThan(0) },
+    {
+      name: "drop eth_call (partial)",
+      fault: { kind: "drop", methods: ["eth_call"] },
+      expected: ["badResponse", "connection"],
+      check: () => expect(proxy.stats.partial, "batches answered in part").to.be.greaterThan(0),
+    },
     { name: `delay 3 s (timeout ${REQUEST_TIMEOUT_MS} ms)`, fault: { kind: "delay", ms: 3000 }, expected: ["timeout"] },
     { name: "HTTP 500", fault: { kind: "httpError", status: 500 }, expected: ["http"] },
     { name: "JSON-RPC error on eth_call", fault: { kind: "rpcError", code: -32000, message: "header not found", methods: ["eth_call"] }, expected: ["rpcError"] },
@@ -277,7 +296,13 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
       const running = spawnKeeper(config, { TEST_KEEPER_KEY: keeperKey });
       child = running.child;
       // Complete JSON log lines only (the last chunk may end mid-line).
-      const lines = () => running.output().slice(0, running.output().lastIndexOf("\n")).split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = () =>
+        running
+          .output()
+          .slice(0, running.output().lastIndexOf("\n"))
+          .split("\n")
+          .filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
       const metrics = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
       const series = (body: string, name: string, labels: string) => Number(body.match(new RegExp(`${name}\\{${labels}\\} ([0-9.e+]+)`))?.[1] ?? 0);
       const until = async (what: string, ok: () => Promise<boolean>, ms: number) => {
@@ -291,7 +316,11 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
 
       // Up and observing the healthy chain: nothing to do.
       await until("the keeper observes", async () => lines().some((l) => l.message === "observed"), 30_000);
-      expect(lines().filter((l) => l.message === "observed").every((l) => l.actions === 0)).to.equal(true);
+      expect(
+        lines()
+          .filter((l) => l.message === "observed")
+          .every((l) => l.actions === 0),
+      ).to.equal(true);
 
       // The RPC fails (every request, then only the snapshot's eth_calls) while the chain breaches.
       await proxy.set({ kind: "httpError", status: 500 });
@@ -313,7 +342,9 @@ describe("RPC faults never become actions: a keeper behind a faulty JSON-RPC pro
       await new Promise((r) => setTimeout(r, 1500)); // several more ticks
       const events = await executed();
       const enqueued = lines().filter((l) => l.message === "action enqueued");
-      const observedAfterHeal = lines().slice(healedAt).filter((l) => l.message === "observed");
+      const observedAfterHeal = lines()
+        .slice(healedAt)
+        .filter((l) => l.message === "observed");
       const untilRecovery = observedAfterHeal.findIndex((l) => Number(l.actions) > 0) + 1;
       figures.push({ fault: "run: HTTP 500, then drop eth_call", attempted: failedObservations, actions: enqueuedUnderFault, rpcErrors: failedObservations, untilRecovery });
       // The breach plans two actions (the new-risk IMR and the caps): each lands exactly once.

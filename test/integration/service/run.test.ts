@@ -9,7 +9,6 @@ import { referenceFixture, type ReferenceFixture } from "../../contracts/fixture
 import { referenceProtocolEntry, spawnKeeper, writeConfig } from "../../helpers/cli";
 import { freePort } from "../../helpers/redis-server";
 
-
 describe("svr-keeper run (a real keeper process, real Redis, a served chain)", function () {
   this.timeout(120_000);
   let node: EmbeddedNode;
@@ -92,7 +91,10 @@ describe("svr-keeper run (a real keeper process, real Redis, a served chain)", f
     const start = Date.now();
     let up = false;
     while (!up && Date.now() - start < 30_000) {
-      up = await fetch(`http://127.0.0.1:${metricsPort}/healthz`).then((r) => r.ok, () => false);
+      up = await fetch(`http://127.0.0.1:${metricsPort}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (!up) await new Promise((r) => setTimeout(r, 200));
     }
     expect(up, keeper.output().slice(-2000)).to.equal(true);
@@ -100,7 +102,11 @@ describe("svr-keeper run (a real keeper process, real Redis, a served chain)", f
     const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
     child.kill("SIGTERM");
     expect(await exited).to.equal(0);
-    const levels = keeper.output().split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l).level as string);
+    const levels = keeper
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l).level as string);
     expect(levels.filter((l) => l === "info" || l === "debug")).to.deep.equal([]);
   });
 });

@@ -25,10 +25,7 @@ const logger = createLogger({ level: "error", redactor: new Redactor(), stream: 
 const signer = "0x" + "ab".repeat(20);
 
 function planned(key: string, market = "ETH-USD", kind: "setMarginRatios" | "deleverage" = "setMarginRatios"): PlannedAction {
-  const action =
-    kind === "setMarginRatios"
-      ? { kind, market, imrBps: 1200n, mmrBps: 600n }
-      : { kind, market, reductions: [{ positionId: 1n, sizeDelta: 10n ** 18n }] };
+  const action = kind === "setMarginRatios" ? { kind, market, imrBps: 1200n, mmrBps: 600n } : { kind, market, reductions: [{ positionId: 1n, sizeDelta: 10n ** 18n }] };
   return {
     action,
     urgency: "act",
@@ -65,7 +62,11 @@ describe("self-healing pieces (a Redis of the test's own, a served chain)", func
     const heads = await openObserveQueue("p2", { everyBlock: true }, { connection, prefix });
     queues.push(act, observe, heads);
     const alerts: Alert[] = [];
-    const guard = new QueueGuard([{ queue: act }, { queue: observe, protocol: "p1", scheduler: observeScheduler("p1", 1000) }, { queue: heads, protocol: "p2" }], { preflight: async () => void (await assertNoEviction(redis)), alert: (a) => alerts.push(a), logger });
+    const guard = new QueueGuard([{ queue: act }, { queue: observe, protocol: "p1", scheduler: observeScheduler("p1", 1000) }, { queue: heads, protocol: "p2" }], {
+      preflight: async () => void (await assertNoEviction(redis)),
+      alert: (a) => alerts.push(a),
+      logger,
+    });
     expect(await guard.check()).to.deep.equal({ status: "ok" });
 
     await server.flushAll();
@@ -127,8 +128,19 @@ describe("self-healing pieces (a Redis of the test's own, a served chain)", func
     let redisUp = true;
     let executorLost: string | undefined;
     const metrics = new KeeperMetrics();
-    const health = new KeeperHealth([{ id: "p1", intervalMs: 2000 }], 5, metrics, { redis: async () => void (redisUp || (await Promise.reject(new Error("connect ECONNREFUSED")))), executor: async () => executorLost }, () => now);
-    const served = await serveMetrics(metrics, 0, async () => health.refreshGauges(), () => health.report());
+    const health = new KeeperHealth(
+      [{ id: "p1", intervalMs: 2000 }],
+      5,
+      metrics,
+      { redis: async () => void (redisUp || (await Promise.reject(new Error("connect ECONNREFUSED")))), executor: async () => executorLost },
+      () => now,
+    );
+    const served = await serveMetrics(
+      metrics,
+      0,
+      async () => health.refreshGauges(),
+      () => health.report(),
+    );
     const get = async () => {
       const res = await fetch(`http://127.0.0.1:${served.port}/healthz`);
       return { code: res.status, body: await res.text() };
@@ -158,7 +170,10 @@ describe("self-healing pieces (a Redis of the test's own, a served chain)", func
       // It starts (its own clock from then) after the other's observation, and its own stays stale.
       let t = now + 60_000;
       let shared = 0;
-      const seen = new KeeperHealth([{ id: "p1", intervalMs: 2000 }], 5, new KeeperMetrics(), { redis: async () => undefined, executor: async () => undefined }, () => t, { record: async () => undefined, read: async () => (shared ? shared : undefined) });
+      const seen = new KeeperHealth([{ id: "p1", intervalMs: 2000 }], 5, new KeeperMetrics(), { redis: async () => undefined, executor: async () => undefined }, () => t, {
+        record: async () => undefined,
+        read: async () => (shared ? shared : undefined),
+      });
       t += 11_000; // its own clock alone would be stale now
       shared = t - 1_000;
       expect((await seen.report()).ok).to.equal(true);
@@ -175,7 +190,16 @@ describe("self-healing pieces (a Redis of the test's own, a served chain)", func
       const wallet = await fundedWallet(chain.provider);
       // A transaction of ours in the pool, and no record of it (Redis lost it).
       const fee = await chain.provider.getFeeData();
-      const tx = await wallet.signTransaction({ to: Wallet.createRandom().address, value: 1n, nonce: 0, gasLimit: 21_000n, chainId: 31337n, maxFeePerGas: fee.maxFeePerGas!, maxPriorityFeePerGas: fee.maxPriorityFeePerGas!, type: 2 });
+      const tx = await wallet.signTransaction({
+        to: Wallet.createRandom().address,
+        value: 1n,
+        nonce: 0,
+        gasLimit: 21_000n,
+        chainId: 31337n,
+        maxFeePerGas: fee.maxFeePerGas!,
+        maxPriorityFeePerGas: fee.maxPriorityFeePerGas!,
+        type: 2,
+      });
       await chain.provider.send("eth_sendRawTransaction", [tx]);
       expect(Transaction.from(tx).nonce).to.equal(0);
       const latest = () => accountNonce(chain.provider, wallet.address);

@@ -77,7 +77,10 @@ class Keeper {
   }
 
   tail(): string {
-    return this.lines.slice(-30).map((l) => JSON.stringify(l)).join("\n");
+    return this.lines
+      .slice(-30)
+      .map((l) => JSON.stringify(l))
+      .join("\n");
   }
 }
 
@@ -165,7 +168,10 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
     const executed = await f.steward.queryFilter(f.steward.filters.ActionExecuted());
     const perKey = new Map<string, number>();
     for (const e of executed) perKey.set(String(e.args.key), (perKey.get(String(e.args.key)) ?? 0) + 1);
-    expect([...perKey.values()].every((n) => n === 1), "an idempotency key executed twice").to.equal(true);
+    expect(
+      [...perKey.values()].every((n) => n === 1),
+      "an idempotency key executed twice",
+    ).to.equal(true);
     const keeperTxs = Number(await ethers.provider.send("eth_getTransactionCount", [keeperAddress, "latest"]));
     expect(keeperTxs, "keeper transactions beyond one per executed action (a second send)").to.equal(executed.length);
     return { executed, keeperTxs };
@@ -212,8 +218,14 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
     expect(victims.every((v) => !v.alive)).to.equal(true);
     expect(maxGapMs, "longest time without an observation while two were dead").to.be.below(10_000);
     for (const m of f.markets) expect(perMarket[m.name], `observations of ${m.name}`).to.be.at.least(downMs / 1000 / OBSERVE_EVERY_S / 4);
-    expect(seen.every((o, i) => i === 0 || o.block > seen[i - 1].block), "each observation on a newer block").to.equal(true);
-    expect(during.executed.every((e) => survivorTxs.has(e.transactionHash)), "every action sent by the survivor").to.equal(true);
+    expect(
+      seen.every((o, i) => i === 0 || o.block > seen[i - 1].block),
+      "each observation on a newer block",
+    ).to.equal(true);
+    expect(
+      during.executed.every((e) => survivorTxs.has(e.transactionHash)),
+      "every action sent by the survivor",
+    ).to.equal(true);
 
     // They come back: the same configs, the same Redis. Nothing runs twice.
     for (const v of victims) v.start();
@@ -222,9 +234,14 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
     await until(() => keepers.reduce((n, k) => n + k.observations(back, Date.now()).length, 0) >= 10, 30_000, "observations after the return");
     const after = await executedOnce();
     const failed = await actQueue.getFailed();
-    console.log(`      after the return: ${after.executed.length} action(s) [${(await changes()).join("; ")}], ${after.keeperTxs} keeper tx(s), failed act jobs ${failed.length}${failed.length ? `: ${failed.map((j) => j.failedReason).join("; ")}` : ""}`);
+    console.log(
+      `      after the return: ${after.executed.length} action(s) [${(await changes()).join("; ")}], ${after.keeperTxs} keeper tx(s), failed act jobs ${failed.length}${failed.length ? `: ${failed.map((j) => j.failedReason).join("; ")}` : ""}`,
+    );
     expect(after.executed.length).to.be.at.least(during.executed.length);
     // A failure after sending (reverted, nonce taken by another) would mean a second send or a lost one.
-    expect(failed.filter((j) => !String(j.failedReason).startsWith("simulation reverts")), "act jobs failed after sending").to.deep.equal([]);
+    expect(
+      failed.filter((j) => !String(j.failedReason).startsWith("simulation reverts")),
+      "act jobs failed after sending",
+    ).to.deep.equal([]);
   });
 });

@@ -83,9 +83,7 @@ describe("secrets from the environment", () => {
   });
 
   it("refuses a malformed key and registers the good ones for redaction", () => {
-    expect(() => resolveSecrets(cfg, { RPC_URL: "https://x.example/v2/key123456", KEEPER_PRIVATE_KEY: "nope" }, new Redactor(), true)).to.throw(
-      /keeper.signerKeyEnv: the variable does not hold/,
-    );
+    expect(() => resolveSecrets(cfg, { RPC_URL: "https://x.example/v2/key123456", KEEPER_PRIVATE_KEY: "nope" }, new Redactor(), true)).to.throw(/keeper.signerKeyEnv: the variable does not hold/);
     const key = Wallet.createRandom().privateKey;
     const redactor = new Redactor();
     const secrets = resolveSecrets(cfg, { RPC_URL: "https://x.example/v2/key123456", KEEPER_PRIVATE_KEY: key }, redactor, true);

@@ -22,7 +22,13 @@ function problemsOf(policy: Record<string, unknown>): string[] {
 describe("policy config: Value at Risk", () => {
   it("is on every 30 s by default, takes the model's fields and a market's limit", () => {
     expect(policyFor(protocolWith({}), 0).valueAtRisk).to.deep.equal(DEFAULT_VALUE_AT_RISK);
-    const cfg = policyFor(protocolWith({ valueAtRisk: { samples: 2000, volatility: { ETH: 0.04 }, everySeconds: 0 }, markets: { "ETH-USD": { valueAtRisk: { measure: "es99", maxInsuranceMultiple: 0.5, level: "warn" } } } }), 0);
+    const cfg = policyFor(
+      protocolWith({
+        valueAtRisk: { samples: 2000, volatility: { ETH: 0.04 }, everySeconds: 0 },
+        markets: { "ETH-USD": { valueAtRisk: { measure: "es99", maxInsuranceMultiple: 0.5, level: "warn" } } },
+      }),
+      0,
+    );
     expect(cfg.valueAtRisk).to.deep.equal({ enabled: true, everySeconds: 0, samples: 2000, volatility: { ETH: 0.04 } });
     expect(cfg.markets["ETH-USD"].valueAtRisk).to.deep.equal({ measure: "es99", maxInsuranceMultiple: 0.5, level: "warn" });
     expect(cfg.defaults.valueAtRisk).to.equal(undefined);
@@ -30,6 +36,8 @@ describe("policy config: Value at Risk", () => {
 
   it("names a bad field", () => {
     expect(problemsOf({ valueAtRisk: { correlation: 1.5 } })).to.deep.equal(["protocols[0].policy.valueAtRisk.correlation: must be in (−0.5, 1)"]);
-    expect(problemsOf({ markets: { "ETH-USD": { valueAtRisk: { measure: "p99", maxInsuranceMultiple: 1 } } } })).to.deep.equal(["protocols[0].policy.markets.ETH-USD.valueAtRisk.level: must be warn, act or critical"]);
+    expect(problemsOf({ markets: { "ETH-USD": { valueAtRisk: { measure: "p99", maxInsuranceMultiple: 1 } } } })).to.deep.equal([
+      "protocols[0].policy.markets.ETH-USD.valueAtRisk.level: must be warn, act or critical",
+    ]);
   });
 });

@@ -11,9 +11,35 @@ function pass(name: string, badDebt: number, liquidated: number, accounts: strin
   return {
     pass: name,
     steps: [{ step: 0, effects: {} as never, protocols: [obs] }],
-    actions: gas.map((g, i) => ({ step: i, protocol: "p", market: "m", kind: "setMarginRatios", description: "", urgency: "act", reason: "", note: "", idempotencyKey: `${i}`, evidenceHash: "", outcome: "included", txHash: `0x${i}`, gasUsed: g })),
+    actions: gas.map((g, i) => ({
+      step: i,
+      protocol: "p",
+      market: "m",
+      kind: "setMarginRatios",
+      description: "",
+      urgency: "act",
+      reason: "",
+      note: "",
+      idempotencyKey: `${i}`,
+      evidenceHash: "",
+      outcome: "included",
+      txHash: `0x${i}`,
+      gasUsed: g,
+    })),
     warnings: [],
-    final: { badDebtUsd: badDebt, shortfallNowUsd: 0, liquidations: accounts.length, liquidatedNotionalUsd: liquidated, liquidatedAccounts: accounts, liquidationFeesUsd: 0, opened: 0, refused: 0, refusedNotionalUsd: 0, protocols: [], ...extra },
+    final: {
+      badDebtUsd: badDebt,
+      shortfallNowUsd: 0,
+      liquidations: accounts.length,
+      liquidatedNotionalUsd: liquidated,
+      liquidatedAccounts: accounts,
+      liquidationFeesUsd: 0,
+      opened: 0,
+      refused: 0,
+      refusedNotionalUsd: 0,
+      protocols: [],
+      ...extra,
+    },
   };
 }
 
@@ -28,14 +54,28 @@ describe("evaluate scorecard (pure)", () => {
   });
 
   it("counts forced liquidations beyond none, in USD, % of open interest and accounts none did not liquidate", () => {
-    const s = scoreScenario(scenario, 1_000_000, [
-      { strategy: "none", record: pass("none", 100, 50_000, ["a", "b"]) },
-      { strategy: "keeper", record: pass("keeper", 40, 80_000, ["a", "c", "d"], { liquidationFeesUsd: 900, refusedNotionalUsd: 2_000 }, [90_000, 96_000]) },
-      { strategy: "naive", record: pass("naive", 40, 300_000, ["a", "b", "c", "d", "e"]) },
-      { strategy: "static", record: pass("static", 100, 10_000, []), governance: { actions: 2, gasUsed: 60_000 } },
-    ], 5);
+    const s = scoreScenario(
+      scenario,
+      1_000_000,
+      [
+        { strategy: "none", record: pass("none", 100, 50_000, ["a", "b"]) },
+        { strategy: "keeper", record: pass("keeper", 40, 80_000, ["a", "c", "d"], { liquidationFeesUsd: 900, refusedNotionalUsd: 2_000 }, [90_000, 96_000]) },
+        { strategy: "naive", record: pass("naive", 40, 300_000, ["a", "b", "c", "d", "e"]) },
+        { strategy: "static", record: pass("static", 100, 10_000, []), governance: { actions: 2, gasUsed: 60_000 } },
+      ],
+      5,
+    );
     const k = s.strategies.find((x) => x.strategy === "keeper")!;
-    expect(k).to.deep.include({ badDebtUsd: 40, forcedLiquidationUsd: 30_000, forcedLiquidationPct: 3, accountsAffected: 2, traderLossUsd: 900, refusedOpeningsUsd: 2_000, actionsSent: 2, gasUsed: 186_000 });
+    expect(k).to.deep.include({
+      badDebtUsd: 40,
+      forcedLiquidationUsd: 30_000,
+      forcedLiquidationPct: 3,
+      accountsAffected: 2,
+      traderLossUsd: 900,
+      refusedOpeningsUsd: 2_000,
+      actionsSent: 2,
+      gasUsed: 186_000,
+    });
     expect(s.strategies.find((x) => x.strategy === "static")).to.deep.include({ forcedLiquidationUsd: 0, actionsSent: 2, gasUsed: 60_000 });
     // static: more bad debt, fewer forced liquidations — neither dominates; naive: same bad debt, more forced.
     expect(s.keeperDominatedBy).to.deep.equal([]);
@@ -43,16 +83,26 @@ describe("evaluate scorecard (pure)", () => {
   });
 
   it("summarizes the suite in the issue's names: added bad debt, calm forced liquidations, domination", () => {
-    const calm = scoreScenario(scenario, 1_000_000, [
-      { strategy: "none", record: pass("none", 0, 0, []) },
-      { strategy: "keeper", record: pass("keeper", 0, 25_000, ["x"]) },
-      { strategy: "naive", record: pass("naive", 0, 0, []) },
-    ], 1);
-    const storm = scoreScenario({ ...scenario, name: "t" }, 1_000_000, [
-      { strategy: "none", record: pass("none", 100, 0, []) },
-      { strategy: "keeper", record: pass("keeper", 150, 0, []) },
-      { strategy: "naive", record: pass("naive", 200, 0, []) },
-    ], 1);
+    const calm = scoreScenario(
+      scenario,
+      1_000_000,
+      [
+        { strategy: "none", record: pass("none", 0, 0, []) },
+        { strategy: "keeper", record: pass("keeper", 0, 25_000, ["x"]) },
+        { strategy: "naive", record: pass("naive", 0, 0, []) },
+      ],
+      1,
+    );
+    const storm = scoreScenario(
+      { ...scenario, name: "t" },
+      1_000_000,
+      [
+        { strategy: "none", record: pass("none", 100, 0, []) },
+        { strategy: "keeper", record: pass("keeper", 150, 0, []) },
+        { strategy: "naive", record: pass("naive", 200, 0, []) },
+      ],
+      1,
+    );
     expect(calm.keeperDominatedBy).to.deep.equal(["naive"]);
     const sum = summarize([calm, storm], "permissive", ["none", "naive", "keeper"] as StrategyName[], 12_345);
     expect(sum).to.deep.equal({
@@ -76,7 +126,12 @@ describe("evaluate scorecard (pure)", () => {
         { id: "ETH-USD", params: { IMR: 1000n, MMR: 500n, LONG_CAP: 1000n, SHORT_CAP: 800n }, oracle: {} },
         { id: "BTC-USD", params: { IMR: 1000n, MMR: 500n, LONG_CAP: 1000n, SHORT_CAP: 1000n }, oracle: {} },
       ],
-      steward: { address: "0x", frozen: false, deleverage: {}, bounds: { "ETH-USD": { IMR: bounds(500n, 1200n), MMR: bounds(250n, 4000n), LONG_CAP: bounds(10n, 2000n, 990n), SHORT_CAP: bounds(10n, 2000n) }, "BTC-USD": {} } },
+      steward: {
+        address: "0x",
+        frozen: false,
+        deleverage: {},
+        bounds: { "ETH-USD": { IMR: bounds(500n, 1200n), MMR: bounds(250n, 4000n), LONG_CAP: bounds(10n, 2000n, 990n), SHORT_CAP: bounds(10n, 2000n) }, "BTC-USD": {} },
+      },
     } as unknown as ProtocolSnapshot;
     const plan = {
       markets: [

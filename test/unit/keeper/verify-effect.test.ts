@@ -19,7 +19,16 @@ function sizesAt(byBlock: Record<number, Record<string, bigint>>): ProtocolAdapt
   };
 }
 
-const deleverage = { action: { kind: "deleverage", market: "ETH-USD", reductions: [{ positionId: 7n, sizeDelta: 2n * WAD }, { positionId: 9n, sizeDelta: 1n * WAD }] } } as unknown as PlannedAction;
+const deleverage = {
+  action: {
+    kind: "deleverage",
+    market: "ETH-USD",
+    reductions: [
+      { positionId: 7n, sizeDelta: 2n * WAD },
+      { positionId: 9n, sizeDelta: 1n * WAD },
+    ],
+  },
+} as unknown as PlannedAction;
 
 describe("verifying a deleverage reads the positions back", () => {
   it("is verified when every position shrank by at least what the action took (a closed one is gone)", async () => {

@@ -3,7 +3,15 @@ import { chunkByNotional, planAdl } from "../../../src/policy/adl";
 import type { Position } from "../../../src/risk";
 import { perpsBook } from "./fixtures";
 
-const long = (id: string | undefined, size: number, entry: number, collateral: number): Position => ({ account: `0x${(id ?? "x").padStart(40, "0")}`, market: "ETH-USD", side: 1, size, entryPrice: entry, collateral, ...(id === undefined ? {} : { id }) });
+const long = (id: string | undefined, size: number, entry: number, collateral: number): Position => ({
+  account: `0x${(id ?? "x").padStart(40, "0")}`,
+  market: "ETH-USD",
+  side: 1,
+  size,
+  entryPrice: entry,
+  collateral,
+  ...(id === undefined ? {} : { id }),
+});
 
 describe("ADL names positions by their on-chain id", () => {
   it("never picks a position the protocol gave no id", () => {

@@ -22,7 +22,11 @@ describe("live danger: is the market moving toward the break, or is the book mer
 
   it("measures the speed from the newest mark at least the lookback old, so a one-block blip does not count alone", () => {
     // Marks 100, 60 and 12 s ago: the newest at least 60 s old is the reference (1 % in 60 s → 348 s: calm), not the 12 s one (1 % in 12 s → 70 s).
-    const recent: MarkPoint[] = [[9_900, 1020], [9_940, 1010.10101], [9_988, 1010.10101]];
+    const recent: MarkPoint[] = [
+      [9_900, 1020],
+      [9_940, 1010.10101],
+      [9_988, 1010.10101],
+    ];
     const d = assessDanger({ ...base, recent }, p);
     expect(d.live).to.equal(false);
     expect(d.reason).to.match(/in 348 s/);

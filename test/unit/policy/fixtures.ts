@@ -42,7 +42,12 @@ export function onchain(
         oracle: { address: "0x0000000000000000000000000000000000000001", answer: 100_000_000_000n, decimals: 8, updatedAt: BigInt(risk.timestamp), heartbeat: 3600n },
       },
     ],
-    steward: { address: "0x0000000000000000000000000000000000000002", frozen: opts.frozen ?? false, bounds: { "ETH-USD": b }, deleverage: { "ETH-USD": { maxPerCall: opts.maxDeleverage ?? 5_000_000n * WAD, available: opts.deleverageAvailable ?? 20_000_000n * WAD } } },
+    steward: {
+      address: "0x0000000000000000000000000000000000000002",
+      frozen: opts.frozen ?? false,
+      bounds: { "ETH-USD": b },
+      deleverage: { "ETH-USD": { maxPerCall: opts.maxDeleverage ?? 5_000_000n * WAD, available: opts.deleverageAvailable ?? 20_000_000n * WAD } },
+    },
     positionSizes: sizes,
   };
 }

@@ -76,7 +76,13 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
 
   it("waits for the steward's tightening delay and never lifts an unset (0 = unlimited) cap", () => {
     const recent = { ...bounds, [WETH]: { ...bounds[WETH], LTV: { ...bounds[WETH].LTV, lastUpdate: 990n } } };
-    const plan = planLending({ book, breached: [{ market: USDC, level: "act", targetShock: 0.25 }], reserves: { ...reserves, [USDC]: { ...reserves[USDC], borrowCap: 0n } }, bounds: recent, now: 1_000 });
+    const plan = planLending({
+      book,
+      breached: [{ market: USDC, level: "act", targetShock: 0.25 }],
+      reserves: { ...reserves, [USDC]: { ...reserves[USDC], borrowCap: 0n } },
+      bounds: recent,
+      now: 1_000,
+    });
     expect(plan.decisions).to.deep.equal([]);
     expect(plan.deferred.map((d) => d.reason)).to.deep.equal([
       "the borrow cap is unset (0 means unlimited on Aave): only governance can set a first cap",

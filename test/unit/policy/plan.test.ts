@@ -13,7 +13,10 @@ const shockAt = (snap: ReturnType<typeof fragileBook>, mmrBps: bigint) => {
   return minShock(breakingShock(marketSlice({ ...snap, positions: kept, markets: snap.markets.map((m) => ({ ...m, mmr, imr: Math.max(m.imr, mmr + 0.02) })) }, "ETH-USD")));
 };
 /** State whose last mark, `seconds` ago, was `from`: the market's speed since then is what the policy measures. */
-const moving = (risk: ReturnType<typeof fragileBook>, from: number, seconds = 60): PolicyState => ({ markets: {}, judgment: { "ETH-USD": { marks: [[risk.timestamp - seconds, from]], calm: 0, raised: false } } });
+const moving = (risk: ReturnType<typeof fragileBook>, from: number, seconds = 60): PolicyState => ({
+  markets: {},
+  judgment: { "ETH-USD": { marks: [[risk.timestamp - seconds, from]], calm: 0, raised: false } },
+});
 const ctxOf = (risk: ReturnType<typeof fragileBook>) => ({ snapshot: risk, market: risk.markets[0], ...FRAGILE_MARGINS, bounds: {}, policy: policy().defaults, now: 0 });
 
 describe("policy plans on hand-built books", () => {
@@ -39,7 +42,10 @@ describe("policy plans on hand-built books", () => {
     expect(w.fixes.mmr?.forcedNotionalUsd).to.be.closeTo(400_000, 1e-6);
     expect(w.fixes.cutOpenInterestUsd).to.be.closeTo(400_000, 1e-6);
     expect(w.fixes.insuranceTopUpUsd).to.be.closeTo(w.shortfallAtTargetUsd, 1e-9);
-    expect(w.message).to.match(/breaks at a −10\.2 % move/).and.match(/MMR 1198 bps/).and.match(/the market is calm/);
+    expect(w.message)
+      .to.match(/breaks at a −10\.2 % move/)
+      .and.match(/MMR 1198 bps/)
+      .and.match(/the market is calm/);
     // Not repeated within the hour; repeated after it.
     const again = planActions({ snapshot: onchain({ ...risk, timestamp: risk.timestamp + 600 }, FRAGILE_MARGINS), history: {}, state: plan.state, config: policy() });
     expect(again.warnings).to.have.length(0);
@@ -62,7 +68,9 @@ describe("policy plans on hand-built books", () => {
     expect(shockAt(risk, a.mmrBps - 1n)!).to.be.lessThan(0.25);
     // Against live danger the IMR only keeps its spread above the raised MMR: 1198 + 200.
     expect(a.imrBps).to.equal(1398n);
-    expect(raise.note).to.match(/forces out 40 position\(s\), \$400,000/).and.match(/0\.142 per dollar forced, bar 0\.1/);
+    expect(raise.note)
+      .to.match(/forces out 40 position\(s\), \$400,000/)
+      .and.match(/0\.142 per dollar forced, bar 0\.1/);
     expect(plan.warnings).to.have.length(0);
     expect(passesGate(ctxOf(risk), a.mmrBps)).to.equal(true);
   });
@@ -93,7 +101,9 @@ describe("policy plans on hand-built books", () => {
     const a = raise.action as SetMarginRatios;
     // The gate wants 1382 bps; at once, forcing them sets off the next ones, which the gate counts as forced too.
     // Ramped: 1173 bps forces the three thinnest out, and their sales take two more with them (5 × $10,000).
-    expect(raise.note).to.match(/ramped from 1382 bps/).and.match(/MMR 1173 bps forces out 5 position\(s\), \$50,000 of notional/);
+    expect(raise.note)
+      .to.match(/ramped from 1382 bps/)
+      .and.match(/MMR 1173 bps forces out 5 position\(s\), \$50,000 of notional/);
     expect(Number(a.mmrBps)).to.be.greaterThan(1111).and.lessThan(1382);
     const figures = raiseCostBenefit({ snapshot: risk, market: risk.markets[0], mmrBps: 800n, targetShock: 0.25, direction: "down" }, a.mmrBps);
     expect(figures.avoidedBadDebt / figures.forcedNotional).to.be.at.least(0.1);
@@ -104,7 +114,12 @@ describe("policy plans on hand-built books", () => {
 
   it("defers a tightening inside the steward's delay and does nothing while it is frozen", () => {
     const risk = fragileBook();
-    const b = { IMR: bounds({ min: 100n, max: 5000n, lastUpdate: BigInt(risk.timestamp - 30) }), MMR: bounds({ min: 50n, max: 4000n, lastUpdate: BigInt(risk.timestamp - 30) }), LONG_CAP: bounds(), SHORT_CAP: bounds() };
+    const b = {
+      IMR: bounds({ min: 100n, max: 5000n, lastUpdate: BigInt(risk.timestamp - 30) }),
+      MMR: bounds({ min: 50n, max: 4000n, lastUpdate: BigInt(risk.timestamp - 30) }),
+      LONG_CAP: bounds(),
+      SHORT_CAP: bounds(),
+    };
     const plan = planActions({ snapshot: onchain(risk, { bounds: b }), history: {}, state: empty, config: policy() });
     expect(plan.actions.filter((a) => a.action.kind === "setMarginRatios")).to.have.length(0);
     expect(plan.deferred.map((d) => d.reason).join()).to.include("tightening delay has 30s left");
@@ -157,7 +172,7 @@ describe("policy plans on hand-built books", () => {
     expect(calls.length).to.be.greaterThan(1);
     for (const c of calls) {
       const size = (c.action as { reductions: { sizeDelta: bigint }[] }).reductions.reduce((s, r) => s + r.sizeDelta, 0n);
-      expect(Number(size) / 1e18 * 1200).to.be.at.most(300_000);
+      expect((Number(size) / 1e18) * 1200).to.be.at.most(300_000);
     }
     expect(new Set(calls.map((c) => c.provenance.idempotencyKey)).size).to.equal(calls.length);
   });
@@ -171,7 +186,7 @@ describe("policy plans on hand-built books", () => {
     const calls = planActions({ snapshot, history: {}, state: empty, config: policy() }).actions.filter((a) => a.action.kind === "deleverage");
     const reductions = calls.flatMap((c) => (c.action as { reductions: { positionId: bigint; sizeDelta: bigint; expectedSize: bigint }[] }).reductions);
     const total = reductions.reduce((s, r) => s + r.sizeDelta, 0n);
-    expect(Number(total) / 1e18 * 1200, "all calls together within what the budget has left").to.be.at.most(500_000);
+    expect((Number(total) / 1e18) * 1200, "all calls together within what the budget has left").to.be.at.most(500_000);
     const left: Record<string, bigint> = { ...snapshot.positionSizes };
     for (const r of reductions) {
       expect(r.expectedSize, `position ${r.positionId}: the size before this call`).to.equal(left[String(r.positionId)]);
@@ -289,7 +304,13 @@ describe("policy plans on hand-built books", () => {
     const decoded = JSON.parse(a.evidence.encoding);
     expect(decoded.block.number).to.equal(100);
     expect(decoded.positionCount).to.equal(risk.positions.length);
-    expect(evidenceOf({ ...decoded, prices: { "ETH-USD": { answer: 100_000_000_000n, decimals: 8 } }, params: { "ETH-USD": { IMR: 1000n, LONG_CAP: 50_000_000n * WAD, MMR: 500n, SHORT_CAP: 50_000_000n * WAD } } }).hash).to.equal(a.evidence.hash);
+    expect(
+      evidenceOf({
+        ...decoded,
+        prices: { "ETH-USD": { answer: 100_000_000_000n, decimals: 8 } },
+        params: { "ETH-USD": { IMR: 1000n, LONG_CAP: 50_000_000n * WAD, MMR: 500n, SHORT_CAP: 50_000_000n * WAD } },
+      }).hash,
+    ).to.equal(a.evidence.hash);
   });
 });
 
@@ -298,41 +319,70 @@ describe("a plan never exceeds a steward bound (property, seeded)", () => {
     // Not vacuous: the books must make the policy act, on both levers, in enough of the runs.
     const checked = { setMarginRatios: 0, setOpenInterestCaps: 0 };
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1e9 }), fc.integer({ min: 100, max: 4000 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), (seed, step, sinceUpdate, depth, absolute) => {
-        const rand = mulberry32(seed);
-        const positions = Array.from({ length: 30 }, () => (rand() < 0.7 ? long(1 + rand() * 20, 600 + rand() * 4000, 900 + rand() * 200) : short(1 + rand() * 20, 1500 + rand() * 4000, 900 + rand() * 200)));
-        const risk = perpsBook(positions, { poolEth: 10 ** depth * 10 });
-        const mmr = BigInt(300 + Math.floor(rand() * 400));
-        const imr = mmr + 300n;
-        const last = BigInt(risk.timestamp - sinceUpdate);
-        // Margins by an absolute step (bps) or a relative one (bps of the current value); caps always relative.
-        const mk = (min: bigint, max: bigint, abs = false) =>
-          bounds({ min, max, mode: abs ? "absolute" : "relative", maxTighten: BigInt(abs ? Math.ceil(step / 20) : step), maxLoosen: BigInt(Math.floor((abs ? step / 20 : step) / 3)), tightenDelay: 60n, loosenDelay: 3600n, lastUpdate: last });
-        const b = { IMR: mk(200n, imr + 1500n, absolute), MMR: mk(100n, mmr + 1000n, absolute), LONG_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD), SHORT_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD) };
-        const snap = onchain(risk, { imrBps: imr, mmrBps: mmr, bounds: b });
-        const plan = planActions({ snapshot: snap, history: {}, state: empty, config: policy() });
-        for (const a of plan.actions) {
-          const pairs: [string, bigint, bigint][] =
-            a.action.kind === "setMarginRatios"
-              ? [["IMR", imr, a.action.imrBps], ["MMR", mmr, a.action.mmrBps]]
-              : a.action.kind === "setOpenInterestCaps"
-                ? [["LONG_CAP", snap.markets[0].params.LONG_CAP, a.action.longCap], ["SHORT_CAP", snap.markets[0].params.SHORT_CAP, a.action.shortCap]]
-                : [];
-          if (a.action.kind === "setMarginRatios" || a.action.kind === "setOpenInterestCaps") checked[a.action.kind]++;
-          for (const [name, old, next] of pairs) {
-            if (next === old) continue;
-            const bound = b[name as keyof typeof b];
-            if (next < bound.min || next > bound.max) return false;
-            const tightening = name.endsWith("CAP") ? next < old : next > old;
-            const maxStep = tightening ? bound.maxTighten : bound.maxLoosen;
-            const delta = next > old ? next - old : old - next;
-            if (bound.mode === "relative" ? delta * 10_000n > maxStep * old : delta > maxStep) return false;
-            const delay = tightening ? bound.tightenDelay : bound.loosenDelay;
-            if (BigInt(risk.timestamp) < bound.lastUpdate + delay) return false;
+      fc.property(
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.integer({ min: 100, max: 4000 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        (seed, step, sinceUpdate, depth, absolute) => {
+          const rand = mulberry32(seed);
+          const positions = Array.from({ length: 30 }, () =>
+            rand() < 0.7 ? long(1 + rand() * 20, 600 + rand() * 4000, 900 + rand() * 200) : short(1 + rand() * 20, 1500 + rand() * 4000, 900 + rand() * 200),
+          );
+          const risk = perpsBook(positions, { poolEth: 10 ** depth * 10 });
+          const mmr = BigInt(300 + Math.floor(rand() * 400));
+          const imr = mmr + 300n;
+          const last = BigInt(risk.timestamp - sinceUpdate);
+          // Margins by an absolute step (bps) or a relative one (bps of the current value); caps always relative.
+          const mk = (min: bigint, max: bigint, abs = false) =>
+            bounds({
+              min,
+              max,
+              mode: abs ? "absolute" : "relative",
+              maxTighten: BigInt(abs ? Math.ceil(step / 20) : step),
+              maxLoosen: BigInt(Math.floor((abs ? step / 20 : step) / 3)),
+              tightenDelay: 60n,
+              loosenDelay: 3600n,
+              lastUpdate: last,
+            });
+          const b = {
+            IMR: mk(200n, imr + 1500n, absolute),
+            MMR: mk(100n, mmr + 1000n, absolute),
+            LONG_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD),
+            SHORT_CAP: mk(1_000_000n * WAD, 100_000_000n * WAD),
+          };
+          const snap = onchain(risk, { imrBps: imr, mmrBps: mmr, bounds: b });
+          const plan = planActions({ snapshot: snap, history: {}, state: empty, config: policy() });
+          for (const a of plan.actions) {
+            const pairs: [string, bigint, bigint][] =
+              a.action.kind === "setMarginRatios"
+                ? [
+                    ["IMR", imr, a.action.imrBps],
+                    ["MMR", mmr, a.action.mmrBps],
+                  ]
+                : a.action.kind === "setOpenInterestCaps"
+                  ? [
+                      ["LONG_CAP", snap.markets[0].params.LONG_CAP, a.action.longCap],
+                      ["SHORT_CAP", snap.markets[0].params.SHORT_CAP, a.action.shortCap],
+                    ]
+                  : [];
+            if (a.action.kind === "setMarginRatios" || a.action.kind === "setOpenInterestCaps") checked[a.action.kind]++;
+            for (const [name, old, next] of pairs) {
+              if (next === old) continue;
+              const bound = b[name as keyof typeof b];
+              if (next < bound.min || next > bound.max) return false;
+              const tightening = name.endsWith("CAP") ? next < old : next > old;
+              const maxStep = tightening ? bound.maxTighten : bound.maxLoosen;
+              const delta = next > old ? next - old : old - next;
+              if (bound.mode === "relative" ? delta * 10_000n > maxStep * old : delta > maxStep) return false;
+              const delay = tightening ? bound.tightenDelay : bound.loosenDelay;
+              if (BigInt(risk.timestamp) < bound.lastUpdate + delay) return false;
+            }
           }
-        }
-        return true;
-      }),
+          return true;
+        },
+      ),
       { seed: 20261124, numRuns: 60 },
     );
     expect(checked.setMarginRatios, "margin steps checked against the bounds").to.be.greaterThan(0);

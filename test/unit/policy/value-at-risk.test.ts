@@ -78,7 +78,10 @@ describe("Value at Risk as a policy signal", () => {
   });
 
   it("a bad limit or model is refused with its field named", () => {
-    const bad = { ...config({ measure: "p90" as "p99", maxInsuranceMultiple: -1, level: "ok" as "act" }), valueAtRisk: { ...DEFAULT_POLICY.valueAtRisk, samples: 10, degreesOfFreedom: 2, everySeconds: -1 } };
+    const bad = {
+      ...config({ measure: "p90" as "p99", maxInsuranceMultiple: -1, level: "ok" as "act" }),
+      valueAtRisk: { ...DEFAULT_POLICY.valueAtRisk, samples: 10, degreesOfFreedom: 2, everySeconds: -1 },
+    };
     expect(validatePolicy(bad)).to.include.members([
       "policy.defaults.valueAtRisk.measure: must be p95, p99, es95 or es99",
       "policy.defaults.valueAtRisk.maxInsuranceMultiple: must be a number ≥ 0",

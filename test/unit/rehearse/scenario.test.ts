@@ -3,7 +3,14 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { factorPath, marketMultipliers, parseScenario, pathAt, priceMultipliers, ScenarioError, totalSteps } from "../../../src/rehearse/scenario";
 
-const base = { name: "t", description: "test", factor: [{ steps: 4, to: -0.2 }, { steps: 2, to: -0.2 }] };
+const base = {
+  name: "t",
+  description: "test",
+  factor: [
+    { steps: 4, to: -0.2 },
+    { steps: 2, to: -0.2 },
+  ],
+};
 
 describe("rehearsal scenarios (pure)", () => {
   it("walks the common factor linearly through its segments, step 0 being the start", () => {
@@ -27,7 +34,12 @@ describe("rehearsal scenarios (pure)", () => {
   });
 
   it("names every wrong field of a scenario file", () => {
-    const bad = { name: "Bad Name", description: "", factor: [{ steps: 0, to: -1.5 }], events: [{ step: 1, kind: "openPositions", market: "ETH-USD", side: "up", count: 1, notionalUsd: 1, leverage: "max" }] };
+    const bad = {
+      name: "Bad Name",
+      description: "",
+      factor: [{ steps: 0, to: -1.5 }],
+      events: [{ step: 1, kind: "openPositions", market: "ETH-USD", side: "up", count: 1, notionalUsd: 1, leverage: "max" }],
+    };
     expect(() => parseScenario(bad, "bad.json"))
       .to.throw(ScenarioError)
       .that.satisfies((e: Error) => ["bad.json", "name:", "description:", "factor.0.steps", "factor.0.to", "events.0.side"].every((s) => e.message.includes(s)));
@@ -36,11 +48,33 @@ describe("rehearsal scenarios (pure)", () => {
 
   it("replays an explicit price path: timestamped prices interpolated at each step's time, as ratios to the first point", () => {
     // 60 s steps; BTC's series in USD: 100k → 87k at 2 min → 93.5k at 5 min, held after.
-    const s = parseScenario({ ...base, secondsPerStep: 60, noise: 0.01, pricePath: { WBTC: [{ t: 0, price: 100_000 }, { t: 120, price: 87_000 }, { t: 300, price: 93_500 }] } }, "path.json");
+    const s = parseScenario(
+      {
+        ...base,
+        secondsPerStep: 60,
+        noise: 0.01,
+        pricePath: {
+          WBTC: [
+            { t: 0, price: 100_000 },
+            { t: 120, price: 87_000 },
+            { t: 300, price: 93_500 },
+          ],
+        },
+      },
+      "path.json",
+    );
     const m = priceMultipliers(s, ["WETH", "WBTC"]);
     [1, 0.935, 0.87, 0.8917, 0.9133, 0.935, 0.935].forEach((v, i) => expect(m.WBTC[i]).to.be.closeTo(v, 1e-4));
     expect(m.WETH[4]).to.not.equal(m.WBTC[4]); // an asset without a path still follows the factor (and its noise)
-    expect(pathAt([{ t: 0, price: 2 }, { t: 10, price: 4 }], 2.5)).to.equal(2.5);
+    expect(
+      pathAt(
+        [
+          { t: 0, price: 2 },
+          { t: 10, price: 4 },
+        ],
+        2.5,
+      ),
+    ).to.equal(2.5);
   });
 
   it("publishes each price late by the oracle lag, while the market moves on time", () => {
@@ -53,10 +87,63 @@ describe("rehearsal scenarios (pure)", () => {
 
   it("names the field of a wrong price path", () => {
     expect(() => parseScenario({ ...base, pricePath: { WBTC: [{ t: 0, price: 1 }] } }, "short.json")).to.throw(/short\.json[\s\S]*pricePath\.WBTC/);
-    expect(() => parseScenario({ ...base, pricePath: { WBTC: [{ t: 0, price: -1 }, { t: 5, price: 1 }] } }, "neg.json")).to.throw(/pricePath\.WBTC\.0\.price/);
-    expect(() => parseScenario({ ...base, pricePath: { WBTC: [{ t: 5, price: 1 }, { t: 9, price: 1 }] } }, "late.json")).to.throw(/pricePath\.WBTC\.0\.t: the first point must be at t = 0/);
-    expect(() => parseScenario({ ...base, pricePath: { WBTC: [{ t: 0, price: 1 }, { t: 9, price: 1 }, { t: 9, price: 2 }] } }, "back.json")).to.throw(/pricePath\.WBTC\.2\.t: times must increase/);
-    expect(() => parseScenario({ ...base, pricePath: { WBTC: [{ t: 0, price: 1, when: 3 }, { t: 9, price: 1 }] } }, "extra.json")).to.throw(/pricePath\.WBTC\.0/);
+    expect(() =>
+      parseScenario(
+        {
+          ...base,
+          pricePath: {
+            WBTC: [
+              { t: 0, price: -1 },
+              { t: 5, price: 1 },
+            ],
+          },
+        },
+        "neg.json",
+      ),
+    ).to.throw(/pricePath\.WBTC\.0\.price/);
+    expect(() =>
+      parseScenario(
+        {
+          ...base,
+          pricePath: {
+            WBTC: [
+              { t: 5, price: 1 },
+              { t: 9, price: 1 },
+            ],
+          },
+        },
+        "late.json",
+      ),
+    ).to.throw(/pricePath\.WBTC\.0\.t: the first point must be at t = 0/);
+    expect(() =>
+      parseScenario(
+        {
+          ...base,
+          pricePath: {
+            WBTC: [
+              { t: 0, price: 1 },
+              { t: 9, price: 1 },
+              { t: 9, price: 2 },
+            ],
+          },
+        },
+        "back.json",
+      ),
+    ).to.throw(/pricePath\.WBTC\.2\.t: times must increase/);
+    expect(() =>
+      parseScenario(
+        {
+          ...base,
+          pricePath: {
+            WBTC: [
+              { t: 0, price: 1, when: 3 },
+              { t: 9, price: 1 },
+            ],
+          },
+        },
+        "extra.json",
+      ),
+    ).to.throw(/pricePath\.WBTC\.0/);
   });
 
   it("ships scenarios that all parse and are named after their files", () => {

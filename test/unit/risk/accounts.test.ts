@@ -86,7 +86,15 @@ describe("cross-margin perp accounts (worked by hand)", () => {
   it("counts non-USD collateral after its haircut, and sells it into its pool when the account is closed", () => {
     // 1 ETH (haircut 20 %: counts 800) and 300 USDC against long 10 ETH at 1000.
     // At ETH 950: equity 0.8 × 950 + 300 − 500 = 560 ≥ 5 % × 9,500 = 475; at 940: 752 + 300 − 600 = 452 < 470.
-    const a: Account = { id: "eth-backed", family: "crossMarginPerp", collateral: [{ asset: "ETH", amount: 1 }, { asset: "USDC", amount: 300 }], positions: [{ market: "ETH-PERP", side: 1, size: 10, entryPrice: 1000 }] };
+    const a: Account = {
+      id: "eth-backed",
+      family: "crossMarginPerp",
+      collateral: [
+        { asset: "ETH", amount: 1 },
+        { asset: "USDC", amount: 300 },
+      ],
+      positions: [{ market: "ETH-PERP", side: 1, size: 10, entryPrice: 1000 }],
+    };
     expect(runScenario(perpBook([a]), { ETH: -0.05 }).liquidatedPositions).to.equal(0);
     // Pool x·y = k with 1,000 ETH at 1000, re-centred at 940: x0 = √(1e9/940) = 1031.42. The close sells
     // the 10 ETH of the long and the 1 ETH of collateral: 11 ETH at 940 · x0 / (x0 + 11) = 930.08.
@@ -119,7 +127,17 @@ function lendingBook(weth: LiquidityModel): Snapshot {
     ],
     positions: [],
     insuranceFund: 0,
-    accounts: [{ id: "two-collateral", family: "aaveV3", collateral: [{ asset: "WETH", amount: 10 }, { asset: "WBTC", amount: 0.6 }], debts: [{ asset: "USDC", amount: 12_500 }] }],
+    accounts: [
+      {
+        id: "two-collateral",
+        family: "aaveV3",
+        collateral: [
+          { asset: "WETH", amount: 10 },
+          { asset: "WBTC", amount: 0.6 },
+        ],
+        debts: [{ asset: "USDC", amount: 12_500 }],
+      },
+    ],
     lending: {
       reserves: ["USDC", "WETH", "WBTC"].map((asset) => ({ asset, liquidationThreshold: 0.8, liquidationBonus: 0.05, protocolFee: 0, eModeCategory: 0 })),
       eModeCategories: [],
@@ -146,7 +164,7 @@ describe("Aave V3 accounts (worked by hand)", () => {
     const seized1 = (6250 / 900) * 1.05;
     const price1 = 4e5 / (x0 + seized1) ** 2;
     expect(price1).to.be.closeTo(496.85, 0.01);
-    expect(((10 - seized1) * price1 + 6000) * 0.8 / 6250).to.be.closeTo(0.9402, 1e-4);
+    expect((((10 - seized1) * price1 + 6000) * 0.8) / 6250).to.be.closeTo(0.9402, 1e-4);
     expect(r.rounds).to.equal(2);
     expect(r.liquidatedPositions).to.equal(2);
     expect(close(r.liquidatedNotional, 6250 + (0.6 * 10_000) / 1.05)).to.equal(true);
@@ -235,7 +253,9 @@ describe("account cascade: columns and layout against a naive object walk", () =
 
   it("gives an isolated book the same figures through the account cascade as through the isolated fast path", () => {
     const s = syntheticAccountSnapshot(1, 9);
-    const positions = syntheticAccountSnapshot(400, 4).accounts!.flatMap((a) => (a.positions ?? []).map((p, i) => ({ account: a.id, id: `${a.id}:${i}`, market: p.market, side: p.side, size: p.size, entryPrice: p.entryPrice, collateral: p.size * p.entryPrice * 0.15 })));
+    const positions = syntheticAccountSnapshot(400, 4).accounts!.flatMap((a) =>
+      (a.positions ?? []).map((p, i) => ({ account: a.id, id: `${a.id}:${i}`, market: p.market, side: p.side, size: p.size, entryPrice: p.entryPrice, collateral: p.size * p.entryPrice * 0.15 })),
+    );
     const isolated: Snapshot = { ...s, positions, accounts: undefined };
     // One idle account routes the whole book through the account cascade.
     const mixed: Snapshot = { ...s, positions, accounts: [{ id: "idle", family: "crossMarginPerp", collateral: [{ asset: "USDC", amount: 1 }] }] };

@@ -113,8 +113,6 @@ describe("liquidation cascades (worked by hand)", () => {
     expect(grid[50].delta).to.equal(0);
     expect(grid[100].delta).to.equal(0.5);
     // Liquidated below 842.1, i.e. from −16 % down.
-    expect(grid.filter((g) => g.liquidatedPositions > 0).map((g) => g.delta)).to.deep.equal(
-      Array.from({ length: 35 }, (_, i) => Math.round((-0.5 + i * 0.01) * 100) / 100),
-    );
+    expect(grid.filter((g) => g.liquidatedPositions > 0).map((g) => g.delta)).to.deep.equal(Array.from({ length: 35 }, (_, i) => Math.round((-0.5 + i * 0.01) * 100) / 100));
   });
 });

@@ -17,7 +17,10 @@ describe("forecast signals", () => {
     expect(close(f.slope, -0.001)).to.equal(true);
     expect(close(f.latest, 1.901)).to.equal(true);
     expect(close(f.timeToThreshold, 401)).to.equal(true);
-    const rising = forecast(series.map((o) => ({ t: o.t, svr: 1 + 0.001 * o.t })), { threshold: 0.5, horizon: 60 });
+    const rising = forecast(
+      series.map((o) => ({ t: o.t, svr: 1 + 0.001 * o.t })),
+      { threshold: 0.5, horizon: 60 },
+    );
     expect(rising.timeToThreshold).to.equal(null);
   });
 

@@ -50,7 +50,18 @@ export function naiveAccountScenario(s: Snapshot, shocks: ShockVector): NaiveAcc
           aave: false,
           open: true,
           legs: [
-            ...a.collateral.map((c): Leg => ({ kind: "collateral", asset: c.asset, amount: c.amount, weight: 1 - (c.haircut ?? haircut.get(c.asset)!), bps: 0, bonus: 0, fee: 0, side: 0, entry: 0, basis: 1 })),
+            ...a.collateral.map((c): Leg => ({
+              kind: "collateral",
+              asset: c.asset,
+              amount: c.amount,
+              weight: 1 - (c.haircut ?? haircut.get(c.asset)!),
+              bps: 0,
+              bonus: 0,
+              fee: 0,
+              side: 0,
+              entry: 0,
+              basis: 1,
+            })),
             ...(a.positions ?? []).map((q) => perp(q.market, q.side, q.size, q.entryPrice)),
           ],
         };
@@ -64,7 +75,18 @@ export function naiveAccountScenario(s: Snapshot, shocks: ShockVector): NaiveAcc
             const r = reserves.get(c.asset)!;
             const inCat = cat !== undefined && r.eModeCategory === cat.id;
             const lt = r.liquidationThreshold === 0 ? 0 : inCat ? cat.liquidationThreshold : r.liquidationThreshold;
-            return { kind: "collateral", asset: c.asset, amount: c.amount, weight: lt, bps: Math.round(lt * 10_000), bonus: inCat ? cat.liquidationBonus : r.liquidationBonus, fee: r.protocolFee, side: 0, entry: 0, basis: 1 };
+            return {
+              kind: "collateral",
+              asset: c.asset,
+              amount: c.amount,
+              weight: lt,
+              bps: Math.round(lt * 10_000),
+              bonus: inCat ? cat.liquidationBonus : r.liquidationBonus,
+              fee: r.protocolFee,
+              side: 0,
+              entry: 0,
+              basis: 1,
+            };
           }),
           ...(a.debts ?? []).map((d): Leg => ({ kind: "debt", asset: d.asset, amount: d.amount, weight: 1, bps: 0, bonus: 0, fee: 0, side: 0, entry: 0, basis: 1 })),
         ],
@@ -142,7 +164,15 @@ export function naiveAccountScenario(s: Snapshot, shocks: ShockVector): NaiveAcc
         b.open = false;
         continue;
       }
-      const liq = aaveLiquidation({ healthFactor: hf, debtAmount: debt.amount, debtPrice: px(debt.asset), collateralAmount: coll.amount, collateralPrice: px(coll.asset), bonus: coll.bonus, protocolFee: coll.fee });
+      const liq = aaveLiquidation({
+        healthFactor: hf,
+        debtAmount: debt.amount,
+        debtPrice: px(debt.asset),
+        collateralAmount: coll.amount,
+        collateralPrice: px(coll.asset),
+        bonus: coll.bonus,
+        protocolFee: coll.fee,
+      });
       coll.amount = liq.collateralTaken >= coll.amount ? 0 : coll.amount - liq.collateralTaken;
       debt.amount = liq.debtCovered >= debt.amount ? 0 : debt.amount - liq.debtCovered;
       add(coll.asset, liq.collateralToLiquidator);

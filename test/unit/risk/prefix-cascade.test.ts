@@ -61,7 +61,11 @@ describe("the prefix-sum cascade reproduces the walk", () => {
       let badDebt = 0;
       for (const seed of [11, 12, 13, 14]) {
         const book = compileBook(randomSnapshot(seed, 2_000, { pools }));
-        const uneven = [{ ETH: -0.3, BTC: 0.1 }, { ETH: 0.45, BTC: -0.2 }, { ETH: -0.55, BTC: -0.55 }];
+        const uneven = [
+          { ETH: -0.3, BTC: 0.1 },
+          { ETH: 0.45, BTC: -0.2 },
+          { ETH: -0.55, BTC: -0.55 },
+        ];
         const r = compareOn(book, [...grid(book), ...uneven], `${pools} seed ${seed}`);
         cascades += r.cascades;
         badDebt += r.badDebt;

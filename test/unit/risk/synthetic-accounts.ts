@@ -43,11 +43,15 @@ export function syntheticAccountSnapshot(accounts: number, seed: number, depthSc
     const usd = 2_000 + rand() * 48_000;
     if (rand() < 0.6) {
       const eMode = rand() < 0.15;
-      const collAssets = eMode ? ["WETH", "wstETH"].slice(0, 1 + Math.floor(rand() * 2)) : [...new Set([pick(volatile), ...(rand() < 0.6 ? [pick([...volatile, ...stable])] : []), ...(rand() < 0.2 ? [pick(volatile)] : [])])];
-      const collateral = collAssets.map((a) => ({ asset: a, amount: (usd / collAssets.length) * (0.5 + rand()) / price.get(a)! }));
+      const collAssets = eMode
+        ? ["WETH", "wstETH"].slice(0, 1 + Math.floor(rand() * 2))
+        : [...new Set([pick(volatile), ...(rand() < 0.6 ? [pick([...volatile, ...stable])] : []), ...(rand() < 0.2 ? [pick(volatile)] : [])])];
+      const collateral = collAssets.map((a) => ({ asset: a, amount: ((usd / collAssets.length) * (0.5 + rand())) / price.get(a)! }));
       const thresholdValue = collateral.reduce((s, c) => s + c.amount * price.get(c.asset)! * (eMode ? 0.93 : lt.get(c.asset)!), 0);
       const hf = 1.05 - Math.log(1 - rand()) * 0.6;
-      const debtAssets = eMode ? ["WETH"] : [...new Set([pick(stable), ...(rand() < 0.35 ? [pick(["USDC", "DAI", "WETH", "WBTC"])] : [])])].filter((a) => !collAssets.includes(a) || stable.includes(a));
+      const debtAssets = eMode
+        ? ["WETH"]
+        : [...new Set([pick(stable), ...(rand() < 0.35 ? [pick(["USDC", "DAI", "WETH", "WBTC"])] : [])])].filter((a) => !collAssets.includes(a) || stable.includes(a));
       const debtValue = thresholdValue / hf;
       const debts = debtAssets.map((a) => ({ asset: a, amount: debtValue / debtAssets.length / price.get(a)! }));
       for (const c of collateral) supplied.set(c.asset, (supplied.get(c.asset) ?? 0) + c.amount);

@@ -47,7 +47,13 @@ describe("bad input is refused with the field named", () => {
     t.assets[0].haircut = 1;
     expect(fieldOf(() => computeMetrics(t))).to.equal("assets[0].haircut");
     const u: Snapshot = good();
-    u.assets[1].liquidity = { kind: "depthTable", levels: [{ price: 2, baseLiquidity: 1 }, { price: 1, baseLiquidity: 0 }] };
+    u.assets[1].liquidity = {
+      kind: "depthTable",
+      levels: [
+        { price: 2, baseLiquidity: 1 },
+        { price: 1, baseLiquidity: 0 },
+      ],
+    };
     expect(fieldOf(() => computeMetrics(u))).to.equal("assets[1].liquidity.levels[1].price");
   });
 

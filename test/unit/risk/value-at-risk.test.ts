@@ -51,13 +51,31 @@ describe("sampled shocks: a seeded multivariate Student-t", () => {
 
   it("refuses a model that makes no sense, naming the field", () => {
     const bad = (over: Partial<ShockModel>, field: string) => {
-      expect(() => sampleShocks(model(over))).to.throw(RiskInputError).with.property("field", field);
+      expect(() => sampleShocks(model(over)))
+        .to.throw(RiskInputError)
+        .with.property("field", field);
     };
     bad({ degreesOfFreedom: 2 }, "valueAtRisk.degreesOfFreedom");
     bad({ samples: 0 }, "valueAtRisk.samples");
     bad({ volatility: [0.05, -1] }, "valueAtRisk.volatility[1]");
-    bad({ correlation: [[1, 1.2], [1.2, 1]] }, "valueAtRisk.correlation[1][0]");
-    bad({ correlation: [[1, 0.5], [0.4, 1]] }, "valueAtRisk.correlation[1][0]");
+    bad(
+      {
+        correlation: [
+          [1, 1.2],
+          [1.2, 1],
+        ],
+      },
+      "valueAtRisk.correlation[1][0]",
+    );
+    bad(
+      {
+        correlation: [
+          [1, 0.5],
+          [0.4, 1],
+        ],
+      },
+      "valueAtRisk.correlation[1][0]",
+    );
   });
 });
 
@@ -118,7 +136,11 @@ describe("value at risk over cascades", () => {
     expect(d.assets).to.deep.equal(["ETH", "BTC"]);
     expect(d.volatility).to.deep.equal([0.05, 0.08]);
     expect(d.samples).to.equal(10_000);
-    expect(() => shockModelFor(book, { volatility: { DOGE: 0.1 } })).to.throw(RiskInputError).with.property("field", "valueAtRisk.volatility.DOGE");
-    expect(() => valueAtRisk(book, model({ assets: ["ETH", "SOL"] }))).to.throw(RiskInputError).with.property("field", "valueAtRisk.assets[1]");
+    expect(() => shockModelFor(book, { volatility: { DOGE: 0.1 } }))
+      .to.throw(RiskInputError)
+      .with.property("field", "valueAtRisk.volatility.DOGE");
+    expect(() => valueAtRisk(book, model({ assets: ["ETH", "SOL"] })))
+      .to.throw(RiskInputError)
+      .with.property("field", "valueAtRisk.assets[1]");
   });
 });

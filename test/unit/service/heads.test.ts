@@ -15,7 +15,14 @@ describe("following heads (observe.everyBlock)", () => {
   it("reports each new head once, however often it is polled", async () => {
     const node = new ScriptedNode(undefined, 31337, { staticNetwork: true });
     const seen: number[] = [];
-    const stop = followHeads(node, 5, async (b) => void seen.push(b), (e) => { throw e; });
+    const stop = followHeads(
+      node,
+      5,
+      async (b) => void seen.push(b),
+      (e) => {
+        throw e;
+      },
+    );
     const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await wait(30);
     node.head = 11;
