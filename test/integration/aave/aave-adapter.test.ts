@@ -2,24 +2,11 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
-import { AaveV3Adapter, marketKey, type AaveAdapterOptions } from "../../../src/protocols/aave/adapter";
+import { marketKey } from "../../../src/protocols/aave/adapter";
 import { accountHealth, computeMetrics } from "../../../src/risk";
 import { textToMarketId } from "../../../src/protocols/units";
 import { assess } from "../../../src/keeper/assess";
-import { aaveFixture, type AaveFixture } from "./fixtures";
-
-async function adapterFor(f: AaveFixture, oracleHeartbeats?: AaveAdapterOptions["oracleHeartbeats"]): Promise<AaveV3Adapter> {
-  return new AaveV3Adapter(ethers.provider, {
-    protocolId: "aave",
-    chainId: 31337n,
-    addressesProvider: await f.addressesProvider.getAddress(),
-    dataProvider: await f.dataProvider.getAddress(),
-    steward: await f.steward.getAddress(),
-    multicall: await f.multicall.getAddress(),
-    accounts: f.borrowers,
-    oracleHeartbeats,
-  });
-}
+import { aaveFixture, adapterFor } from "./fixtures";
 
 const bits = (word: bigint, from: number, to: number) => (word >> BigInt(from)) & ((1n << BigInt(to - from)) - 1n);
 

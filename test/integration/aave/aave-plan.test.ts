@@ -2,8 +2,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { DEFAULT_POLICY, planActions, type PolicyConfig } from "../../../src/policy";
-import { AaveV3Adapter } from "../../../src/protocols/aave/adapter";
-import { aaveFixture, type AaveFixture } from "./fixtures";
+import { aaveFixture, adapterFor } from "./fixtures";
 
 const policy = (level: "act" | "critical"): PolicyConfig => ({
   ...DEFAULT_POLICY,
@@ -14,18 +13,6 @@ const policy = (level: "act" | "critical"): PolicyConfig => ({
     breakingShock: level === "act" ? { target: 0.25, warn: 0.23, act: 0.21, critical: 0.001 } : { target: 0.25, warn: 0.24, act: 0.23, critical: 0.22 },
   },
 });
-
-async function adapterFor(f: AaveFixture): Promise<AaveV3Adapter> {
-  return new AaveV3Adapter(ethers.provider, {
-    protocolId: "aave",
-    chainId: 31337n,
-    addressesProvider: await f.addressesProvider.getAddress(),
-    dataProvider: await f.dataProvider.getAddress(),
-    steward: await f.steward.getAddress(),
-    multicall: await f.multicall.getAddress(),
-    accounts: f.borrowers,
-  });
-}
 
 describe("Aave V3 acted on: lending actions planned on a real snapshot and executed through AaveRiskSteward", () => {
   it("plans the gentle levers first (WETH's LTV, USDC's borrow cap) and the steward applies them to the real reserves", async () => {

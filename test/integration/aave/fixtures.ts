@@ -1,6 +1,7 @@
 import { ethers } from "hardhat";
 import { deployAaveMarket, DEMO_LOANS, openAaveBook, type AaveMarket } from "../../../src/protocols/aave/deploy";
 import type { Signer } from "ethers";
+import { AaveV3Adapter, type AaveAdapterOptions } from "../../../src/protocols/aave/adapter";
 
 export interface AaveFixture extends AaveMarket {
   governance: Signer;
@@ -17,4 +18,18 @@ export async function aaveFixture(): Promise<AaveFixture> {
   await openAaveBook(market, users, DEMO_LOANS);
   const borrowers = await Promise.all(users.slice(0, 6).map((u) => u.getAddress()));
   return { ...market, governance, keeper, stranger, users, borrowers };
+}
+
+/** The Aave adapter over a fixture's market, reading its borrowers. */
+export async function adapterFor(f: AaveFixture, oracleHeartbeats?: AaveAdapterOptions["oracleHeartbeats"]): Promise<AaveV3Adapter> {
+  return new AaveV3Adapter(ethers.provider, {
+    protocolId: "aave",
+    chainId: 31337n,
+    addressesProvider: await f.addressesProvider.getAddress(),
+    dataProvider: await f.dataProvider.getAddress(),
+    steward: await f.steward.getAddress(),
+    multicall: await f.multicall.getAddress(),
+    accounts: f.borrowers,
+    oracleHeartbeats,
+  });
 }

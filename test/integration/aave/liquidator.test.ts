@@ -1,27 +1,14 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { AaveV3Adapter } from "../../../src/protocols/aave/adapter";
 import { AaveLiquidatorBot } from "../../../src/rehearse/aave-liquidator";
-import { aaveFixture, type AaveFixture } from "./fixtures";
+import { aaveFixture, adapterFor, type AaveFixture } from "./fixtures";
 
 const ONE = 10n ** 18n;
 
 async function botFor(f: AaveFixture): Promise<AaveLiquidatorBot> {
   const target = { addressesProvider: await f.addressesProvider.getAddress(), dataProvider: await f.dataProvider.getAddress(), multicall: await f.multicall.getAddress(), accounts: f.borrowers };
   return AaveLiquidatorBot.open(ethers.provider, target);
-}
-
-async function adapterFor(f: AaveFixture): Promise<AaveV3Adapter> {
-  return new AaveV3Adapter(ethers.provider, {
-    protocolId: "aave",
-    chainId: 31337n,
-    addressesProvider: await f.addressesProvider.getAddress(),
-    dataProvider: await f.dataProvider.getAddress(),
-    steward: await f.steward.getAddress(),
-    multicall: await f.multicall.getAddress(),
-    accounts: f.borrowers,
-  });
 }
 
 describe("rehearsal liquidator bot, calling the real Pool.liquidationCall", () => {
