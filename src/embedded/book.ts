@@ -30,32 +30,32 @@ export function syntheticIntents(system: Pick<ReferenceSystem, "markets">, count
 }
 
 /**
- * Opens `intents` at the current oracle prices, spreading them over `traders` (each trader's
- * positions in order, traders concurrently). Returns the position ids in intent order.
+ * Opens `intents` at the current oracle prices, spreading them over `traders` (trader by trader,
+ * each one's positions in order). Returns the position ids in intent order. One trader at a time:
+ * traders sent concurrently land in whatever order their requests reach the node, and the book's
+ * order (position ids, who a liquidator reaches first) would differ from one run to the next.
  */
 export async function openBook(system: ReferenceSystem, traders: Signer[], intents: PositionIntent[]): Promise<bigint[]> {
   const byTrader = new Map<number, number[]>();
   intents.forEach((_, i) => byTrader.set(i % traders.length, [...(byTrader.get(i % traders.length) ?? []), i]));
   const ids: bigint[] = new Array(intents.length);
   const perpsAddress = await system.perps.getAddress();
-  await Promise.all(
-    [...byTrader.entries()].map(async ([t, indexes]) => {
-      const trader = traders[t];
-      const who = await trader.getAddress();
-      const plan = indexes.map((i) => ({ i, ...sizeIntent(system, intents[i]) }));
-      const total = plan.reduce((s, p) => s + p.collateral, 0n);
-      await (await system.usdc.connect(trader).mint(who, total)).wait();
-      await (await system.usdc.connect(trader).approve(perpsAddress, total)).wait();
-      await (await system.perps.connect(trader).deposit(total)).wait();
-      for (const p of plan) {
-        const tx = await system.perps.connect(trader).openPosition(p.marketId, intents[p.i].isLong, p.size, p.collateral);
-        const receipt = await tx.wait();
-        const log = receipt?.logs.map((l) => system.perps.interface.parseLog(l)).find((l) => l?.name === "PositionOpened");
-        if (!log) throw new Error(`openPosition ${tx.hash} emitted no PositionOpened`);
-        ids[p.i] = log.args.id as bigint;
-      }
-    }),
-  );
+  for (const [t, indexes] of byTrader) {
+    const trader = traders[t];
+    const who = await trader.getAddress();
+    const plan = indexes.map((i) => ({ i, ...sizeIntent(system, intents[i]) }));
+    const total = plan.reduce((s, p) => s + p.collateral, 0n);
+    await (await system.usdc.connect(trader).mint(who, total)).wait();
+    await (await system.usdc.connect(trader).approve(perpsAddress, total)).wait();
+    await (await system.perps.connect(trader).deposit(total)).wait();
+    for (const p of plan) {
+      const tx = await system.perps.connect(trader).openPosition(p.marketId, intents[p.i].isLong, p.size, p.collateral);
+      const receipt = await tx.wait();
+      const log = receipt?.logs.map((l) => system.perps.interface.parseLog(l)).find((l) => l?.name === "PositionOpened");
+      if (!log) throw new Error(`openPosition ${tx.hash} emitted no PositionOpened`);
+      ids[p.i] = log.args.id as bigint;
+    }
+  }
   return ids;
 }
 

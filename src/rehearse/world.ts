@@ -1,5 +1,5 @@
-import { Contract, formatUnits, Interface, keccak256, parseUnits, toQuantity, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner } from "ethers";
-import { aaveAbi, ourAbi, ourFactory } from "../abi";
+import { AbiCoder, Contract, formatUnits, getAddress, Interface, keccak256, parseUnits, toQuantity, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner, type Result } from "ethers";
+import { aaveAbi, ourAbi, ourFactory, ourInterface } from "../abi";
 import { MulticallReader } from "../protocols/multicall";
 import { marketIdToText } from "../protocols/units";
 import { headOf } from "../rpc/reads";
@@ -95,8 +95,13 @@ export class ScenarioWorld {
       else await w.openAave(target, governance);
     }
     const assets = [...new Set([...w.feeds.values()].map((f) => f.asset))];
-    const unknown = Object.keys(scenario.pricePath).filter((a) => !assets.includes(a));
-    if (unknown.length) throw new Error(`scenario ${scenario.name}: pricePath.${unknown[0]} names an asset no rehearsed protocol prices (they price ${assets.join(", ")})`);
+    for (const field of ["pricePath", "betas"] as const) {
+      const unknown = Object.keys(scenario[field]).filter((a) => !assets.includes(a));
+      if (unknown.length)
+        throw new Error(
+          `scenario ${scenario.name}: ${field}.${unknown[0]} names an asset no rehearsed protocol prices (they price ${[...assets].sort().join(", ")}): is the scenario written for another chain?`,
+        );
+    }
     w.multipliers = priceMultipliers(scenario, assets);
     return w;
   }
@@ -255,27 +260,56 @@ export class ScenarioWorld {
     const perps = this.perps;
     if (!perps) return;
     const iface = perps.interface as Interface;
+    const target = perps.target as string;
     const head = await headOf(this.provider);
-    const count = Number((await perps.getProtocolState({ blockTag: head })).positionCount);
-    const positions: { id: bigint; account: string; market: string; isLong: boolean; size: bigint }[] = [];
-    for (let offset = 0; offset < count; offset += 500) {
-      for (const p of await perps.getPositions(offset, 500, { blockTag: head })) positions.push({ id: p.id, account: p.account, market: p.market, isLong: p.isLong, size: p.size });
-    }
-    const health = await this.multicall!.read(
-      positions.map((p) => ({ target: perps.target as string, iface, method: "positionHealth", args: [p.id], decode: (r) => ({ equity: r[0] as bigint, maintenance: r[1] as bigint }) })),
+    const [state, listed] = (await this.multicall!.read<unknown>(
+      [
+        { target, iface, method: "getProtocolState", args: [], decode: (r) => r[0] },
+        { target, iface, method: "getMarkets", args: [], decode: (r) => r[0] },
+      ],
+      head,
+    )) as [Result, Result[]];
+    const count = Number(state.positionCount);
+    const pages: { target: string; callData: string }[] = [];
+    for (let offset = 0; offset < count; offset += 500) pages.push({ target, callData: iface.encodeFunctionData("getPositionsPacked", [offset, 500]) });
+    const feedIface = ourInterface("MockV3Aggregator");
+    const feeds = listed.map((m) => ({ target: m.feed as string, callData: feedIface.encodeFunctionData("latestRoundData") }));
+    const raw = await this.multicall!.aggregate([...feeds, ...pages], head);
+    const markets = listed.map((m, i) => {
+      const answer = feedIface.decodeFunctionResult("latestRoundData", raw[i].returnData)[1] as bigint;
+      const decimals = BigInt(m.feedDecimals);
+      return { id: m.id as string, mmrBps: BigInt(m.mmrBps), price: decimals <= 18n ? answer * 10n ** (18n - decimals) : answer / 10n ** (decimals - 18n) };
+    });
+    const positions = raw.slice(feeds.length).flatMap((page) => unpackPositions(page.returnData, markets));
+    if (positions.length !== count) throw new Error(`read ${positions.length} positions, the protocol reports ${count}`);
+    // Only positions near maintenance by the contract's own arithmetic are asked about: the
+    // contract's answer decides (a 5 % margin covers any drift of this copy), and a step where
+    // nothing is near costs no health reads at all.
+    const toUsdScale = 10n ** (18n - BigInt(state.collateralDecimals));
+    const near = positions.filter((p) => {
+      const m = markets[p.marketIndex];
+      const move = ((m.price - p.entryPrice) * p.size) / WAD;
+      const equity = p.collateral * toUsdScale + (p.isLong ? move : -move);
+      const maintenance = ceilDiv(((p.size * m.price) / WAD) * m.mmrBps, 10_000n);
+      return equity < maintenance + maintenance / 20n + 1n;
+    });
+    const checked = await this.multicall!.read(
+      near.map((p) => ({ target, iface, method: "positionHealth", args: [p.id], decode: (r) => ({ equity: r[0] as bigint, maintenance: r[1] as bigint }) })),
       head,
     );
+    const healthOf = new Map(near.map((p, i) => [p.id, checked[i]]));
     const liquidator = await this.actor("liquidator");
     const seized = new Map<string, bigint>();
-    for (const [i, p] of positions.entries()) {
-      if (health[i].equity >= health[i].maintenance) continue;
+    for (const p of positions) {
+      const health = healthOf.get(p.id);
+      if (!health || health.equity >= health.maintenance) continue;
       await this.send(liquidator, perps, "liquidate", [p.id]);
       const m = this.markets.find((x) => x.id === p.market)!;
       const notional = Number(formatUnits(p.size, 18)) * effects.prices[m.asset];
       countLiquidation(effects, this.referenceId!, notional);
       effects.liquidatedAccounts.push(p.account);
       // The contract's fee: a share of notional, out of what equity remains (none when underwater).
-      const equity = Number(formatUnits(health[i].equity, 18));
+      const equity = Number(formatUnits(health.equity, 18));
       if (equity > 0) effects.liquidationFeesUsd += Math.min(notional * m.liquidationFee, equity);
       seized.set(p.market, (seized.get(p.market) ?? 0n) + (p.isLong ? p.size : -p.size));
     }
@@ -362,6 +396,48 @@ export class ScenarioWorld {
     this.signers.set(role, signer);
     return signer;
   }
+}
+
+const WAD = 10n ** 18n;
+const MASK_64 = (1n << 64n) - 1n;
+const MASK_128 = (1n << 128n) - 1n;
+
+interface BookPosition {
+  id: bigint;
+  account: string;
+  /** The market's id (bytes32), and its index in getMarkets(). */
+  market: string;
+  marketIndex: number;
+  isLong: boolean;
+  size: bigint;
+  entryPrice: bigint;
+  collateral: bigint;
+}
+
+/** getPositionsPacked's words (see the contract): three a position. */
+function unpackPositions(hex: string, markets: { id: string }[]): BookPosition[] {
+  const [words] = AbiCoder.defaultAbiCoder().decode(["uint256[]"], hex) as unknown as [bigint[]];
+  const out: BookPosition[] = [];
+  for (let w = 0; w < words.length; w += 3) {
+    const w0 = words[w];
+    const marketIndex = Number((w0 >> 224n) & 0xffffn);
+    if (!markets[marketIndex]) throw new Error(`position references market index ${marketIndex}, the protocol lists ${markets.length}`);
+    out.push({
+      id: (w0 >> 160n) & MASK_64,
+      account: getAddress(`0x${(w0 & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`),
+      market: markets[marketIndex].id,
+      marketIndex,
+      isLong: ((w0 >> 240n) & 1n) === 1n,
+      size: words[w + 1] & MASK_128,
+      entryPrice: words[w + 1] >> 128n,
+      collateral: words[w + 2],
+    });
+  }
+  return out;
+}
+
+function ceilDiv(a: bigint, b: bigint): bigint {
+  return a === 0n ? 0n : (a - 1n) / b + 1n;
 }
 
 function countLiquidation(effects: StepEffects, protocol: string, notionalUsd: number): void {

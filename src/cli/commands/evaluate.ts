@@ -2,19 +2,23 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { Presets, SingleBar } from "cli-progress";
-import { evaluate } from "../../evaluate/evaluate";
+import { availableParallelism } from "node:os";
+import { evaluate, type Scorecard } from "../../evaluate/evaluate";
 import { renderScorecardHtml } from "../../evaluate/report-html";
 import { renderScorecard } from "../../evaluate/report-text";
 import { STRATEGIES, type StrategyName } from "../../evaluate/scorecard";
 import { createLogger } from "../../log/logger";
 import { redactUrl, Redactor } from "../../log/redact";
 import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
-import { ScenarioError, totalSteps } from "../../rehearse/scenario";
+import { ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
 import { toJson } from "../../report/format";
 import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
 import { loadScenario } from "./rehearse";
+import { evaluateInWorkers, splitSuite, WORKER_ENV, type WorkerStep } from "./evaluate-workers";
 
 const SUITE_DIR = join(__dirname, "..", "..", "..", "scenarios");
+/** Each worker holds its own chain (~1.5 GB): more than a few cost memory for little. */
+const MAX_DEFAULT_WORKERS = 4;
 
 /**
  * `svr-keeper evaluate`: every scenario of a suite, from one chain state, under none, static,
@@ -33,58 +37,113 @@ export function registerEvaluate(program: Command): void {
     .option("--out <dir>", "write scorecard.json and scorecard.html here", "scorecard")
     .option("--positions <n>", "embedded chain: positions in the reference protocol's book", (v) => Number.parseInt(v, 10), 150)
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
+    .option("--only <names>", "play only these scenarios of the suite (comma-separated names)")
+    .option(
+      "--workers <n>",
+      `embedded chain: play the scenarios in n processes at once, each on its own chain deployed from the same seed (default: the CPU count, at most ${MAX_DEFAULT_WORKERS}); with --config, 1`,
+      (v) => Number.parseInt(v, 10),
+    )
     .option("--json", "print the scorecard as JSON; its last line is the one-line summary")
-    .action(async (opts: { suite: string; profile: string; strategies: string; config?: string; block?: number; out: string; positions: number; seed: number; json?: boolean }, cmd: Command) => {
-      for (const [flag, v] of [
-        ["--block", opts.block],
-        ["--positions", opts.positions],
-        ["--seed", opts.seed],
-      ] as const) {
-        if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
-      }
-      const profile = governanceProfile(opts.profile).name;
-      const strategies = parseStrategies(opts.strategies);
-      const suite = resolve(opts.suite);
-      if (!existsSync(suite)) throw new ScenarioError(`--suite ${suite}: no such directory`);
-      const files = readdirSync(suite)
-        .filter((f) => /\.(json|ya?ml)$/.test(f))
-        .sort();
-      if (!files.length) throw new ScenarioError(`--suite ${suite}: no scenario files (.json, .yaml) in it`);
-      const scenarios = files.map((f) => loadScenario(join(suite, f)));
-      const redactor = new Redactor();
-      const logger = createLogger({ redactor, level: cmd.optsWithGlobals().logLevel as string });
-      const chain = await openRehearsalChain({ config: opts.config, block: opts.block, positions: opts.positions, seed: opts.seed, redactor });
-      try {
+    .action(
+      async (
+        opts: { suite: string; profile: string; strategies: string; config?: string; block?: number; out: string; positions: number; seed: number; only?: string; workers?: number; json?: boolean },
+        cmd: Command,
+      ) => {
+        for (const [flag, v] of [
+          ["--block", opts.block],
+          ["--positions", opts.positions],
+          ["--seed", opts.seed],
+        ] as const) {
+          if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
+        }
+        const profile = governanceProfile(opts.profile).name;
+        const strategies = parseStrategies(opts.strategies);
+        const suite = resolve(opts.suite);
+        if (!existsSync(suite)) throw new ScenarioError(`--suite ${suite}: no such directory`);
+        const files = readdirSync(suite)
+          .filter((f) => /\.(json|ya?ml)$/.test(f))
+          .sort();
+        if (!files.length) throw new ScenarioError(`--suite ${suite}: no scenario files (.json, .yaml) in it`);
+        if (opts.workers !== undefined && !(Number.isSafeInteger(opts.workers) && opts.workers >= 1)) throw new Error("--workers must be a whole number ≥ 1");
+        const all = files.map((f) => loadScenario(join(suite, f)));
+        const scenarios = opts.only === undefined ? all : onlyThese(all, opts.only, suite);
+        const logLevel = cmd.optsWithGlobals().logLevel as string | undefined;
         const total = scenarios.reduce((n, s) => n + (totalSteps(s) + 1) * strategies.length, 0);
+        // A worker reports each step to its parent, which draws the one bar.
+        const worker = process.env[WORKER_ENV] === "1" && process.send !== undefined;
         const bar = new SingleBar({ format: "evaluating [{bar}] {value}/{total} steps, {what}", hideCursor: true, stream: process.stderr }, Presets.shades_classic);
-        bar.start(total, 0, { what: "" });
         let done = 0;
-        const card = await evaluate({
-          provider: chain.provider,
-          chainId: REHEARSAL_CHAIN_ID,
-          targets: chain.targets,
-          policies: chain.policies,
-          scenarios,
-          profile,
-          strategies,
-          logger,
-          fork: chain.fork && { url: redactUrl(chain.fork.url), block: chain.fork.block },
-          onStep: (scenario, strategy) => bar.update(++done, { what: `${scenario} × ${strategy}` }),
-        });
-        bar.stop();
-        const out = resolve(opts.out);
-        mkdirSync(out, { recursive: true });
-        writeFileSync(join(out, "scorecard.json"), `${toJson(card)}\n`);
-        writeFileSync(join(out, "scorecard.html"), renderScorecardHtml(card));
-        if (opts.json) {
-          const { passes: _passes, ...compact } = card;
-          process.stdout.write(`${toJson(compact)}\n${JSON.stringify(card.summary)}\n`);
-        } else process.stdout.write(`${renderScorecard(card)}\n\nscorecard: ${join(out, "scorecard.html")} (and scorecard.json)\n`);
-      } finally {
-        await chain.close();
-        logger.close();
-      }
-    });
+        const onStep = (scenario: string, strategy: StrategyName) => {
+          if (worker) process.send!({ kind: "step", scenario, strategy } satisfies WorkerStep);
+          else bar.update(++done, { what: `${scenario} × ${strategy}` });
+        };
+        const workers = opts.config ? 1 : Math.min(opts.workers ?? Math.min(availableParallelism(), MAX_DEFAULT_WORKERS), scenarios.length);
+        if (workers > 1) {
+          if (!worker) bar.start(total, 0, { what: "" });
+          const card = await evaluateInWorkers({
+            groups: splitSuite(
+              scenarios.map((s) => ({ name: s.name, steps: totalSteps(s) })),
+              workers,
+            ),
+            order: scenarios.map((s) => s.name),
+            globalArgs: logLevel ? ["--log-level", logLevel] : [],
+            args: ["--suite", suite, "--profile", profile, "--strategies", strategies.join(","), "--positions", String(opts.positions), "--seed", String(opts.seed)],
+            strategies,
+            onStep: (s) => onStep(s.scenario, s.strategy),
+          });
+          bar.stop();
+          writeScorecard(card, opts.out, opts.json);
+          return;
+        }
+        const redactor = new Redactor();
+        const logger = createLogger({ redactor, level: logLevel as string });
+        const chain = await openRehearsalChain({ config: opts.config, block: opts.block, positions: opts.positions, seed: opts.seed, redactor });
+        try {
+          if (!worker) bar.start(total, 0, { what: "" });
+          const card = await evaluate({
+            provider: chain.provider,
+            chainId: REHEARSAL_CHAIN_ID,
+            targets: chain.targets,
+            policies: chain.policies,
+            scenarios,
+            profile,
+            strategies,
+            logger,
+            fork: chain.fork && { url: redactUrl(chain.fork.url), block: chain.fork.block },
+            onStep,
+          });
+          bar.stop();
+          writeScorecard(card, opts.out, opts.json);
+        } finally {
+          await chain.close();
+          logger.close();
+        }
+      },
+    );
+}
+
+/** Writes scorecard.json and scorecard.html to `dir` and prints the table, or with --json the JSON and the one-line summary last. */
+function writeScorecard(card: Scorecard, dir: string, json: boolean | undefined): void {
+  const out = resolve(dir);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "scorecard.json"), `${toJson(card)}\n`);
+  writeFileSync(join(out, "scorecard.html"), renderScorecardHtml(card));
+  if (json) {
+    const { passes: _passes, ...compact } = card;
+    process.stdout.write(`${toJson(compact)}\n${JSON.stringify(card.summary)}\n`);
+  } else process.stdout.write(`${renderScorecard(card)}\n\nscorecard: ${join(out, "scorecard.html")} (and scorecard.json)\n`);
+}
+
+/** The scenarios --only names, in the suite's order; a name the suite does not have is an error naming what it has. */
+function onlyThese(all: Scenario[], list: string, suite: string): Scenario[] {
+  const names = list
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !all.some((s) => s.name === n));
+  if (unknown.length || !names.length)
+    throw new ScenarioError(`--only ${list}: ${unknown.length ? `no scenario ${unknown.join(", ")} in ${suite}` : "no name given"} (it has ${all.map((s) => s.name).join(", ")})`);
+  return all.filter((s) => names.includes(s.name));
 }
 
 function parseStrategies(list: string): StrategyName[] {

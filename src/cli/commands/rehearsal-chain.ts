@@ -55,8 +55,9 @@ export async function openRehearsalChain(opts: { config?: string; block?: number
     fromConfig = { ...t, targets: t.targets.map((x) => (x.kind === "aaveV3" && discovered.has(x.id) ? { ...x, accounts: [...new Set([...x.accounts, ...discovered.get(x.id)!])] } : x)) };
   }
   const node = await startEmbeddedNode(fork ? { forkUrl: fork.url, forkBlockNumber: fork.block } : {});
-  // Each request goes out at once: ethers would hold it 10 ms to batch it, and a rehearsal asks in sequence.
-  const provider = new RehearsalClockProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50, batchStallTime: 0 });
+  // Each request goes out at once: ethers would hold it 10 ms to batch it, and a rehearsal asks in
+  // sequence; and straight to the chain in this process, not over HTTP to its server.
+  const provider = new RehearsalClockProvider(node.url, undefined, { staticNetwork: true, pollingInterval: 50, batchStallTime: 0 }, node);
   const close = async () => {
     provider.destroy();
     await node.close();

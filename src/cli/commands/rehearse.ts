@@ -15,7 +15,10 @@ import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile
 import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
 
 const SCENARIO_DIR = join(__dirname, "..", "..", "..", "scenarios");
+/** Scenarios written for the Aave replica's reserves (wstETH, weETH, cbBTC…): not in the embedded suite `evaluate` plays. */
+const REPLICA_SCENARIO_DIR = join(SCENARIO_DIR, "replica");
 export const DEFAULT_SCENARIO = "crash-thin-liquidity";
+export const DEFAULT_REPLICA_SCENARIO = "replica-crash";
 
 /**
  * `svr-keeper rehearse`: fork a chain at a block (or start the embedded one), install the steward,
@@ -25,7 +28,10 @@ export function registerRehearse(program: Command): void {
   program
     .command("rehearse")
     .description("rehearse the keeper on a fork (or the embedded chain): play a scenario with and without acting, report before and after")
-    .option("-s, --scenario <name|file>", `a shipped scenario (${listScenarios().join(", ")}) or a scenario file`, DEFAULT_SCENARIO)
+    .option(
+      "-s, --scenario <name|file>",
+      `a shipped scenario (${listScenarios(SCENARIO_DIR).join(", ")}; for --replica ${listScenarios(REPLICA_SCENARIO_DIR).join(", ")}) or a scenario file (default: ${DEFAULT_SCENARIO}; with --replica ${DEFAULT_REPLICA_SCENARIO})`,
+    )
     .option("-c, --config <file>", "keeper config naming the chain to fork (its RPC URL, from the environment) and the protocols; without it, the embedded chain")
     .option("--block <n>", "fork at this block (default: the RPC's head, pinned when the rehearsal starts)", (v) => Number.parseInt(v, 10))
     .option("--out <dir>", "write report.json and report.html here", "rehearsal-report")
@@ -37,7 +43,7 @@ export function registerRehearse(program: Command): void {
       `governance profile the stewards are bounded by (${GOVERNANCE_PROFILE_NAMES.join(", ")}; default ${DEFAULT_GOVERNANCE_PROFILE}, with --replica ${REPLICA_GOVERNANCE_PROFILE})`,
     )
     .option("--json", "print the whole report as JSON instead of the summary")
-    .action(async (opts: { scenario: string; config?: string; block?: number; out: string; positions: number; seed: number; profile?: string; replica?: string; json?: boolean }, cmd: Command) => {
+    .action(async (opts: { scenario?: string; config?: string; block?: number; out: string; positions: number; seed: number; profile?: string; replica?: string; json?: boolean }, cmd: Command) => {
       if (opts.replica !== undefined && opts.replica !== REPLICA_NAME) throw new Error(`--replica: no replica "${opts.replica}" (there is ${REPLICA_NAME})`);
       if (opts.replica !== undefined && opts.config) throw new Error("--replica deploys on the embedded chain: it cannot be combined with --config");
       for (const [flag, v] of [
@@ -48,7 +54,7 @@ export function registerRehearse(program: Command): void {
         if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
       }
       const profile = opts.profile === undefined ? undefined : governanceProfile(opts.profile).name;
-      const scenario = loadScenario(opts.scenario);
+      const scenario = loadScenario(opts.scenario ?? (opts.replica !== undefined ? DEFAULT_REPLICA_SCENARIO : DEFAULT_SCENARIO));
       const redactor = new Redactor();
       const logLevel = (cmd.optsWithGlobals().logLevel as string | undefined) ?? "warn";
       const logger = createLogger({ redactor, level: logLevel });
@@ -84,9 +90,9 @@ export function registerRehearse(program: Command): void {
     });
 }
 
-function listScenarios(): string[] {
+function listScenarios(dir: string): string[] {
   try {
-    return readdirSync(SCENARIO_DIR)
+    return readdirSync(dir)
       .filter((f: string) => f.endsWith(".json"))
       .map((f: string) => f.replace(/\.json$/, ""))
       .sort();
@@ -95,11 +101,12 @@ function listScenarios(): string[] {
   }
 }
 
-/** A shipped scenario by name, or a file (JSON or YAML); errors name the file and the field. */
+/** A shipped scenario by name (the embedded suite's or the replica's), or a file (JSON or YAML); errors name the file and the field. */
 export function loadScenario(nameOrPath: string): Scenario {
-  const shipped = join(SCENARIO_DIR, `${nameOrPath}.json`);
-  const path = existsSync(shipped) ? shipped : resolve(nameOrPath);
-  if (!existsSync(path)) throw new ScenarioError(`no scenario "${nameOrPath}": not a shipped one (${listScenarios().join(", ")}) and no file at ${path}`);
+  const shipped = [SCENARIO_DIR, REPLICA_SCENARIO_DIR].map((dir) => join(dir, `${nameOrPath}.json`)).find((f) => existsSync(f));
+  const path = shipped ?? resolve(nameOrPath);
+  if (!existsSync(path))
+    throw new ScenarioError(`no scenario "${nameOrPath}": not a shipped one (${[...listScenarios(SCENARIO_DIR), ...listScenarios(REPLICA_SCENARIO_DIR)].join(", ")}) and no file at ${path}`);
   let raw: unknown;
   try {
     const text = readFileSync(path, "utf8");

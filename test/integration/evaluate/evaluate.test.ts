@@ -109,6 +109,19 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
     }
   });
 
+  it("refuses a scenario written for another chain: betas naming an asset the embedded chain does not price (the replica's scenarios)", async () => {
+    const r = await runCli(["evaluate", "--suite", join(__dirname, "..", "..", "..", "scenarios", "replica"), "--only", "replica-crash", "--strategies", "none", "--positions", "3", "--out", outDir]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/scenario replica-crash: betas\.wstETH names an asset no rehearsed protocol prices \(they price DAI, USDC, WBTC, WETH, WSOL\)/);
+  });
+
+  it("refuses --only naming a scenario the suite does not have, before starting a chain", async () => {
+    const r = await runCli(["evaluate", "--suite", SUITE, "--only", "short-drop,replica-crash"]);
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.include("--only short-drop,replica-crash: no scenario replica-crash in");
+    expect(r.stderr).to.not.include("embedded chain at");
+  });
+
   it("refuses a strategy list it cannot play, naming what is wrong, before starting a chain", async () => {
     const r = await runCli(["evaluate", "--suite", SUITE, "--strategies", "static,clever"]);
     expect(r.code).to.equal(1);

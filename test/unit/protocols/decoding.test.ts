@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { AbiCoder, formatUnits, hexlify, randomBytes } from "ethers";
-import { decodeAggregate3 } from "../../../src/protocols/multicall";
+import { AbiCoder, formatUnits, getAddress, hexlify, Interface, randomBytes } from "ethers";
+import { decodeAggregate3, encodeAggregate3 } from "../../../src/protocols/multicall";
 import { toFloat } from "../../../src/protocols/units";
 import { mulberry32 } from "../../../src/util/prng";
 
@@ -26,5 +26,25 @@ describe("adapter-boundary decoding (the fast paths agree with ethers)", () => {
     const encoded = AbiCoder.defaultAbiCoder().encode(["(bool success, bytes returnData)[]"], [rows.map((r) => [r.success, r.returnData])]);
     expect(decodeAggregate3(encoded)).to.deep.equal(rows);
     expect(() => decodeAggregate3(encoded.slice(0, encoded.length - 64))).to.throw(/runs past the answer|truncated/);
+  });
+
+  it("encodeAggregate3 writes the bytes ethers' ABI coder writes (empty, odd-length and long calldata; checksummed or not), and refuses what is not an address or bytes", () => {
+    const iface = new Interface(["function aggregate3((address target, bool allowFailure, bytes callData)[] calls) payable returns ((bool success, bytes returnData)[] returnData)"]);
+    const rand = mulberry32(5);
+    const pages = [[], [{ target: getAddress(hexlify(randomBytes(20))), callData: "0x" }]];
+    for (let n = 0; n < 5; n++)
+      pages.push(
+        Array.from({ length: 1 + Math.floor(rand() * 40) }, (_, i) => ({
+          target: i % 2 ? getAddress(hexlify(randomBytes(20))) : hexlify(randomBytes(20)),
+          callData: hexlify(randomBytes(Math.floor(rand() * 200))),
+          allowFailure: rand() < 0.3,
+        })),
+      );
+    for (const page of pages) {
+      const ethers = iface.encodeFunctionData("aggregate3", [page.map((c) => ({ target: c.target, allowFailure: (c as { allowFailure?: boolean }).allowFailure ?? false, callData: c.callData }))]);
+      expect(encodeAggregate3(page)).to.equal(ethers);
+    }
+    expect(() => encodeAggregate3([{ target: "0x1234", callData: "0x" }])).to.throw(/not an address/);
+    expect(() => encodeAggregate3([{ target: getAddress(hexlify(randomBytes(20))), callData: "0xabc" }])).to.throw(/not hex bytes/);
   });
 });
