@@ -14,15 +14,15 @@
  * A margin account's deficit is what its equity cannot pay; an Aave account's is the debt left
  * when its collateral is gone. Deficits are paid by the insurance fund, the rest is shortfall.
  *
- * Cost: accounts are laid out once (at compile) by their distance to the edge at the snapshot's
- * prices, ρ = margin ÷ price sensitivity: the most relative price move they can take
- * (|Δ margin| ≤ sensitivity × the largest relative price move). A round looks only at the prefix of
- * that layout with ρ ≤ ε, ε being the largest relative move of any price from the snapshot so far:
- * no account outside it can be liquidatable. Inside it, an account judged in an earlier round is
- * judged again only if the prices have since moved by more than its distance then; an account a
- * liquidation changed is always judged again. The liquidations found are exactly those of a full
- * re-scan. Open exposure is kept as running sums and a count of open legs, so the summary does not
- * re-scan either.
+ * Cost: a round judges only the accounts that can have come to the line (./watch.ts). An account
+ * is looked at once the prices are off the book's by enough to bring it there (the two prefixes of
+ * its watch order); after that, each round first checks, with one multiply-add, whether the moves
+ * since it was last judged can have brought it there, and judges its legs only then. An account a
+ * liquidation changed is always judged again. The accounts looked at are kept as a bitset over the
+ * compiled layout and walked in index order, so the liquidations found, and the order their flows
+ * are summed in, are exactly those of the reference (`reference`: every open account judged every
+ * round). Open exposure is kept as running sums and a count of open legs, so the summary does not
+ * re-scan either, and a scenario restores the balances it changed instead of copying them all.
  */
 import type { CompiledBook } from "../book";
 import type { ScenarioResult, ShockVector } from "../cascade";
@@ -30,7 +30,8 @@ import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
-import { distanceToEdge, HEALTH, judgeAccount, pickAaveLegs } from "./judge";
+import { FALL, HEALTH, JUDGE_SLOTS, judgeAccount, pickAaveLegs, RISE } from "./judge";
+import { movingAssets, watchMargin, watchOrder } from "./watch";
 
 /**
  * A round always liquidates something, but an Aave account can be liquidated again and again
@@ -41,27 +42,89 @@ export function defaultAccountRounds(acc: CompiledAccounts): number {
   return acc.n + 16 * acc.legs + 1;
 }
 
-export function runAccountScenario(book: CompiledBook, shocks: ShockVector, prices: Float64Array, maxRounds: number): ScenarioResult {
+/** Per-account buffers of the cascade, the book's, reused by every scenario (a scenario runs to its end synchronously). */
+export interface CascadeScratch {
+  /** Balances as the scenario changes them; equal to the compiled ones between scenarios. */
+  amount: Float64Array;
+  /** Bit i: account i is looked at each round (open, and reached by the watch order or the reference). */
+  live: Uint32Array;
+  /** Round account i was last judged in; −1: judge it; −2: not looked at yet. */
+  judgedAt: Int32Array;
+  /** At that judgment: the watch margin and the directional sensitivities (./watch.ts). */
+  margin: Float64Array;
+  fall: Float64Array;
+  rise: Float64Array;
+  health: Float64Array;
+}
+
+function scratchFor(acc: CompiledAccounts): CascadeScratch {
+  const n = acc.n;
+  acc.scratch ??= {
+    amount: acc.amount.slice(),
+    live: new Uint32Array((n + 31) >>> 5),
+    judgedAt: new Int32Array(n),
+    margin: new Float64Array(n),
+    fall: new Float64Array(n),
+    rise: new Float64Array(n),
+    health: new Float64Array(n),
+  };
+  return acc.scratch;
+}
+
+/**
+ * One scenario through the account cascade. `reference` judges every open account every round
+ * (the plain rule the watch is checked against); otherwise only the accounts ./watch.ts says can
+ * have come to the line are judged. Both give the same liquidations in the same order.
+ */
+export function runAccountScenario(book: CompiledBook, shocks: ShockVector, prices: Float64Array, maxRounds: number, reference = false): ScenarioResult {
   const acc = book.accounts!;
+  const scratch = scratchFor(acc);
+  const touched: number[] = [];
+  try {
+    return cascadeAccounts(book, acc, scratch, touched, shocks, prices, maxRounds, reference);
+  } finally {
+    // Put back the balances the scenario changed, for the next scenario.
+    const { legStart } = acc;
+    for (const i of touched) for (let k = legStart[i]; k < legStart[i + 1]; k++) scratch.amount[k] = acc.amount[k];
+  }
+}
+
+function cascadeAccounts(
+  book: CompiledBook,
+  acc: CompiledAccounts,
+  scratch: CascadeScratch,
+  touched: number[],
+  shocks: ShockVector,
+  prices: Float64Array,
+  maxRounds: number,
+  reference: boolean,
+): ScenarioResult {
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
-  const { legStart, kind, asset, side, entry, weightBps, bonus, protocolFee, basis, family, protocol, distance } = acc;
-  // Per-account buffers are the book's, reused by every scenario (a scenario runs to its end synchronously).
-  acc.scratch ??= { amount: new Float64Array(acc.legs), open: new Uint8Array(n), health: new Float64Array(n), judgedAt: new Int32Array(n), distanceThen: new Float64Array(n) };
-  const { open, health, judgedAt, distanceThen } = acc.scratch;
-  const amt = acc.scratch.amount;
-  amt.set(acc.amount);
-  open.fill(1);
-  judgedAt.fill(-1); // the round an account was last judged in; −1: must be judged
+  const { legStart, kind, asset, side, entry, weightBps, bonus, protocolFee, basis, family, protocol } = acc;
+  const { live, judgedAt, margin, fall, rise, health } = scratch;
+  const amt = scratch.amount;
+  const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
   const basePrices = Float64Array.from(book.assets, (a) => a.price);
+  const moving = movingAssets(book, prices);
+  const order = reference ? null : watchOrder(acc, basePrices, moving);
+  if (reference) {
+    live.fill(0xffffffff);
+    if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
+    judgedAt.fill(-1);
+  } else {
+    live.fill(0);
+    judgedAt.fill(-2);
+  }
 
-  const slot = new Float64Array(3);
+  const slot = new Float64Array(JUDGE_SLOTS);
   const picked = new Int32Array(2);
   const liq = new Float64Array(4);
   const priceHistory: Float64Array[] = [];
-  const movedSince: number[] = [];
+  const fallSince: number[] = [];
+  const riseSince: number[] = [];
   const exposureUnits = acc.exposureUnits.slice();
   const exposureLegs = acc.exposureLegs.slice();
   const liquidatedNotional = new Float64Array(P);
@@ -80,39 +143,68 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
     exposureUnits[p * A + asset[k]] -= units * basis[k];
     if (amt[k] === 0) exposureLegs[p]--;
   };
+  const close = (i: number) => (live[i >>> 5] &= ~(1 << (i & 31)));
+  /** Starts looking at the accounts of a watch order's prefix up to distance `d`, from `from`; returns where it stopped. */
+  const reach = (ids: Int32Array, distances: Float64Array, from: number, d: number): number => {
+    let j = from;
+    for (; j < ids.length && distances[j] <= d; j++) {
+      const i = ids[j];
+      if (judgedAt[i] !== -2) continue;
+      judgedAt[i] = -1;
+      live[i >>> 5] |= 1 << (i & 31);
+    }
+    return j;
+  };
 
-  let reach = 0; // accounts 0 … reach − 1 are judged each round
-  let epsilon = 0;
+  let fallReach = 0;
+  let riseReach = 0;
   let rounds = 0;
   let truncated = false;
   for (;;) {
-    for (let a = 0; a < A; a++) {
-      const r = Math.abs(prices[a] / basePrices[a] - 1);
-      if (r > epsilon) epsilon = r;
-    }
-    while (reach < n && distance[reach] <= epsilon) reach++;
-    const now = priceHistory.length;
-    for (let r = 0; r < now; r++) {
-      let moved = 0;
-      const then = priceHistory[r];
+    if (order) {
+      // The most any price fell and rose from the book's: the watch order's prefixes to look at.
+      let f = 0;
+      let r = 0;
       for (let a = 0; a < A; a++) {
-        const x = Math.abs(prices[a] / then[a] - 1);
-        if (x > moved) moved = x;
+        const x = prices[a] / basePrices[a] - 1;
+        if (-x > f) f = -x;
+        if (x > r) r = x;
       }
-      movedSince[r] = moved;
+      fallReach = reach(order.fallOrder, order.fallDistance, fallReach, f === 0 ? 0 : f + r);
+      riseReach = reach(order.riseOrder, order.riseDistance, riseReach, r === 0 ? 0 : f + r);
+    }
+    const now = priceHistory.length;
+    for (let j = 0; j < now; j++) {
+      let f = 0;
+      let r = 0;
+      const then = priceHistory[j];
+      for (let a = 0; a < A; a++) {
+        const x = prices[a] / then[a] - 1;
+        if (-x > f) f = -x;
+        if (x > r) r = x;
+      }
+      fallSince[j] = f;
+      riseSince[j] = r;
     }
     priceHistory.push(prices.slice());
     hits.length = 0;
-    for (let i = 0; i < reach; i++) {
-      if (!open[i]) continue;
-      const at = judgedAt[i];
-      if (at >= 0 && distanceThen[i] > movedSince[at]) continue;
-      const liquidatable = judgeAccount(acc, amt, prices, i, slot);
-      judgedAt[i] = now;
-      distanceThen[i] = distanceToEdge(slot);
-      if (liquidatable) {
-        health[i] = slot[HEALTH];
-        hits.push(i);
+    for (let w = 0; w < words; w++) {
+      let bits = live[w] | 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const i = (w << 5) | (31 - Math.clz32(low));
+        const at = judgedAt[i];
+        if (at >= 0 && !reference && fall[i] * fallSince[at] + rise[i] * riseSince[at] < margin[i]) continue;
+        const liquidatable = judgeAccount(acc, amt, prices, i, slot, moving);
+        judgedAt[i] = now;
+        margin[i] = watchMargin(slot);
+        fall[i] = slot[FALL];
+        rise[i] = slot[RISE];
+        if (liquidatable) {
+          health[i] = slot[HEALTH];
+          hits.push(i);
+        }
       }
     }
     if (hits.length === 0) break;
@@ -129,6 +221,7 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
       const p = protocol[i];
       const s = legStart[i];
       const e = legStart[i + 1];
+      touched.push(i);
       if (family[i] !== FAMILY_AAVE) {
         for (let k = s; k < e; k++) {
           const a = asset[k];
@@ -144,7 +237,7 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
           }
         }
         closing.push(i);
-        open[i] = 0;
+        close(i);
         continue;
       }
       pickAaveLegs(acc, amt, prices, i, picked);
@@ -187,7 +280,7 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
         }
         debtLeft = false;
       }
-      if (!debtLeft) open[i] = 0;
+      if (!debtLeft) close(i);
     }
 
     for (let a = 0; a < A; a++) {
