@@ -30,8 +30,8 @@ import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
-import { FALL, HEALTH, JUDGE_SLOTS, judgeAccount, pickAaveLegs, RISE } from "./judge";
-import { movingAssets, watchMargin, watchOrder } from "./watch";
+import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, RISE } from "./judge";
+import { movingAssets, watchMargin, watchOrder, type WatchList } from "./watch";
 
 /**
  * A round always liquidates something, but an Aave account can be liquidated again and again
@@ -46,6 +46,9 @@ export function defaultAccountRounds(acc: CompiledAccounts): number {
 export interface CascadeScratch {
   /** Balances as the scenario changes them; equal to the compiled ones between scenarios. */
   amount: Float64Array;
+  /** Legs whose balance the running scenario changed, changed[0 … changedCount) (Aave liquidations; a closed margin account's balances are left as they were). */
+  changed: Int32Array;
+  changedCount: number;
   /** Bit i: account i is looked at each round (open, and reached by the watch order or the reference). */
   live: Uint32Array;
   /** Round account i was last judged in; −1: judge it; −2: not looked at yet. */
@@ -54,19 +57,32 @@ export interface CascadeScratch {
   margin: Float64Array;
   fall: Float64Array;
   rise: Float64Array;
-  health: Float64Array;
+  /** The round's liquidatable accounts, in index order, with their judgment: health, and for Aave the legs taken and the non-zero legs left. */
+  hits: Int32Array;
+  hitHealth: Float64Array;
+  hitCollateral: Int32Array;
+  hitDebt: Int32Array;
+  hitCollaterals: Int32Array;
+  hitDebts: Int32Array;
 }
 
 function scratchFor(acc: CompiledAccounts): CascadeScratch {
   const n = acc.n;
   acc.scratch ??= {
     amount: acc.amount.slice(),
+    changed: new Int32Array(1024),
+    changedCount: 0,
     live: new Uint32Array((n + 31) >>> 5),
     judgedAt: new Int32Array(n),
     margin: new Float64Array(n),
     fall: new Float64Array(n),
     rise: new Float64Array(n),
-    health: new Float64Array(n),
+    hits: new Int32Array(n),
+    hitHealth: new Float64Array(n),
+    hitCollateral: new Int32Array(n),
+    hitDebt: new Int32Array(n),
+    hitCollaterals: new Int32Array(n),
+    hitDebts: new Int32Array(n),
   };
   return acc.scratch;
 }
@@ -79,31 +95,22 @@ function scratchFor(acc: CompiledAccounts): CascadeScratch {
 export function runAccountScenario(book: CompiledBook, shocks: ShockVector, prices: Float64Array, maxRounds: number, reference = false): ScenarioResult {
   const acc = book.accounts!;
   const scratch = scratchFor(acc);
-  const touched: number[] = [];
   try {
-    return cascadeAccounts(book, acc, scratch, touched, shocks, prices, maxRounds, reference);
+    return cascadeAccounts(book, acc, scratch, shocks, prices, maxRounds, reference);
   } finally {
     // Put back the balances the scenario changed, for the next scenario.
-    const { legStart } = acc;
-    for (const i of touched) for (let k = legStart[i]; k < legStart[i + 1]; k++) scratch.amount[k] = acc.amount[k];
+    const { amount, changed } = scratch;
+    for (let j = 0; j < scratch.changedCount; j++) amount[changed[j]] = acc.amount[changed[j]];
+    scratch.changedCount = 0;
   }
 }
 
-function cascadeAccounts(
-  book: CompiledBook,
-  acc: CompiledAccounts,
-  scratch: CascadeScratch,
-  touched: number[],
-  shocks: ShockVector,
-  prices: Float64Array,
-  maxRounds: number,
-  reference: boolean,
-): ScenarioResult {
+function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: CascadeScratch, shocks: ShockVector, prices: Float64Array, maxRounds: number, reference: boolean): ScenarioResult {
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
   const { legStart, kind, asset, side, entry, weightBps, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, judgedAt, margin, fall, rise, health } = scratch;
+  const { live, judgedAt, margin, fall, rise, hits, hitHealth, hitCollateral, hitDebt, hitCollaterals, hitDebts } = scratch;
   const amt = scratch.amount;
   const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
@@ -120,7 +127,6 @@ function cascadeAccounts(
   }
 
   const slot = new Float64Array(JUDGE_SLOTS);
-  const picked = new Int32Array(2);
   const liq = new Float64Array(4);
   const priceHistory: Float64Array[] = [];
   const fallSince: number[] = [];
@@ -135,19 +141,21 @@ function cascadeAccounts(
   const traded = new Uint8Array(A);
   const sellExec = new Float64Array(A);
   const buyExec = new Float64Array(A);
-  const hits: number[] = [];
   const closing: number[] = [];
-
-  /** Takes leg k's remaining exposure out of the open sums. */
-  const reduceExposure = (p: number, k: number, units: number) => {
-    exposureUnits[p * A + asset[k]] -= units * basis[k];
-    if (amt[k] === 0) exposureLegs[p]--;
+  const change = (k: number) => {
+    if (scratch.changedCount === scratch.changed.length) {
+      const grown = new Int32Array(2 * scratch.changed.length);
+      grown.set(scratch.changed);
+      scratch.changed = grown;
+    }
+    scratch.changed[scratch.changedCount++] = k;
   };
-  const close = (i: number) => (live[i >>> 5] &= ~(1 << (i & 31)));
-  /** Starts looking at the accounts of a watch order's prefix up to distance `d`, from `from`; returns where it stopped. */
-  const reach = (ids: Int32Array, distances: Float64Array, from: number, d: number): number => {
+
+  /** Starts looking at the accounts of a watch list's prefix up to distance `d`, from `from`; returns where it stopped. */
+  const reach = (list: WatchList, from: number, d: number): number => {
+    const { ids, distance } = list;
     let j = from;
-    for (; j < ids.length && distances[j] <= d; j++) {
+    for (; j < ids.length && distance[j] <= d; j++) {
       const i = ids[j];
       if (judgedAt[i] !== -2) continue;
       judgedAt[i] = -1;
@@ -156,22 +164,24 @@ function cascadeAccounts(
     return j;
   };
 
-  let fallReach = 0;
-  let riseReach = 0;
+  // How far each watch list has been looked at: per asset falls and rises, then the other accounts' falls and rises.
+  const reached = new Int32Array(2 * A + 2);
   let rounds = 0;
   let truncated = false;
   for (;;) {
     if (order) {
-      // The most any price fell and rose from the book's: the watch order's prefixes to look at.
+      // The most any price fell and rose from the book's: the prefixes to look at.
       let f = 0;
       let r = 0;
       for (let a = 0; a < A; a++) {
         const x = prices[a] / basePrices[a] - 1;
+        reached[a] = reach(order.assetFall[a], reached[a], x < 0 ? -x : 0);
+        reached[A + a] = reach(order.assetRise[a], reached[A + a], x > 0 ? x : 0);
         if (-x > f) f = -x;
         if (x > r) r = x;
       }
-      fallReach = reach(order.fallOrder, order.fallDistance, fallReach, f === 0 ? 0 : f + r);
-      riseReach = reach(order.riseOrder, order.riseDistance, riseReach, r === 0 ? 0 : f + r);
+      reached[2 * A] = reach(order.fall, reached[2 * A], f === 0 ? 0 : f + r);
+      reached[2 * A + 1] = reach(order.rise, reached[2 * A + 1], r === 0 ? 0 : f + r);
     }
     const now = priceHistory.length;
     for (let j = 0; j < now; j++) {
@@ -187,7 +197,7 @@ function cascadeAccounts(
       riseSince[j] = r;
     }
     priceHistory.push(prices.slice());
-    hits.length = 0;
+    let h = 0;
     for (let w = 0; w < words; w++) {
       let bits = live[w] | 0;
       while (bits !== 0) {
@@ -202,12 +212,17 @@ function cascadeAccounts(
         fall[i] = slot[FALL];
         rise[i] = slot[RISE];
         if (liquidatable) {
-          health[i] = slot[HEALTH];
-          hits.push(i);
+          hits[h] = i;
+          hitHealth[h] = slot[HEALTH];
+          hitCollateral[h] = slot[COLLATERAL_LEG];
+          hitDebt[h] = slot[DEBT_LEG];
+          hitCollaterals[h] = slot[COLLATERAL_LEGS];
+          hitDebts[h] = slot[DEBT_LEGS];
+          h++;
         }
       }
     }
-    if (hits.length === 0) break;
+    if (h === 0) break;
     if (rounds === maxRounds) {
       truncated = true;
       break;
@@ -217,13 +232,11 @@ function cascadeAccounts(
     net.fill(0);
     traded.fill(0);
     closing.length = 0;
-    for (const i of hits) {
+    for (let x = 0; x < h; x++) {
+      const i = hits[x];
       const p = protocol[i];
-      const s = legStart[i];
-      const e = legStart[i + 1];
-      touched.push(i);
       if (family[i] !== FAMILY_AAVE) {
-        for (let k = s; k < e; k++) {
+        for (let k = legStart[i]; k < legStart[i + 1]; k++) {
           const a = asset[k];
           if (kind[k] === LEG_PERP) {
             net[a] += side[k] * amt[k];
@@ -237,24 +250,34 @@ function cascadeAccounts(
           }
         }
         closing.push(i);
-        close(i);
+        live[i >>> 5] &= ~(1 << (i & 31));
         continue;
       }
-      pickAaveLegs(acc, amt, prices, i, picked);
-      const coll = picked[0];
-      const debt = picked[1];
+      const coll = hitCollateral[x];
+      const debt = hitDebt[x];
+      let colls = hitCollaterals[x];
+      let debts = hitDebts[x];
       judgedAt[i] = -1;
       if (coll >= 0) {
         const ca = asset[coll];
         const da = asset[debt];
-        liquidateInto(liq, health[i], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
+        liquidateInto(liq, hitHealth[x], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
         const debtCovered = liq[0];
         const collateralTaken = liq[1];
         const toLiquidator = liq[2];
-        amt[coll] = collateralTaken >= amt[coll] ? 0 : amt[coll] - collateralTaken;
+        change(coll);
+        change(debt);
+        if (collateralTaken >= amt[coll]) {
+          amt[coll] = 0;
+          colls--;
+        } else amt[coll] -= collateralTaken;
         const covered = Math.min(debtCovered, amt[debt]);
-        amt[debt] = debtCovered >= amt[debt] ? 0 : amt[debt] - debtCovered;
-        reduceExposure(p, debt, covered);
+        if (debtCovered >= amt[debt]) {
+          amt[debt] = 0;
+          debts--;
+          exposureLegs[p]--;
+        } else amt[debt] -= debtCovered;
+        exposureUnits[p * A + da] -= covered * basis[debt];
         net[ca] += toLiquidator;
         net[da] -= debtCovered;
         traded[ca] = 1;
@@ -263,24 +286,20 @@ function cascadeAccounts(
         liquidatedNotional[p] += debtCovered * prices[da];
         liquidatedCount[p]++;
       }
-      let debtLeft = false;
-      let collateralLeft = false;
-      for (let k = s; k < e; k++) {
-        if (kind[k] === LEG_DEBT) debtLeft ||= amt[k] > 0;
-        else if (weightBps[k] > 0) collateralLeft ||= amt[k] > 0;
-      }
-      if (debtLeft && !collateralLeft) {
+      if (debts > 0 && colls === 0) {
         // Nothing left to seize: the rest of the debt is bad debt.
-        for (let k = s; k < e; k++) {
+        for (let k = legStart[i]; k < legStart[i + 1]; k++) {
           if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
           const units = amt[k];
           deficit[p] += units * prices[asset[k]];
           amt[k] = 0;
-          reduceExposure(p, k, units);
+          change(k);
+          exposureUnits[p * A + asset[k]] -= units * basis[k];
+          exposureLegs[p]--;
         }
-        debtLeft = false;
+        debts = 0;
       }
-      if (!debtLeft) close(i);
+      if (debts === 0) live[i >>> 5] &= ~(1 << (i & 31));
     }
 
     for (let a = 0; a < A; a++) {
@@ -293,6 +312,7 @@ function cascadeAccounts(
       prices[a] = fill.newPrice;
     }
 
+    // Closed margin accounts settle at the round's execution prices; their balances stay as they were (the account is closed).
     for (const i of closing) {
       let equity = 0;
       let fees = 0;
@@ -304,12 +324,11 @@ function cascadeAccounts(
           const exec = (side[k] === 1 ? sellExec[a] : buyExec[a]) * basis[k];
           equity += side[k] * q * (exec - entry[k]);
           fees += bonus[k] * q * exec;
-          amt[k] = 0;
-          if (q > 0) reduceExposure(p, k, q);
-        } else {
-          equity += a < 0 ? q : q * sellExec[a];
-          amt[k] = 0;
-        }
+          if (q > 0) {
+            exposureUnits[p * A + a] -= q * basis[k];
+            exposureLegs[p]--;
+          }
+        } else equity += a < 0 ? q : q * sellExec[a];
       }
       if (fees > equity) deficit[p] += fees - equity;
     }

@@ -4,7 +4,7 @@ import { RiskInputError } from "../errors";
 import type { Snapshot } from "../snapshot";
 import { aaveLiquidation } from "./aave";
 import { FAMILY_AAVE } from "./compile";
-import { HEALTH, JUDGE_SLOTS, judgeAccount, pickAaveLegs } from "./judge";
+import { COLLATERAL_LEG, DEBT_LEG, HEALTH, JUDGE_SLOTS, judgeAccount } from "./judge";
 
 export interface AccountHealth {
   id: string;
@@ -47,10 +47,9 @@ export function firstAaveLiquidation(s: Snapshot, id: string, shocks: ShockVecto
   if (!acc || i < 0 || acc.family[i] !== FAMILY_AAVE) throw new RiskInputError("account", `no Aave account ${id}`);
   const prices = checkShocks(book, shocks);
   const slot = new Float64Array(JUDGE_SLOTS);
-  if (!judgeAccount(acc, acc.amount, prices, i, slot, new Uint8Array(book.assets.length))) return null; // health only
-  const picked = new Int32Array(2);
-  pickAaveLegs(acc, acc.amount, prices, i, picked);
-  const [coll, debt] = picked;
+  if (!judgeAccount(acc, acc.amount, prices, i, slot, new Uint8Array(book.assets.length))) return null;
+  const coll = slot[COLLATERAL_LEG];
+  const debt = slot[DEBT_LEG];
   if (coll < 0 || debt < 0) return null;
   const liq = aaveLiquidation({
     healthFactor: slot[HEALTH],
