@@ -51,19 +51,12 @@ export interface CascadeScratch {
   changedCount: number;
   /** Bit i: account i is looked at each round (open, and reached by the watch order or the reference). */
   live: Uint32Array;
-  /** Round account i was last judged in; −1: judge it; −2: not looked at yet. */
-  judgedAt: Int32Array;
-  /** At that judgment: the watch margin and the directional sensitivities (./watch.ts). */
-  margin: Float64Array;
-  fall: Float64Array;
-  rise: Float64Array;
-  /** The round's liquidatable accounts, in index order, with their judgment: health, and for Aave the legs taken and the non-zero legs left. */
-  hits: Int32Array;
-  hitHealth: Float64Array;
-  hitCollateral: Int32Array;
-  hitDebt: Int32Array;
-  hitCollaterals: Int32Array;
-  hitDebts: Int32Array;
+  /**
+   * Per account, four numbers side by side (one cache line for the per-round check): the round it
+   * was last judged in (−1: judge it; −2: not looked at yet), and at that judgment the watch margin
+   * and the directional sensitivities FALL and RISE (./watch.ts).
+   */
+  watched: Float64Array;
 }
 
 function scratchFor(acc: CompiledAccounts): CascadeScratch {
@@ -73,16 +66,7 @@ function scratchFor(acc: CompiledAccounts): CascadeScratch {
     changed: new Int32Array(1024),
     changedCount: 0,
     live: new Uint32Array((n + 31) >>> 5),
-    judgedAt: new Int32Array(n),
-    margin: new Float64Array(n),
-    fall: new Float64Array(n),
-    rise: new Float64Array(n),
-    hits: new Int32Array(n),
-    hitHealth: new Float64Array(n),
-    hitCollateral: new Int32Array(n),
-    hitDebt: new Int32Array(n),
-    hitCollaterals: new Int32Array(n),
-    hitDebts: new Int32Array(n),
+    watched: new Float64Array(4 * n),
   };
   return acc.scratch;
 }
@@ -109,8 +93,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
-  const { legStart, kind, asset, side, entry, weightBps, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, judgedAt, margin, fall, rise, hits, hitHealth, hitCollateral, hitDebt, hitCollaterals, hitDebts } = scratch;
+  const { legStart, kind, asset, side, entry, bonus, protocolFee, basis, family, protocol } = acc;
+  const { live, watched } = scratch;
   const amt = scratch.amount;
   const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
@@ -120,10 +104,10 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   if (reference) {
     live.fill(0xffffffff);
     if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
-    judgedAt.fill(-1);
+    for (let i = 0; i < n; i++) watched[4 * i] = -1;
   } else {
     live.fill(0);
-    judgedAt.fill(-2);
+    for (let i = 0; i < n; i++) watched[4 * i] = -2;
   }
 
   const slot = new Float64Array(JUDGE_SLOTS);
@@ -151,14 +135,87 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     scratch.changed[scratch.changedCount++] = k;
   };
 
+  /**
+   * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`):
+   * a margin account is closed (settled after the round's trades), an Aave account gets one liquidationCall.
+   */
+  const liquidate = (i: number) => {
+    const p = protocol[i];
+    if (family[i] !== FAMILY_AAVE) {
+      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+        const a = asset[k];
+        if (kind[k] === LEG_PERP) {
+          net[a] += side[k] * amt[k];
+          traded[a] = 1;
+          liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
+          liquidatedCount[p]++;
+        } else if (a >= 0 && amt[k] > 0) {
+          net[a] += amt[k];
+          traded[a] = 1;
+          removed[p * A + a] += amt[k];
+        }
+      }
+      closing.push(i);
+      live[i >>> 5] &= ~(1 << (i & 31));
+      return;
+    }
+    const coll = slot[COLLATERAL_LEG] | 0;
+    const debt = slot[DEBT_LEG] | 0;
+    let colls = slot[COLLATERAL_LEGS];
+    let debts = slot[DEBT_LEGS];
+    watched[4 * i] = -1; // its balances change: judge it again next round
+    if (coll >= 0) {
+      const ca = asset[coll];
+      const da = asset[debt];
+      liquidateInto(liq, slot[HEALTH], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
+      const debtCovered = liq[0];
+      const collateralTaken = liq[1];
+      const toLiquidator = liq[2];
+      change(coll);
+      change(debt);
+      if (collateralTaken >= amt[coll]) {
+        amt[coll] = 0;
+        colls--;
+      } else amt[coll] -= collateralTaken;
+      const covered = Math.min(debtCovered, amt[debt]);
+      if (debtCovered >= amt[debt]) {
+        amt[debt] = 0;
+        debts--;
+        exposureLegs[p]--;
+      } else amt[debt] -= debtCovered;
+      exposureUnits[p * A + da] -= covered * basis[debt];
+      net[ca] += toLiquidator;
+      net[da] -= debtCovered;
+      traded[ca] = 1;
+      traded[da] = 1;
+      removed[p * A + ca] += toLiquidator;
+      liquidatedNotional[p] += debtCovered * prices[da];
+      liquidatedCount[p]++;
+    }
+    if (debts > 0 && colls === 0) {
+      // Nothing left to seize: the rest of the debt is bad debt.
+      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+        if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
+        const units = amt[k];
+        deficit[p] += units * prices[asset[k]];
+        amt[k] = 0;
+        change(k);
+        exposureUnits[p * A + asset[k]] -= units * basis[k];
+        exposureLegs[p]--;
+      }
+      debts = 0;
+    }
+    if (debts === 0) live[i >>> 5] &= ~(1 << (i & 31));
+  };
+
   /** Starts looking at the accounts of a watch list's prefix up to distance `d`, from `from`; returns where it stopped. */
   const reach = (list: WatchList, from: number, d: number): number => {
     const { ids, distance } = list;
     let j = from;
     for (; j < ids.length && distance[j] <= d; j++) {
       const i = ids[j];
-      if (judgedAt[i] !== -2) continue;
-      judgedAt[i] = -1;
+      if (watched[4 * i] !== -2) continue;
+      watched[4 * i] = -1;
       live[i >>> 5] |= 1 << (i & 31);
     }
     return j;
@@ -197,110 +254,39 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       riseSince[j] = r;
     }
     priceHistory.push(prices.slice());
-    let h = 0;
-    for (let w = 0; w < words; w++) {
+    // Judge, and liquidate each liquidatable account at once: a liquidation changes only that
+    // account's balances and the round's flows, and the flows are summed in index order as ever.
+    const judgeOnly = rounds === maxRounds;
+    let hits = 0;
+    net.fill(0);
+    traded.fill(0);
+    closing.length = 0;
+    scan: for (let w = 0; w < words; w++) {
       let bits = live[w] | 0;
       while (bits !== 0) {
         const low = bits & -bits;
         bits ^= low;
         const i = (w << 5) | (31 - Math.clz32(low));
-        const at = judgedAt[i];
-        if (at >= 0 && !reference && fall[i] * fallSince[at] + rise[i] * riseSince[at] < margin[i]) continue;
+        const o = 4 * i;
+        const at = watched[o] | 0;
+        if (at >= 0 && !reference && watched[o + 2] * fallSince[at] + watched[o + 3] * riseSince[at] < watched[o + 1]) continue;
         const liquidatable = judgeAccount(acc, amt, prices, i, slot, moving);
-        judgedAt[i] = now;
-        margin[i] = watchMargin(slot);
-        fall[i] = slot[FALL];
-        rise[i] = slot[RISE];
-        if (liquidatable) {
-          hits[h] = i;
-          hitHealth[h] = slot[HEALTH];
-          hitCollateral[h] = slot[COLLATERAL_LEG];
-          hitDebt[h] = slot[DEBT_LEG];
-          hitCollaterals[h] = slot[COLLATERAL_LEGS];
-          hitDebts[h] = slot[DEBT_LEGS];
-          h++;
-        }
+        watched[o] = now;
+        watched[o + 1] = watchMargin(slot);
+        watched[o + 2] = slot[FALL];
+        watched[o + 3] = slot[RISE];
+        if (!liquidatable) continue;
+        hits++;
+        if (judgeOnly) break scan;
+        liquidate(i);
       }
     }
-    if (h === 0) break;
-    if (rounds === maxRounds) {
+    if (hits === 0) break;
+    if (judgeOnly) {
       truncated = true;
       break;
     }
     rounds++;
-
-    net.fill(0);
-    traded.fill(0);
-    closing.length = 0;
-    for (let x = 0; x < h; x++) {
-      const i = hits[x];
-      const p = protocol[i];
-      if (family[i] !== FAMILY_AAVE) {
-        for (let k = legStart[i]; k < legStart[i + 1]; k++) {
-          const a = asset[k];
-          if (kind[k] === LEG_PERP) {
-            net[a] += side[k] * amt[k];
-            traded[a] = 1;
-            liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
-            liquidatedCount[p]++;
-          } else if (a >= 0 && amt[k] > 0) {
-            net[a] += amt[k];
-            traded[a] = 1;
-            removed[p * A + a] += amt[k];
-          }
-        }
-        closing.push(i);
-        live[i >>> 5] &= ~(1 << (i & 31));
-        continue;
-      }
-      const coll = hitCollateral[x];
-      const debt = hitDebt[x];
-      let colls = hitCollaterals[x];
-      let debts = hitDebts[x];
-      judgedAt[i] = -1;
-      if (coll >= 0) {
-        const ca = asset[coll];
-        const da = asset[debt];
-        liquidateInto(liq, hitHealth[x], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
-        const debtCovered = liq[0];
-        const collateralTaken = liq[1];
-        const toLiquidator = liq[2];
-        change(coll);
-        change(debt);
-        if (collateralTaken >= amt[coll]) {
-          amt[coll] = 0;
-          colls--;
-        } else amt[coll] -= collateralTaken;
-        const covered = Math.min(debtCovered, amt[debt]);
-        if (debtCovered >= amt[debt]) {
-          amt[debt] = 0;
-          debts--;
-          exposureLegs[p]--;
-        } else amt[debt] -= debtCovered;
-        exposureUnits[p * A + da] -= covered * basis[debt];
-        net[ca] += toLiquidator;
-        net[da] -= debtCovered;
-        traded[ca] = 1;
-        traded[da] = 1;
-        removed[p * A + ca] += toLiquidator;
-        liquidatedNotional[p] += debtCovered * prices[da];
-        liquidatedCount[p]++;
-      }
-      if (debts > 0 && colls === 0) {
-        // Nothing left to seize: the rest of the debt is bad debt.
-        for (let k = legStart[i]; k < legStart[i + 1]; k++) {
-          if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
-          const units = amt[k];
-          deficit[p] += units * prices[asset[k]];
-          amt[k] = 0;
-          change(k);
-          exposureUnits[p * A + asset[k]] -= units * basis[k];
-          exposureLegs[p]--;
-        }
-        debts = 0;
-      }
-      if (debts === 0) live[i >>> 5] &= ~(1 << (i & 31));
-    }
 
     for (let a = 0; a < A; a++) {
       if (!traded[a]) continue;
