@@ -69,7 +69,10 @@ export interface ScenarioOptions extends CompileOptions {
    * isolated cascade cannot exceed (each round liquidates at least one); see defaultAccountRounds.
    */
   maxRounds?: number;
-  /** "walk" runs the O(N) walk even where the prefix-sum cascade applies (the reference it is checked against). */
+  /**
+   * "walk" runs the reference: the O(N) walk even where the prefix-sum cascade applies, and for an
+   * account book, every open account judged every round (what the account cascade's watch is checked against).
+   */
   path?: "auto" | "walk";
 }
 
@@ -88,7 +91,7 @@ export function checkShocks(book: CompiledBook, shocks: ShockVector): Float64Arr
 export function runScenario(input: Snapshot | CompiledBook, shocks: ShockVector, opts: ScenarioOptions = {}): ScenarioResult {
   const book = isCompiled(input) ? input : compileBook(input, opts);
   if (isCompiled(input) && opts.mmrOverride) throw new RiskInputError("mmrOverride", "pass a snapshot, not a compiled book, to override margins");
-  if (book.accounts) return runAccountScenario(book, shocks, checkShocks(book, shocks), opts.maxRounds ?? defaultAccountRounds(book.accounts));
+  if (book.accounts) return runAccountScenario(book, shocks, checkShocks(book, shocks), opts.maxRounds ?? defaultAccountRounds(book.accounts), opts.path === "walk");
   // Each round liquidates at least one position, so the number of positions bounds the rounds.
   const maxRounds = opts.maxRounds ?? book.n;
   if (opts.path !== "walk" && book.prefix.kind === "ready") {

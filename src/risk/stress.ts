@@ -16,7 +16,11 @@ export function defaultBetas(book: CompiledBook): Betas {
   for (const a of book.assets) betas[a.id] = 0;
   for (const m of book.markets) betas[book.assets[m.asset].id] = 1;
   const acc = book.accounts;
-  if (acc) for (let k = 0; k < acc.legs; k++) if (acc.asset[k] >= 0) betas[book.assets[acc.asset[k]].id] = 1;
+  if (acc) {
+    const held = new Uint8Array(book.assets.length);
+    for (let k = 0; k < acc.legs; k++) if (acc.asset[k] >= 0) held[acc.asset[k]] = 1;
+    held.forEach((h, a) => h && (betas[book.assets[a].id] = 1));
+  }
   for (const a of book.assets) if (a.beta !== undefined) betas[a.id] = a.beta;
   return betas;
 }

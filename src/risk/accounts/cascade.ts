@@ -14,15 +14,15 @@
  * A margin account's deficit is what its equity cannot pay; an Aave account's is the debt left
  * when its collateral is gone. Deficits are paid by the insurance fund, the rest is shortfall.
  *
- * Cost: accounts are laid out once (at compile) by their distance to the edge at the snapshot's
- * prices, ρ = margin ÷ price sensitivity: the most relative price move they can take
- * (|Δ margin| ≤ sensitivity × the largest relative price move). A round looks only at the prefix of
- * that layout with ρ ≤ ε, ε being the largest relative move of any price from the snapshot so far:
- * no account outside it can be liquidatable. Inside it, an account judged in an earlier round is
- * judged again only if the prices have since moved by more than its distance then; an account a
- * liquidation changed is always judged again. The liquidations found are exactly those of a full
- * re-scan. Open exposure is kept as running sums and a count of open legs, so the summary does not
- * re-scan either.
+ * Cost: a round judges only the accounts that can have come to the line (./watch.ts). An account
+ * is looked at once the prices are off the book's by enough to bring it there (the two prefixes of
+ * its watch order); after that, each round first checks, with one multiply-add, whether the moves
+ * since it was last judged can have brought it there, and judges its legs only then. An account a
+ * liquidation changed is always judged again. The accounts looked at are kept as a bitset over the
+ * compiled layout and walked in index order, so the liquidations found, and the order their flows
+ * are summed in, are exactly those of the reference (`reference`: every open account judged every
+ * round). Open exposure is kept as running sums and a count of open legs, so the summary does not
+ * re-scan either, and a scenario restores the balances it changed instead of copying them all.
  */
 import type { CompiledBook } from "../book";
 import type { ScenarioResult, ShockVector } from "../cascade";
@@ -30,7 +30,8 @@ import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
-import { distanceToEdge, HEALTH, judgeAccount, pickAaveLegs } from "./judge";
+import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, RISE } from "./judge";
+import { movingAssets, watchMargin, watchOrder, type WatchList } from "./watch";
 
 /**
  * A round always liquidates something, but an Aave account can be liquidated again and again
@@ -41,27 +42,79 @@ export function defaultAccountRounds(acc: CompiledAccounts): number {
   return acc.n + 16 * acc.legs + 1;
 }
 
-export function runAccountScenario(book: CompiledBook, shocks: ShockVector, prices: Float64Array, maxRounds: number): ScenarioResult {
+/** Per-account buffers of the cascade, the book's, reused by every scenario (a scenario runs to its end synchronously). */
+export interface CascadeScratch {
+  /** Balances as the scenario changes them; equal to the compiled ones between scenarios. */
+  amount: Float64Array;
+  /** Legs whose balance the running scenario changed, changed[0 … changedCount) (Aave liquidations; a closed margin account's balances are left as they were). */
+  changed: Int32Array;
+  changedCount: number;
+  /** Bit i: account i is looked at each round (open, and reached by the watch order or the reference). */
+  live: Uint32Array;
+  /**
+   * Per account, four numbers side by side (one cache line for the per-round check): the round it
+   * was last judged in (−1: judge it; −2: not looked at yet), and at that judgment the watch margin
+   * and the directional sensitivities FALL and RISE (./watch.ts).
+   */
+  watched: Float64Array;
+}
+
+function scratchFor(acc: CompiledAccounts): CascadeScratch {
+  const n = acc.n;
+  acc.scratch ??= {
+    amount: acc.amount.slice(),
+    changed: new Int32Array(1024),
+    changedCount: 0,
+    live: new Uint32Array((n + 31) >>> 5),
+    watched: new Float64Array(4 * n),
+  };
+  return acc.scratch;
+}
+
+/**
+ * One scenario through the account cascade. `reference` judges every open account every round
+ * (the plain rule the watch is checked against); otherwise only the accounts ./watch.ts says can
+ * have come to the line are judged. Both give the same liquidations in the same order.
+ */
+export function runAccountScenario(book: CompiledBook, shocks: ShockVector, prices: Float64Array, maxRounds: number, reference = false): ScenarioResult {
   const acc = book.accounts!;
+  const scratch = scratchFor(acc);
+  try {
+    return cascadeAccounts(book, acc, scratch, shocks, prices, maxRounds, reference);
+  } finally {
+    // Put back the balances the scenario changed, for the next scenario.
+    const { amount, changed } = scratch;
+    for (let j = 0; j < scratch.changedCount; j++) amount[changed[j]] = acc.amount[changed[j]];
+    scratch.changedCount = 0;
+  }
+}
+
+function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: CascadeScratch, shocks: ShockVector, prices: Float64Array, maxRounds: number, reference: boolean): ScenarioResult {
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
-  const { legStart, kind, asset, side, entry, weightBps, bonus, protocolFee, basis, family, protocol, distance } = acc;
-  // Per-account buffers are the book's, reused by every scenario (a scenario runs to its end synchronously).
-  acc.scratch ??= { amount: new Float64Array(acc.legs), open: new Uint8Array(n), health: new Float64Array(n), judgedAt: new Int32Array(n), distanceThen: new Float64Array(n) };
-  const { open, health, judgedAt, distanceThen } = acc.scratch;
-  const amt = acc.scratch.amount;
-  amt.set(acc.amount);
-  open.fill(1);
-  judgedAt.fill(-1); // the round an account was last judged in; −1: must be judged
+  const { legStart, kind, asset, side, entry, bonus, protocolFee, basis, family, protocol } = acc;
+  const { live, watched } = scratch;
+  const amt = scratch.amount;
+  const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
   const basePrices = Float64Array.from(book.assets, (a) => a.price);
+  const moving = movingAssets(book, prices);
+  const order = reference ? null : watchOrder(acc, basePrices, moving);
+  if (reference) {
+    live.fill(0xffffffff);
+    if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
+    for (let i = 0; i < n; i++) watched[4 * i] = -1;
+  } else {
+    live.fill(0);
+    for (let i = 0; i < n; i++) watched[4 * i] = -2;
+  }
 
-  const slot = new Float64Array(3);
-  const picked = new Int32Array(2);
+  const slot = new Float64Array(JUDGE_SLOTS);
   const liq = new Float64Array(4);
   const priceHistory: Float64Array[] = [];
-  const movedSince: number[] = [];
+  const fallSince: number[] = [];
+  const riseSince: number[] = [];
   const exposureUnits = acc.exposureUnits.slice();
   const exposureLegs = acc.exposureLegs.slice();
   const liquidatedNotional = new Float64Array(P);
@@ -72,123 +125,168 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
   const traded = new Uint8Array(A);
   const sellExec = new Float64Array(A);
   const buyExec = new Float64Array(A);
-  const hits: number[] = [];
   const closing: number[] = [];
-
-  /** Takes leg k's remaining exposure out of the open sums. */
-  const reduceExposure = (p: number, k: number, units: number) => {
-    exposureUnits[p * A + asset[k]] -= units * basis[k];
-    if (amt[k] === 0) exposureLegs[p]--;
+  const change = (k: number) => {
+    if (scratch.changedCount === scratch.changed.length) {
+      const grown = new Int32Array(2 * scratch.changed.length);
+      grown.set(scratch.changed);
+      scratch.changed = grown;
+    }
+    scratch.changed[scratch.changedCount++] = k;
   };
 
-  let reach = 0; // accounts 0 … reach − 1 are judged each round
-  let epsilon = 0;
+  /**
+   * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`):
+   * a margin account is closed (settled after the round's trades), an Aave account gets one liquidationCall.
+   */
+  const liquidate = (i: number) => {
+    const p = protocol[i];
+    if (family[i] !== FAMILY_AAVE) {
+      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+        const a = asset[k];
+        if (kind[k] === LEG_PERP) {
+          net[a] += side[k] * amt[k];
+          traded[a] = 1;
+          liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
+          liquidatedCount[p]++;
+        } else if (a >= 0 && amt[k] > 0) {
+          net[a] += amt[k];
+          traded[a] = 1;
+          removed[p * A + a] += amt[k];
+        }
+      }
+      closing.push(i);
+      live[i >>> 5] &= ~(1 << (i & 31));
+      return;
+    }
+    const coll = slot[COLLATERAL_LEG] | 0;
+    const debt = slot[DEBT_LEG] | 0;
+    let colls = slot[COLLATERAL_LEGS];
+    let debts = slot[DEBT_LEGS];
+    watched[4 * i] = -1; // its balances change: judge it again next round
+    if (coll >= 0) {
+      const ca = asset[coll];
+      const da = asset[debt];
+      liquidateInto(liq, slot[HEALTH], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
+      const debtCovered = liq[0];
+      const collateralTaken = liq[1];
+      const toLiquidator = liq[2];
+      change(coll);
+      change(debt);
+      if (collateralTaken >= amt[coll]) {
+        amt[coll] = 0;
+        colls--;
+      } else amt[coll] -= collateralTaken;
+      const covered = Math.min(debtCovered, amt[debt]);
+      if (debtCovered >= amt[debt]) {
+        amt[debt] = 0;
+        debts--;
+        exposureLegs[p]--;
+      } else amt[debt] -= debtCovered;
+      exposureUnits[p * A + da] -= covered * basis[debt];
+      net[ca] += toLiquidator;
+      net[da] -= debtCovered;
+      traded[ca] = 1;
+      traded[da] = 1;
+      removed[p * A + ca] += toLiquidator;
+      liquidatedNotional[p] += debtCovered * prices[da];
+      liquidatedCount[p]++;
+    }
+    if (debts > 0 && colls === 0) {
+      // Nothing left to seize: the rest of the debt is bad debt.
+      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+        if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
+        const units = amt[k];
+        deficit[p] += units * prices[asset[k]];
+        amt[k] = 0;
+        change(k);
+        exposureUnits[p * A + asset[k]] -= units * basis[k];
+        exposureLegs[p]--;
+      }
+      debts = 0;
+    }
+    if (debts === 0) live[i >>> 5] &= ~(1 << (i & 31));
+  };
+
+  /** Starts looking at the accounts of a watch list's prefix up to distance `d`, from `from`; returns where it stopped. */
+  const reach = (list: WatchList, from: number, d: number): number => {
+    const { ids, distance } = list;
+    let j = from;
+    for (; j < ids.length && distance[j] <= d; j++) {
+      const i = ids[j];
+      if (watched[4 * i] !== -2) continue;
+      watched[4 * i] = -1;
+      live[i >>> 5] |= 1 << (i & 31);
+    }
+    return j;
+  };
+
+  // How far each watch list has been looked at: per asset falls and rises, then the other accounts' falls and rises.
+  const reached = new Int32Array(2 * A + 2);
   let rounds = 0;
   let truncated = false;
   for (;;) {
-    for (let a = 0; a < A; a++) {
-      const r = Math.abs(prices[a] / basePrices[a] - 1);
-      if (r > epsilon) epsilon = r;
-    }
-    while (reach < n && distance[reach] <= epsilon) reach++;
-    const now = priceHistory.length;
-    for (let r = 0; r < now; r++) {
-      let moved = 0;
-      const then = priceHistory[r];
+    if (order) {
+      // The most any price fell and rose from the book's: the prefixes to look at.
+      let f = 0;
+      let r = 0;
       for (let a = 0; a < A; a++) {
-        const x = Math.abs(prices[a] / then[a] - 1);
-        if (x > moved) moved = x;
+        const x = prices[a] / basePrices[a] - 1;
+        reached[a] = reach(order.assetFall[a], reached[a], x < 0 ? -x : 0);
+        reached[A + a] = reach(order.assetRise[a], reached[A + a], x > 0 ? x : 0);
+        if (-x > f) f = -x;
+        if (x > r) r = x;
       }
-      movedSince[r] = moved;
+      reached[2 * A] = reach(order.fall, reached[2 * A], f === 0 ? 0 : f + r);
+      reached[2 * A + 1] = reach(order.rise, reached[2 * A + 1], r === 0 ? 0 : f + r);
+    }
+    const now = priceHistory.length;
+    for (let j = 0; j < now; j++) {
+      let f = 0;
+      let r = 0;
+      const then = priceHistory[j];
+      for (let a = 0; a < A; a++) {
+        const x = prices[a] / then[a] - 1;
+        if (-x > f) f = -x;
+        if (x > r) r = x;
+      }
+      fallSince[j] = f;
+      riseSince[j] = r;
     }
     priceHistory.push(prices.slice());
-    hits.length = 0;
-    for (let i = 0; i < reach; i++) {
-      if (!open[i]) continue;
-      const at = judgedAt[i];
-      if (at >= 0 && distanceThen[i] > movedSince[at]) continue;
-      const liquidatable = judgeAccount(acc, amt, prices, i, slot);
-      judgedAt[i] = now;
-      distanceThen[i] = distanceToEdge(slot);
-      if (liquidatable) {
-        health[i] = slot[HEALTH];
-        hits.push(i);
+    // Judge, and liquidate each liquidatable account at once: a liquidation changes only that
+    // account's balances and the round's flows, and the flows are summed in index order as ever.
+    const judgeOnly = rounds === maxRounds;
+    let hits = 0;
+    net.fill(0);
+    traded.fill(0);
+    closing.length = 0;
+    scan: for (let w = 0; w < words; w++) {
+      let bits = live[w] | 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const i = (w << 5) | (31 - Math.clz32(low));
+        const o = 4 * i;
+        const at = watched[o] | 0;
+        if (at >= 0 && !reference && watched[o + 2] * fallSince[at] + watched[o + 3] * riseSince[at] < watched[o + 1]) continue;
+        const liquidatable = judgeAccount(acc, amt, prices, i, slot, moving);
+        watched[o] = now;
+        watched[o + 1] = watchMargin(slot);
+        watched[o + 2] = slot[FALL];
+        watched[o + 3] = slot[RISE];
+        if (!liquidatable) continue;
+        hits++;
+        if (judgeOnly) break scan;
+        liquidate(i);
       }
     }
-    if (hits.length === 0) break;
-    if (rounds === maxRounds) {
+    if (hits === 0) break;
+    if (judgeOnly) {
       truncated = true;
       break;
     }
     rounds++;
-
-    net.fill(0);
-    traded.fill(0);
-    closing.length = 0;
-    for (const i of hits) {
-      const p = protocol[i];
-      const s = legStart[i];
-      const e = legStart[i + 1];
-      if (family[i] !== FAMILY_AAVE) {
-        for (let k = s; k < e; k++) {
-          const a = asset[k];
-          if (kind[k] === LEG_PERP) {
-            net[a] += side[k] * amt[k];
-            traded[a] = 1;
-            liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
-            liquidatedCount[p]++;
-          } else if (a >= 0 && amt[k] > 0) {
-            net[a] += amt[k];
-            traded[a] = 1;
-            removed[p * A + a] += amt[k];
-          }
-        }
-        closing.push(i);
-        open[i] = 0;
-        continue;
-      }
-      pickAaveLegs(acc, amt, prices, i, picked);
-      const coll = picked[0];
-      const debt = picked[1];
-      judgedAt[i] = -1;
-      if (coll >= 0) {
-        const ca = asset[coll];
-        const da = asset[debt];
-        liquidateInto(liq, health[i], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
-        const debtCovered = liq[0];
-        const collateralTaken = liq[1];
-        const toLiquidator = liq[2];
-        amt[coll] = collateralTaken >= amt[coll] ? 0 : amt[coll] - collateralTaken;
-        const covered = Math.min(debtCovered, amt[debt]);
-        amt[debt] = debtCovered >= amt[debt] ? 0 : amt[debt] - debtCovered;
-        reduceExposure(p, debt, covered);
-        net[ca] += toLiquidator;
-        net[da] -= debtCovered;
-        traded[ca] = 1;
-        traded[da] = 1;
-        removed[p * A + ca] += toLiquidator;
-        liquidatedNotional[p] += debtCovered * prices[da];
-        liquidatedCount[p]++;
-      }
-      let debtLeft = false;
-      let collateralLeft = false;
-      for (let k = s; k < e; k++) {
-        if (kind[k] === LEG_DEBT) debtLeft ||= amt[k] > 0;
-        else if (weightBps[k] > 0) collateralLeft ||= amt[k] > 0;
-      }
-      if (debtLeft && !collateralLeft) {
-        // Nothing left to seize: the rest of the debt is bad debt.
-        for (let k = s; k < e; k++) {
-          if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
-          const units = amt[k];
-          deficit[p] += units * prices[asset[k]];
-          amt[k] = 0;
-          reduceExposure(p, k, units);
-        }
-        debtLeft = false;
-      }
-      if (!debtLeft) open[i] = 0;
-    }
 
     for (let a = 0; a < A; a++) {
       if (!traded[a]) continue;
@@ -200,6 +298,7 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
       prices[a] = fill.newPrice;
     }
 
+    // Closed margin accounts settle at the round's execution prices; their balances stay as they were (the account is closed).
     for (const i of closing) {
       let equity = 0;
       let fees = 0;
@@ -211,12 +310,11 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
           const exec = (side[k] === 1 ? sellExec[a] : buyExec[a]) * basis[k];
           equity += side[k] * q * (exec - entry[k]);
           fees += bonus[k] * q * exec;
-          amt[k] = 0;
-          if (q > 0) reduceExposure(p, k, q);
-        } else {
-          equity += a < 0 ? q : q * sellExec[a];
-          amt[k] = 0;
-        }
+          if (q > 0) {
+            exposureUnits[p * A + a] -= q * basis[k];
+            exposureLegs[p]--;
+          }
+        } else equity += a < 0 ? q : q * sellExec[a];
       }
       if (fees > equity) deficit[p] += fees - equity;
     }

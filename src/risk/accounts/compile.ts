@@ -1,6 +1,8 @@
 import type { CompiledAsset, CompiledMarket } from "../book";
-import { distanceToEdge, judgeAccount } from "./judge";
+import { distanceToEdge, JUDGE_SLOTS, judgeAccount } from "./judge";
 import type { Snapshot } from "../snapshot";
+import type { CascadeScratch } from "./cascade";
+import type { WatchOrder } from "./watch";
 
 export const FAMILY_MARGIN = 0; // isolated and cross-margin perps: equity vs Σ MMR × notional
 export const FAMILY_AAVE = 1;
@@ -49,8 +51,10 @@ export interface CompiledAccounts {
   exposureUnits: Float64Array;
   /** Per protocol: legs of open exposure (debts and positions) at the snapshot. */
   exposureLegs: Int32Array;
-  /** Working buffers of the cascade, made by its first scenario and reused by the next. */
-  scratch?: { amount: Float64Array; open: Uint8Array; health: Float64Array; judgedAt: Int32Array; distanceThen: Float64Array };
+  /** Working buffers of the cascade, made by its first scenario and reused by the next (see ./cascade.ts). */
+  scratch?: CascadeScratch;
+  /** Accounts by fall and rise distance, per set of moving assets (see ./watch.ts). */
+  watch?: Map<string, WatchOrder>;
 }
 
 interface LegRow {
@@ -125,10 +129,11 @@ export function compileAccounts(snapshots: Snapshot[], assets: CompiledAsset[], 
   const packed = pack(ids, family, protocol, starts, rows, snapshots.length, assets.length);
   // Lay accounts out nearest-to-the-edge first: a scenario's rounds then read one contiguous prefix.
   const prices = Float64Array.from(assets, (a) => a.price);
-  const slot = new Float64Array(3);
+  const slot = new Float64Array(JUDGE_SLOTS);
+  const everyAsset = new Uint8Array(assets.length).fill(1);
   const distance = new Float64Array(packed.n);
   for (let i = 0; i < packed.n; i++) {
-    judgeAccount(packed, packed.amount, prices, i, slot);
+    judgeAccount(packed, packed.amount, prices, i, slot, everyAsset);
     distance[i] = distanceToEdge(slot);
   }
   const order = Int32Array.from({ length: packed.n }, (_, i) => i).sort((a, b) => distance[a] - distance[b] || a - b);

@@ -4,7 +4,7 @@ import { RiskInputError } from "../errors";
 import type { Snapshot } from "../snapshot";
 import { aaveLiquidation } from "./aave";
 import { FAMILY_AAVE } from "./compile";
-import { HEALTH, judgeAccount, pickAaveLegs } from "./judge";
+import { COLLATERAL_LEG, DEBT_LEG, HEALTH, JUDGE_SLOTS, judgeAccount } from "./judge";
 
 export interface AccountHealth {
   id: string;
@@ -19,9 +19,10 @@ export function accountHealth(s: Snapshot, shocks: ShockVector = {}): AccountHea
   const acc = book.accounts;
   if (!acc) return [];
   const prices = checkShocks(book, shocks);
-  const slot = new Float64Array(3);
+  const slot = new Float64Array(JUDGE_SLOTS);
+  const noneMoving = new Uint8Array(book.assets.length); // health only: the sensitivities are not read
   return acc.ids.map((id, i) => {
-    const liquidatable = judgeAccount(acc, acc.amount, prices, i, slot);
+    const liquidatable = judgeAccount(acc, acc.amount, prices, i, slot, noneMoving);
     return { id, health: slot[HEALTH], liquidatable };
   });
 }
@@ -45,11 +46,10 @@ export function firstAaveLiquidation(s: Snapshot, id: string, shocks: ShockVecto
   const i = acc ? acc.ids.indexOf(id) : -1;
   if (!acc || i < 0 || acc.family[i] !== FAMILY_AAVE) throw new RiskInputError("account", `no Aave account ${id}`);
   const prices = checkShocks(book, shocks);
-  const slot = new Float64Array(3);
-  if (!judgeAccount(acc, acc.amount, prices, i, slot)) return null;
-  const picked = new Int32Array(2);
-  pickAaveLegs(acc, acc.amount, prices, i, picked);
-  const [coll, debt] = picked;
+  const slot = new Float64Array(JUDGE_SLOTS);
+  if (!judgeAccount(acc, acc.amount, prices, i, slot, new Uint8Array(book.assets.length))) return null;
+  const coll = slot[COLLATERAL_LEG];
+  const debt = slot[DEBT_LEG];
   if (coll < 0 || debt < 0) return null;
   const liq = aaveLiquidation({
     healthFactor: slot[HEALTH],
