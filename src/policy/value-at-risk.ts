@@ -13,11 +13,13 @@ export interface ValueAtRiskSettings extends ShockModelSettings {
 }
 
 /**
- * On, every 30 s of block time. 10,000 samples over a 10,000-position book cost ~85–120 ms of CPU
- * (measured on a loaded machine): every 2 s observation would add 4–6 % of a core to the service's
- * ~7 %, past its 10 % goal; every 30 s adds ~0.4 %. Set everySeconds: 0 to run it at every observation.
+ * On, every 10 s of block time. 10,000 samples cost ~40–60 ms of CPU whatever the book's size (a
+ * sample's cascade is O(rounds · log N)): 60–100 ms measured on the shared machine at load 20+, the
+ * 100k benchmark book included. Every 2 s observation would add 2–3 % of a core to the service's ~8 %,
+ * too close to its 10 % goal; every 10 s adds ~0.5 %, and a report is at most five observations old.
+ * Set everySeconds: 0 to run it at every observation.
  */
-export const DEFAULT_VALUE_AT_RISK: ValueAtRiskSettings = { enabled: true, everySeconds: 30 };
+export const DEFAULT_VALUE_AT_RISK: ValueAtRiskSettings = { enabled: true, everySeconds: 10 };
 
 /**
  * A market's limit on its tail loss: bad debt its own positions leave in the sampled cascades, before
