@@ -12,6 +12,7 @@ import { canonicalJson, idempotencyKey, keccakText, type PlannedAction } from ".
 import { enqueueAction, openActQueue } from "../../src/queue/act-queue";
 import { CRASH_ENV, CRASH_POINTS, CRASH_SEED_ENV, type CrashPoint } from "../../src/util/crashpoint";
 import { mulberry32 } from "../../src/util/prng";
+import { cliCommand } from "../../test/helpers/cli";
 
 const ROOT = join(__dirname, "..", "..");
 const PROTOCOL_ID = "ref-perps";
@@ -247,7 +248,7 @@ interface KeeperRun {
 /** One keeper process: until it kills itself, or (when the queue is empty) until it is stopped with SIGTERM. */
 async function runKeeper(config: string, key: string, point: CrashPoint | undefined, queue: Queue, total: number, timeoutMs: number, seed: number): Promise<KeeperRun> {
   const start = Date.now();
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", config], {
+  const child = spawn(process.execPath, cliCommand(["run", "--config", config]), {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), [KEY_ENV]: key, ...(point ? { [CRASH_ENV]: point, [CRASH_SEED_ENV]: String(seed) } : {}) },
     stdio: ["ignore", "pipe", "pipe"],

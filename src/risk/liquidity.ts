@@ -18,25 +18,45 @@ export interface Venue {
 }
 
 /**
+ * A venue that many scenarios reuse (Value at Risk runs 10,000): `reopen` re-centres it at a new
+ * price as openVenue would, and `tradeInto` writes the fill into out = [avgPrice, newPrice, unfilled],
+ * so a cascade allocates nothing. `trade` and `tradeInto` are one computation.
+ */
+export interface ReusableVenue extends Venue {
+  reopen(price: number): void;
+  tradeInto(netBaseSold: number, out: Float64Array): void;
+}
+
+/**
  * A venue for `model` re-centred at `price`: a scenario's shock is assumed arbitraged into the pool
  * before liquidations start, so the pool keeps its depth (k, or its relative depth table) and
  * starts at the shocked oracle price. `referencePrice` is the price the depth table was read at.
  */
-export function openVenue(model: LiquidityModel, price: number, referencePrice: number): Venue {
+export function openVenue(model: LiquidityModel, price: number, referencePrice: number): ReusableVenue {
   switch (model.kind) {
     case "constantProduct":
       return new ConstantProductVenue(model.baseReserve * model.quoteReserve, price);
     case "depthTable":
-      return new DepthTableVenue(model.levels, price, price / referencePrice);
+      return new DepthTableVenue(model.levels, price, referencePrice);
     case "none":
       return new InfiniteVenue(price);
   }
 }
 
-class InfiniteVenue implements Venue {
-  constructor(readonly price: number) {}
+const fillOf = (out: Float64Array): Fill => ({ avgPrice: out[0], newPrice: out[1], unfilled: out[2] });
+
+class InfiniteVenue implements ReusableVenue {
+  constructor(public price: number) {}
+  reopen(price: number): void {
+    this.price = price;
+  }
   trade(): Fill {
     return { avgPrice: this.price, newPrice: this.price, unfilled: 0 };
+  }
+  tradeInto(_netBaseSold: number, out: Float64Array): void {
+    out[0] = this.price;
+    out[1] = this.price;
+    out[2] = 0;
   }
 }
 
@@ -44,16 +64,21 @@ class InfiniteVenue implements Venue {
 export const MAX_BUY_SHARE = 0.5;
 
 /** x·y = k, centred at the current price: x = √(k/P), y = √(kP). */
-class ConstantProductVenue implements Venue {
-  private x: number;
-  private y: number;
+class ConstantProductVenue implements ReusableVenue {
+  private x = 0;
+  private y = 0;
+  private readonly out = new Float64Array(3);
 
   constructor(
     private readonly k: number,
     price: number,
   ) {
-    this.x = Math.sqrt(k / price);
-    this.y = Math.sqrt(k * price);
+    this.reopen(price);
+  }
+
+  reopen(price: number): void {
+    this.x = Math.sqrt(this.k / price);
+    this.y = Math.sqrt(this.k * price);
   }
 
   get price(): number {
@@ -61,14 +86,25 @@ class ConstantProductVenue implements Venue {
   }
 
   trade(netBaseSold: number): Fill {
-    if (netBaseSold === 0) return { avgPrice: this.price, newPrice: this.price, unfilled: 0 };
+    this.tradeInto(netBaseSold, this.out);
+    return fillOf(this.out);
+  }
+
+  tradeInto(netBaseSold: number, out: Float64Array): void {
+    if (netBaseSold === 0) {
+      out[0] = out[1] = this.price;
+      out[2] = 0;
+      return;
+    }
     if (netBaseSold > 0) {
       const x1 = this.x + netBaseSold;
       const y1 = this.k / x1;
-      const avgPrice = (this.y - y1) / netBaseSold;
+      out[0] = (this.y - y1) / netBaseSold;
       this.x = x1;
       this.y = y1;
-      return { avgPrice, newPrice: y1 / x1, unfilled: 0 };
+      out[1] = y1 / x1;
+      out[2] = 0;
+      return;
     }
     // Buying base: the pool is not drained past half its base reserve (the price at most quadruples
     // in one round); what it cannot supply is unfilled and costed by the cascade's penalty rule.
@@ -77,10 +113,11 @@ class ConstantProductVenue implements Venue {
     const filled = Math.min(want, maxFill);
     const x1 = this.x - filled;
     const y1 = this.k / x1;
-    const avgPrice = (y1 - this.y) / filled;
+    out[0] = (y1 - this.y) / filled;
     this.x = x1;
     this.y = y1;
-    return { avgPrice, newPrice: y1 / x1, unfilled: want - filled };
+    out[1] = y1 / x1;
+    out[2] = want - filled;
   }
 }
 
@@ -90,17 +127,28 @@ class ConstantProductVenue implements Venue {
  * bands down, buying walks them up; past either end there is no liquidity: the rest is unfilled and
  * the price stops at the table's edge.
  */
-class DepthTableVenue implements Venue {
+class DepthTableVenue implements ReusableVenue {
   private readonly prices: Float64Array;
   private readonly density: Float64Array; // base per unit of price in band i
-  private current: number;
+  private current = 0;
+  private readonly out = new Float64Array(3);
 
-  constructor(levels: { price: number; baseLiquidity: number }[], price: number, scale: number) {
+  constructor(
+    private readonly levels: { price: number; baseLiquidity: number }[],
+    price: number,
+    private readonly referencePrice: number,
+  ) {
+    this.prices = new Float64Array(levels.length);
+    this.density = new Float64Array(levels.length);
+    this.reopen(price);
+  }
+
+  reopen(price: number): void {
+    const { levels, prices, density } = this;
     const n = levels.length;
-    this.prices = new Float64Array(n);
-    this.density = new Float64Array(n);
-    for (let i = 0; i < n; i++) this.prices[i] = levels[i].price * scale;
-    for (let i = 0; i < n - 1; i++) this.density[i] = levels[i].baseLiquidity / (this.prices[i + 1] - this.prices[i]);
+    const scale = price / this.referencePrice;
+    for (let i = 0; i < n; i++) prices[i] = levels[i].price * scale;
+    for (let i = 0; i < n - 1; i++) density[i] = levels[i].baseLiquidity / (prices[i + 1] - prices[i]);
     this.current = price;
   }
 
@@ -109,8 +157,16 @@ class DepthTableVenue implements Venue {
   }
 
   trade(netBaseSold: number): Fill {
-    if (netBaseSold === 0) return { avgPrice: this.current, newPrice: this.current, unfilled: 0 };
-    return netBaseSold > 0 ? this.sell(netBaseSold) : this.buy(-netBaseSold);
+    this.tradeInto(netBaseSold, this.out);
+    return fillOf(this.out);
+  }
+
+  tradeInto(netBaseSold: number, out: Float64Array): void {
+    if (netBaseSold === 0) {
+      out[0] = out[1] = this.current;
+      out[2] = 0;
+    } else if (netBaseSold > 0) this.sell(netBaseSold, out);
+    else this.buy(-netBaseSold, out);
   }
 
   private band(p: number): number {
@@ -128,7 +184,7 @@ class DepthTableVenue implements Venue {
     return lo;
   }
 
-  private sell(amount: number): Fill {
+  private sell(amount: number, out: Float64Array): void {
     let left = amount;
     let proceeds = 0;
     let p = this.current;
@@ -152,10 +208,12 @@ class DepthTableVenue implements Venue {
     }
     this.current = p;
     const filled = amount - left;
-    return { avgPrice: filled > 0 ? proceeds / filled : p, newPrice: p, unfilled: left };
+    out[0] = filled > 0 ? proceeds / filled : p;
+    out[1] = p;
+    out[2] = left;
   }
 
-  private buy(amount: number): Fill {
+  private buy(amount: number, out: Float64Array): void {
     let left = amount;
     let cost = 0;
     let p = this.current;
@@ -183,6 +241,8 @@ class DepthTableVenue implements Venue {
     }
     this.current = p;
     const filled = amount - left;
-    return { avgPrice: filled > 0 ? cost / filled : p, newPrice: p, unfilled: left };
+    out[0] = filled > 0 ? cost / filled : p;
+    out[1] = p;
+    out[2] = left;
   }
 }

@@ -27,22 +27,38 @@
  */
 import type { CompiledBook } from "./book";
 import { ddAdd, ddMulNumber, twoProduct, twoSum } from "./double-double";
-import { openVenue, type Venue } from "./liquidity";
+import { openVenue, type ReusableVenue } from "./liquidity";
 
-/** One market and side in liquidation-price order, with compensated prefix sums. */
+/**
+ * One market and side in liquidation-price order, with compensated prefix sums. A round reads a
+ * position's fields and the prefix sums at a few scattered indices of a large book, so they are
+ * packed one record of 8 (64 bytes, a cache line) an index: `rec[j·8 + F]` with F one of the
+ * offsets below; the liquidation prices, which the searches scan, stay a dense array of their own.
+ */
 export interface PrefixRun {
+  /** Positions in the run. */
+  n: number;
   /** Liquidation prices, in the order a moving price reaches them (longs descending, shorts ascending). */
   liq: Float64Array;
-  size: Float64Array;
-  entry: Float64Array;
-  collateral: Float64Array;
-  /** Σ size over positions [0, j), double-double (hi, lo); length = positions + 1. */
-  sizeHi: Float64Array;
-  sizeLo: Float64Array;
-  /** Σ K over positions [0, j): K = q·e − c for longs, c + q·e for shorts. */
-  kHi: Float64Array;
-  kLo: Float64Array;
+  /** Every BLOCK-th liquidation price (liq[b·BLOCK]): small enough to stay in cache, so a search probes the large array in one block only. */
+  coarse: Float64Array;
+  /**
+   * (n + 1) records: position j's size, entry and collateral (zeros at j = n), and the double-double
+   * (hi, lo) sums of size and of K over positions [0, j) (K = q·e − c for longs, c + q·e for shorts).
+   */
+  rec: Float64Array;
 }
+
+// Offsets in a PrefixRun record.
+const SIZE = 0;
+const ENTRY = 1;
+const COLLATERAL = 2;
+const SIZE_HI = 4;
+const SIZE_LO = 5;
+const K_HI = 6;
+const K_LO = 7;
+const STRIDE = 8;
+const BLOCK = 16;
 
 export type PrefixIndex = { kind: "ready"; longs: PrefixRun[]; shorts: PrefixRun[] } | { kind: "unavailable"; reason: string };
 
@@ -66,16 +82,8 @@ export function compilePrefix(book: CompiledBook): PrefixIndex {
 
 function buildRun(book: CompiledBook, order: Int32Array, side: 1 | -1): PrefixRun | string {
   const n = order.length;
-  const run: PrefixRun = {
-    liq: new Float64Array(n),
-    size: new Float64Array(n),
-    entry: new Float64Array(n),
-    collateral: new Float64Array(n),
-    sizeHi: new Float64Array(n + 1),
-    sizeLo: new Float64Array(n + 1),
-    kHi: new Float64Array(n + 1),
-    kLo: new Float64Array(n + 1),
-  };
+  const liq = new Float64Array(n);
+  const rec = new Float64Array((n + 1) * STRIDE);
   const t = new Float64Array(2);
   const u = new Float64Array(2);
   let lastRatio = side === 1 ? Infinity : -Infinity;
@@ -84,10 +92,12 @@ function buildRun(book: CompiledBook, order: Int32Array, side: 1 | -1): PrefixRu
     const q = book.size[i];
     const e = book.entry[i];
     const c = book.collateral[i];
-    run.liq[j] = book.liqPrice[i];
-    run.size[j] = q;
-    run.entry[j] = e;
-    run.collateral[j] = c;
+    const at = j * STRIDE;
+    const next = at + STRIDE;
+    liq[j] = book.liqPrice[i];
+    rec[at + SIZE] = q;
+    rec[at + ENTRY] = e;
+    rec[at + COLLATERAL] = c;
     // K exactly, as a double-double: q·e by TwoProduct, then ∓ c.
     twoProduct(q, e, t);
     twoSum(t[0], side === 1 ? -c : c, u);
@@ -98,14 +108,16 @@ function buildRun(book: CompiledBook, order: Int32Array, side: 1 | -1): PrefixRu
       return `position ${i} is out of deficit order (its K/size ${ratio} vs ${lastRatio} before it in liquidation-price order): its maintenance margin is not the market's`;
     }
     lastRatio = ratio;
-    ddAdd(run.sizeHi[j], run.sizeLo[j], q, 0, t);
-    run.sizeHi[j + 1] = t[0];
-    run.sizeLo[j + 1] = t[1];
-    ddAdd(run.kHi[j], run.kLo[j], kh, kl, t);
-    run.kHi[j + 1] = t[0];
-    run.kLo[j + 1] = t[1];
+    ddAdd(rec[at + SIZE_HI], rec[at + SIZE_LO], q, 0, t);
+    rec[next + SIZE_HI] = t[0];
+    rec[next + SIZE_LO] = t[1];
+    ddAdd(rec[at + K_HI], rec[at + K_LO], kh, kl, t);
+    rec[next + K_HI] = t[0];
+    rec[next + K_LO] = t[1];
   }
-  return run;
+  const coarse = new Float64Array(Math.ceil(n / BLOCK));
+  for (let b = 0; b < coarse.length; b++) coarse[b] = liq[b * BLOCK];
+  return { n, liq, coarse, rec };
 }
 
 /**
@@ -127,147 +139,187 @@ export interface CascadeTally {
 }
 
 /**
- * A cascade engine over one book's prefix index. Its scratch arrays are allocated once, so many
- * scenarios (a grid, Value at Risk's samples) allocate only their venues. `run` returns this
- * engine's tally, valid until the next run.
+ * A cascade engine over one book's prefix index. Its scratch arrays and venues are allocated once
+ * and reused, so many scenarios (a grid, Value at Risk's samples) allocate nothing per scenario.
+ * `run` returns this engine's tally, valid until the next run.
  */
 export class PrefixCascade {
   private readonly M: number;
   private readonly A: number;
+  private readonly P: number;
+  // The markets' fields the hot loop reads, flattened.
+  private readonly marketAsset: Int32Array;
+  private readonly marketProtocol: Int32Array;
+  private readonly basis: Float64Array;
+  private readonly fee: Float64Array;
   private readonly lp: Int32Array;
   private readonly sp: Int32Array;
   private readonly roundStartL: Int32Array;
   private readonly roundStartS: Int32Array;
+  /** This round's liquidated size per market and side (each range summed once a round). */
+  private readonly roundSizeL: Float64Array;
+  private readonly roundSizeS: Float64Array;
   private readonly netSold: Float64Array;
   private readonly traded: Uint8Array;
   private readonly avg: Float64Array;
   private readonly roundStartPrice: Float64Array;
   private readonly unfilledShare: Float64Array;
-  private readonly venues: Venue[];
+  private readonly venues: ReusableVenue[];
+  private readonly fill = new Float64Array(3);
   private readonly dd = new Float64Array(2);
   private readonly dd2 = new Float64Array(2);
   private readonly tally: CascadeTally;
 
   constructor(
-    private readonly book: CompiledBook,
+    book: CompiledBook,
     private readonly index: Extract<PrefixIndex, { kind: "ready" }>,
   ) {
-    this.M = book.markets.length;
-    this.A = book.assets.length;
-    const P = book.protocols.length;
-    this.lp = new Int32Array(this.M);
-    this.sp = new Int32Array(this.M);
-    this.roundStartL = new Int32Array(this.M);
-    this.roundStartS = new Int32Array(this.M);
-    this.netSold = new Float64Array(this.A);
-    this.traded = new Uint8Array(this.A);
-    this.avg = new Float64Array(this.A);
-    this.roundStartPrice = new Float64Array(this.A);
-    this.unfilledShare = new Float64Array(this.A);
-    this.venues = new Array<Venue>(this.A);
+    const M = (this.M = book.markets.length);
+    const A = (this.A = book.assets.length);
+    const P = (this.P = book.protocols.length);
+    this.marketAsset = Int32Array.from(book.markets, (mk) => mk.asset);
+    this.marketProtocol = Int32Array.from(book.markets, (mk) => mk.protocol);
+    this.basis = Float64Array.from(book.markets, (mk) => mk.basis);
+    this.fee = Float64Array.from(book.markets, (mk) => mk.liquidationFee);
+    this.lp = new Int32Array(M);
+    this.sp = new Int32Array(M);
+    this.roundStartL = new Int32Array(M);
+    this.roundStartS = new Int32Array(M);
+    this.roundSizeL = new Float64Array(M);
+    this.roundSizeS = new Float64Array(M);
+    this.netSold = new Float64Array(A);
+    this.traded = new Uint8Array(A);
+    this.avg = new Float64Array(A);
+    this.roundStartPrice = new Float64Array(A);
+    this.unfilledShare = new Float64Array(A);
+    this.venues = book.assets.map((a) => openVenue(a.liquidity, a.price, a.price));
     this.tally = {
-      prices: new Float64Array(this.A),
+      prices: new Float64Array(A),
       rounds: 0,
       truncated: false,
       openPositions: new Int32Array(P),
-      liquidatedSize: new Float64Array(this.M),
+      liquidatedSize: new Float64Array(M),
       liquidatedNotional: new Float64Array(P),
       liquidatedCount: new Int32Array(P),
       deficit: new Float64Array(P),
-      marketDeficit: new Float64Array(this.M),
+      marketDeficit: new Float64Array(M),
     };
   }
 
   /** Cascades from shocked asset prices (indexed like book.assets) to the fixed point. */
   run(shockedPrices: Float64Array, maxRounds: number): CascadeTally {
-    const { book, index, M, A, lp, sp, roundStartL, roundStartS, netSold, traded, avg, roundStartPrice, unfilledShare, venues, tally } = this;
+    const {
+      index,
+      M,
+      A,
+      P,
+      marketAsset,
+      marketProtocol,
+      basis,
+      fee,
+      lp,
+      sp,
+      roundStartL,
+      roundStartS,
+      roundSizeL,
+      roundSizeS,
+      netSold,
+      traded,
+      avg,
+      roundStartPrice,
+      unfilledShare,
+      venues,
+      fill,
+      tally,
+    } = this;
+    const { longs, shorts } = index;
     const prices = tally.prices;
-    prices.set(shockedPrices);
-    for (let a = 0; a < A; a++) venues[a] = openVenue(book.assets[a].liquidity, prices[a], book.assets[a].price);
-    lp.fill(0);
-    sp.fill(0);
-    tally.liquidatedSize.fill(0);
-    tally.liquidatedNotional.fill(0);
-    tally.liquidatedCount.fill(0);
-    tally.deficit.fill(0);
-    tally.marketDeficit.fill(0);
+    const { liquidatedSize, liquidatedNotional, liquidatedCount, deficit, marketDeficit, openPositions } = tally;
+    // Plain loops, not fill/set: these arrays have a handful of entries, and a builtin call costs more than the loop.
+    for (let a = 0; a < A; a++) venues[a].reopen((prices[a] = shockedPrices[a]));
+    for (let m = 0; m < M; m++) lp[m] = sp[m] = liquidatedSize[m] = marketDeficit[m] = 0;
+    for (let p = 0; p < P; p++) liquidatedNotional[p] = liquidatedCount[p] = deficit[p] = openPositions[p] = 0;
 
     let rounds = 0;
     tally.truncated = false;
     for (;;) {
-      netSold.fill(0);
-      traded.fill(0);
+      for (let a = 0; a < A; a++) netSold[a] = traded[a] = 0;
       let any = false;
       for (let m = 0; m < M; m++) {
-        const mk = book.markets[m];
-        const a = mk.asset;
-        const mark = prices[a] * mk.basis;
-        const L = index.longs[m];
-        const S = index.shorts[m];
-        roundStartL[m] = lp[m];
-        roundStartS[m] = sp[m];
-        const j = endOfRun(L.liq, lp[m], mark, 1);
-        const k = endOfRun(S.liq, sp[m], mark, -1);
+        const a = marketAsset[m];
+        const mark = prices[a] * basis[m];
+        const L = longs[m];
+        const S = shorts[m];
+        const l0 = (roundStartL[m] = lp[m]);
+        const s0 = (roundStartS[m] = sp[m]);
+        const j = endOfRun(L, l0, mark, 1);
+        const k = endOfRun(S, s0, mark, -1);
         lp[m] = j;
         sp[m] = k;
-        const count = j - roundStartL[m] + (k - roundStartS[m]);
-        if (count > 0) {
-          any = true;
-          traded[a] = 1;
-          netSold[a] += this.rangeSize(L, roundStartL[m], j) - this.rangeSize(S, roundStartS[m], k);
-          tally.liquidatedCount[mk.protocol] += count;
-        }
+        if (j === l0 && k === s0) continue;
+        any = true;
+        traded[a] = 1;
+        const sizeL = (roundSizeL[m] = this.rangeSize(L, l0, j));
+        const sizeS = (roundSizeS[m] = this.rangeSize(S, s0, k));
+        netSold[a] += sizeL - sizeS;
+        liquidatedCount[marketProtocol[m]] += j - l0 + (k - s0);
       }
       if (!any) break;
       if (rounds === maxRounds) {
         // Put back what this round found, as the walk does: it was not liquidated and stays open.
-        for (let m = 0; m < M; m++) tally.liquidatedCount[book.markets[m].protocol] -= lp[m] - roundStartL[m] + (sp[m] - roundStartS[m]);
-        lp.set(roundStartL);
-        sp.set(roundStartS);
+        for (let m = 0; m < M; m++) liquidatedCount[marketProtocol[m]] -= lp[m] - roundStartL[m] + (sp[m] - roundStartS[m]);
+        for (let m = 0; m < M; m++) {
+          lp[m] = roundStartL[m];
+          sp[m] = roundStartS[m];
+        }
         tally.truncated = true;
         break;
       }
       rounds++;
 
-      roundStartPrice.set(prices);
+      for (let a = 0; a < A; a++) roundStartPrice[a] = prices[a];
       for (let a = 0; a < A; a++) {
         if (!traded[a]) continue;
-        const fill = venues[a].trade(netSold[a]);
-        avg[a] = fill.avgPrice;
-        unfilledShare[a] = netSold[a] !== 0 ? fill.unfilled / Math.abs(netSold[a]) : 0;
-        prices[a] = fill.newPrice;
+        const sold = netSold[a];
+        venues[a].tradeInto(sold, fill);
+        avg[a] = fill[0];
+        prices[a] = fill[1];
+        unfilledShare[a] = sold !== 0 ? fill[2] / Math.abs(sold) : 0;
       }
 
       for (let m = 0; m < M; m++) {
-        if (lp[m] === roundStartL[m] && sp[m] === roundStartS[m]) continue;
-        const mk = book.markets[m];
-        const a = mk.asset;
-        const fee = mk.liquidationFee;
+        const l0 = roundStartL[m];
+        const s0 = roundStartS[m];
+        if (lp[m] === l0 && sp[m] === s0) continue;
+        const a = marketAsset[m];
+        const b = basis[m];
         const u = unfilledShare[a];
-        const exec = avg[a] * mk.basis;
+        const exec = avg[a] * b;
+        const sold = netSold[a];
         // The walk's execution prices: an unfilled share of a sale recovers nothing, of a purchase costs the final price.
-        const longExec = netSold[a] > 0 ? exec * (1 - u) : exec;
-        const shortExec = netSold[a] < 0 ? exec * (1 - u) + prices[a] * mk.basis * u : exec;
-        const L = index.longs[m];
-        const S = index.shorts[m];
-        const def = this.longDeficit(L, roundStartL[m], lp[m], longExec, fee) + this.shortDeficit(S, roundStartS[m], sp[m], shortExec, fee);
-        const liqSize = this.rangeSize(L, roundStartL[m], lp[m]) + this.rangeSize(S, roundStartS[m], sp[m]);
-        tally.liquidatedSize[m] += liqSize;
+        const longExec = sold > 0 ? exec * (1 - u) : exec;
+        const shortExec = sold < 0 ? exec * (1 - u) + prices[a] * b * u : exec;
+        const def = this.longDeficit(longs[m], l0, lp[m], longExec, fee[m]) + this.shortDeficit(shorts[m], s0, sp[m], shortExec, fee[m]);
+        const liqSize = roundSizeL[m] + roundSizeS[m];
+        const p = marketProtocol[m];
+        liquidatedSize[m] += liqSize;
         // Notional at the mark that triggered the round (the price before this round's trade).
-        tally.liquidatedNotional[mk.protocol] += liqSize * roundStartPrice[a] * mk.basis;
-        tally.deficit[mk.protocol] += def;
-        tally.marketDeficit[m] += def;
+        liquidatedNotional[p] += liqSize * roundStartPrice[a] * b;
+        deficit[p] += def;
+        marketDeficit[m] += def;
       }
     }
     tally.rounds = rounds;
-    tally.openPositions.fill(0);
-    book.markets.forEach((mk, m) => (tally.openPositions[mk.protocol] += index.longs[m].size.length - lp[m] + (index.shorts[m].size.length - sp[m])));
+    for (let m = 0; m < M; m++) openPositions[marketProtocol[m]] += longs[m].n - lp[m] + (shorts[m].n - sp[m]);
     return tally;
   }
 
   private rangeSize(r: PrefixRun, from: number, to: number): number {
     if (to === from) return 0;
-    ddAdd(r.sizeHi[to], r.sizeLo[to], -r.sizeHi[from], -r.sizeLo[from], this.dd);
+    const rec = r.rec;
+    const t = to * STRIDE;
+    const f = from * STRIDE;
+    ddAdd(rec[t + SIZE_HI], rec[t + SIZE_LO], -rec[f + SIZE_HI], -rec[f + SIZE_LO], this.dd);
     return this.dd[0] + this.dd[1];
   }
 
@@ -276,7 +328,10 @@ export class PrefixCascade {
     const lo = deficitEnd(r, from, to, x, fee, 1);
     if (lo === from) return 0;
     const { dd, dd2 } = this;
-    ddAdd(r.sizeHi[lo], r.sizeLo[lo], -r.sizeHi[from], -r.sizeLo[from], dd);
+    const rec = r.rec;
+    const l = lo * STRIDE;
+    const f = from * STRIDE;
+    ddAdd(rec[l + SIZE_HI], rec[l + SIZE_LO], -rec[f + SIZE_HI], -rec[f + SIZE_LO], dd);
     ddMulNumber(dd[0], dd[1], x, dd2); // X·Σq
     const xqH = dd2[0];
     const xqL = dd2[1];
@@ -284,7 +339,7 @@ export class PrefixCascade {
     ddAdd(xqH, xqL, dd[0], dd[1], dd2); // (1 − fee)·X·Σq
     const fxqH = dd2[0];
     const fxqL = dd2[1];
-    ddAdd(r.kHi[lo], r.kLo[lo], -r.kHi[from], -r.kLo[from], dd); // ΣK
+    ddAdd(rec[l + K_HI], rec[l + K_LO], -rec[f + K_HI], -rec[f + K_LO], dd); // ΣK
     ddAdd(dd[0], dd[1], -fxqH, -fxqL, dd2);
     return Math.max(0, dd2[0] + dd2[1]);
   }
@@ -294,7 +349,10 @@ export class PrefixCascade {
     const lo = deficitEnd(r, from, to, x, fee, -1);
     if (lo === from) return 0;
     const { dd, dd2 } = this;
-    ddAdd(r.sizeHi[lo], r.sizeLo[lo], -r.sizeHi[from], -r.sizeLo[from], dd);
+    const rec = r.rec;
+    const l = lo * STRIDE;
+    const f = from * STRIDE;
+    ddAdd(rec[l + SIZE_HI], rec[l + SIZE_LO], -rec[f + SIZE_HI], -rec[f + SIZE_LO], dd);
     ddMulNumber(dd[0], dd[1], x, dd2); // X·Σq
     const xqH = dd2[0];
     const xqL = dd2[1];
@@ -302,7 +360,7 @@ export class PrefixCascade {
     ddAdd(xqH, xqL, dd[0], dd[1], dd2); // (1 + fee)·X·Σq
     const fxqH = dd2[0];
     const fxqL = dd2[1];
-    ddAdd(r.kHi[lo], r.kLo[lo], -r.kHi[from], -r.kLo[from], dd); // ΣK
+    ddAdd(rec[l + K_HI], rec[l + K_LO], -rec[f + K_HI], -rec[f + K_LO], dd); // ΣK
     ddAdd(fxqH, fxqL, -dd[0], -dd[1], dd2);
     return Math.max(0, dd2[0] + dd2[1]);
   }
@@ -327,35 +385,49 @@ function deficitEnd(r: PrefixRun, from: number, to: number, x: number, fee: numb
 }
 
 function inDeficit(r: PrefixRun, j: number, x: number, fee: number, side: 1 | -1): boolean {
-  const q = r.size[j];
-  return side === 1 ? fee * q * x - (r.collateral[j] + q * (x - r.entry[j])) > 0 : fee * q * x - (r.collateral[j] + q * (r.entry[j] - x)) > 0;
+  const rec = r.rec;
+  const at = j * STRIDE;
+  const q = rec[at + SIZE];
+  return side === 1 ? fee * q * x - (rec[at + COLLATERAL] + q * (x - rec[at + ENTRY])) > 0 : fee * q * x - (rec[at + COLLATERAL] + q * (rec[at + ENTRY] - x)) > 0;
 }
 
 /**
  * The end of this round's run from `start`: the first index whose liquidation price the mark has not
- * crossed (longs: liq ≤ mark; shorts: liq ≥ mark). Galloping, so a round costs O(log run), and a
- * round that liquidates nothing in this market and side costs one comparison. For shorts the
+ * crossed (longs: liq ≤ mark; shorts: liq ≥ mark). A round that liquidates nothing in this market
+ * and side costs one comparison; otherwise a galloping search over the coarse prices finds the block
+ * the run ends in (O(log run), in cache), then a binary search inside that block. For shorts the
  * comparison is mirrored by negating both sides, which is exact.
  */
-function endOfRun(liq: Float64Array, start: number, mark: number, side: 1 | -1): number {
+function endOfRun(r: PrefixRun, start: number, mark: number, side: 1 | -1): number {
+  const { liq, coarse } = r;
   const n = liq.length;
   const m = side * mark;
   if (start >= n || !(side * liq[start] > m)) return start;
-  let lo = start; // crossed
+  // Blocks b ≤ start/BLOCK begin at or before start, whose price is crossed; gallop over the later ones
+  // for the first block whose first price is not crossed (or the end).
+  const first = ((start / BLOCK) | 0) + 1;
+  const B = coarse.length;
+  let lo = first - 1; // coarse[lo] crossed (or before start, which is crossed)
+  let hi = first;
   let step = 1;
-  let hi = start + 1;
-  while (hi < n && side * liq[hi] > m) {
+  while (hi < B && side * coarse[hi] > m) {
     lo = hi;
     step *= 2;
-    hi = start + step;
+    hi = first - 1 + step;
   }
-  if (hi > n) hi = n;
-  // liq[lo] is crossed, liq[hi] (if any) is not: the end is in (lo, hi].
-  lo += 1;
-  while (lo < hi) {
+  if (hi > B) hi = B;
+  while (hi - lo > 1) {
     const mid = (lo + hi) >>> 1;
-    if (side * liq[mid] > m) lo = mid + 1;
+    if (side * coarse[mid] > m) lo = mid;
     else hi = mid;
   }
-  return lo;
+  // liq[j] is crossed for j < lo·BLOCK + 1 at least up to start; the end is in (max(start, lo·BLOCK), min(n, hi·BLOCK)].
+  let a = Math.max(start, lo * BLOCK) + 1;
+  let z = Math.min(n, hi * BLOCK);
+  while (a < z) {
+    const mid = (a + z) >>> 1;
+    if (side * liq[mid] > m) a = mid + 1;
+    else z = mid;
+  }
+  return a;
 }

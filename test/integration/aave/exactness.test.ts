@@ -45,12 +45,23 @@ async function crash(f: WideBook): Promise<void> {
   }
 }
 
+/** The book and its snapshot, before and after the crash: each read once, shared by the tests that start from it. */
+async function readBook(): Promise<{ f: WideBook; risk: Snapshot; block: number }> {
+  const f = await loadFixture(book);
+  return { f, ...(await snapshotOf(f)) };
+}
+
+async function crashedBook(): Promise<{ f: WideBook; risk: Snapshot; block: number }> {
+  const f = await loadFixture(book);
+  await crash(f);
+  return { f, ...(await snapshotOf(f)) };
+}
+
 describe("risk engine against real Aave V3 bytecode: 6 reserves, eMode, 210 borrowers", function () {
   this.timeout(300_000);
 
   it("builds a book where at least a third of borrowers hold two or more collaterals and two or more debts", async () => {
-    const f = await loadFixture(book);
-    const { risk } = await snapshotOf(f);
+    const { f, risk } = await loadFixture(readBook);
     const wide = risk.accounts!.filter((a) => a.collateral.length >= 2 && (a.debts?.length ?? 0) >= 2);
     expect(risk.accounts).to.have.length(BORROWERS);
     expect(wide.length).to.be.at.least(BORROWERS / 3);
@@ -59,11 +70,9 @@ describe("risk engine against real Aave V3 bytecode: 6 reserves, eMode, 210 borr
   });
 
   it("computes every borrower's health factor equal to Pool.getUserAccountData to 1e-9, before and after the feeds move", async () => {
-    const f = await loadFixture(book);
-    const poolAddress = await f.pool.getAddress();
     for (const moved of [false, true]) {
-      if (moved) await crash(f);
-      const { risk, block } = await snapshotOf(f);
+      const { f, risk, block } = moved ? await loadFixture(crashedBook) : await loadFixture(readBook);
+      const poolAddress = await f.pool.getAddress();
       const engine = accountHealth(risk);
       const reader = new MulticallReader(ethers.provider, await f.multicall.getAddress());
       const chain = await reader.read(
@@ -78,9 +87,7 @@ describe("risk engine against real Aave V3 bytecode: 6 reserves, eMode, 210 borr
   });
 
   it("calls liquidatable exactly the borrowers that liquidationCall accepts, and none it refuses", async () => {
-    const f = await loadFixture(book);
-    await crash(f);
-    const { risk } = await snapshotOf(f);
+    const { f, risk } = await loadFixture(crashedBook);
     const engine = accountHealth(risk);
     const pool = f.pool.connect(f.liquidator) as Contract;
     const accepted = new Set<string>();
@@ -106,9 +113,7 @@ describe("risk engine against real Aave V3 bytecode: 6 reserves, eMode, 210 borr
   });
 
   it("predicts the debt covered, the collateral seized and the protocol fee of a liquidation to 1e-6", async () => {
-    const f = await loadFixture(book);
-    await crash(f);
-    const { risk } = await snapshotOf(f);
+    const { f, risk } = await loadFixture(crashedBook);
     const liquidatable = accountHealth(risk).filter((a) => a.liquidatable);
     const reserve = new Map(await Promise.all(f.reserves.map(async (r) => [(await r.token.getAddress()).toLowerCase(), r] as const)));
     const liquidator = await f.liquidator.getAddress();

@@ -11,7 +11,7 @@ import { actQueueName } from "../../../src/queue/act-queue";
 import { marketIdToText } from "../../../src/protocols/units";
 import { observeQueueName } from "../../../src/queue/observe-queue";
 import { referenceFixture, type ReferenceFixture } from "../../contracts/fixtures";
-import { writeConfig } from "../../helpers/cli";
+import { cliCommand, writeConfig } from "../../helpers/cli";
 import { freePort } from "../../helpers/redis-server";
 
 const ROOT = join(__dirname, "..", "..", "..");
@@ -40,7 +40,7 @@ class Keeper {
 
   start(): void {
     this.text = "";
-    this.child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", join(ROOT, "src/cli/main.ts"), "run", "--config", this.config], {
+    this.child = spawn(process.execPath, cliCommand(["run", "--config", this.config]), {
       cwd: ROOT,
       env: { ...process.env, TS_NODE_PROJECT: join(ROOT, "tsconfig.json"), ...this.env },
       stdio: ["ignore", "pipe", "pipe"],

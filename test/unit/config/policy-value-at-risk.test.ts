@@ -20,7 +20,7 @@ function problemsOf(policy: Record<string, unknown>): string[] {
 }
 
 describe("policy config: Value at Risk", () => {
-  it("is on every 30 s by default, takes the model's fields and a market's limit", () => {
+  it("is on every 10 s by default, takes the model's fields and a market's limit", () => {
     expect(policyFor(protocolWith({}), 0).valueAtRisk).to.deep.equal(DEFAULT_VALUE_AT_RISK);
     const cfg = policyFor(
       protocolWith({

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { compileBook, compileBooks, correlatedShocks, defaultBetas, runScenario, stressGrid, type CompiledBook, type ScenarioResult, type ShockVector, type Snapshot } from "../../../src/risk";
-import { compilePrefix } from "../../../src/risk/prefix-cascade";
+import { compilePrefix, PrefixCascade } from "../../../src/risk/prefix-cascade";
 import { liquidationPrice } from "../../../src/risk/book";
 import { randomSnapshot } from "./random-books";
 import { syntheticSnapshot } from "./synthetic";
@@ -91,6 +91,32 @@ describe("the prefix-sum cascade reproduces the walk", () => {
       const book = compileBook(randomSnapshot(31, 2_000, { pools, mmr: 0.02, fee: 0.06 }));
       const r = compareOn(book, grid(book), `fee > mmr, ${pools}`);
       expect(r.badDebt).to.be.greaterThan(3);
+    }
+  });
+
+  it("when one engine runs scenario after scenario (as Value at Risk does): each is the fresh engine's and the walk's", () => {
+    for (const pools of ["depthTable", "constantProduct", "none"] as const) {
+      const book = compileBook(randomSnapshot(21, 2_000, { pools }));
+      if (book.prefix.kind !== "ready") throw new Error(book.prefix.reason);
+      const reused = new PrefixCascade(book, book.prefix);
+      const scenarios = [...grid(book, 0.1), { ETH: -0.3, BTC: 0.1 }, { ETH: 0.45, BTC: -0.2 }];
+      // Every scenario after a different one, so state left by the previous run would show.
+      let cascades = 0;
+      for (const s of [...scenarios, ...scenarios.reverse()]) {
+        const prices = Float64Array.from(book.assets, (a) => a.price * (1 + (s[a.id] ?? 0)));
+        const a = reused.run(prices, book.n);
+        const b = new PrefixCascade(book, book.prefix).run(prices, book.n);
+        const at = `${pools} ${JSON.stringify(s)}`;
+        expect(a.rounds, at).to.equal(b.rounds);
+        for (const k of ["prices", "openPositions", "liquidatedSize", "liquidatedNotional", "liquidatedCount", "deficit", "marketDeficit"] as const) {
+          expect(Array.from(a[k]), `${at}: ${k}`).to.deep.equal(Array.from(b[k]));
+        }
+        const walk = runScenario(book, s, { path: "walk" });
+        expect(a.rounds, at).to.equal(walk.rounds);
+        expect(relClose(a.deficit[0], walk.deficit), `${at}: bad debt ${a.deficit[0]} vs ${walk.deficit}`).to.equal(true);
+        if (a.rounds > 1) cascades++;
+      }
+      if (pools !== "none") expect(cascades, `${pools}: multi-round cascades were compared`).to.be.greaterThan(4);
     }
   });
 
