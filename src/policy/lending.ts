@@ -357,12 +357,17 @@ export function projectedMove(risk: Snapshot, reserve: string, targetShock: numb
   return Object.fromEntries(risk.assets.map((a) => [a.id, a.id === reserve ? -targetShock : -targetShock * (a.beta ?? 1)]));
 }
 
-/** The cost and benefit of setting `reserve`'s threshold to `ltBps` (see ThresholdCut). */
-export function thresholdCut(risk: Snapshot, reserve: string, ltBps: bigint, targetShock: number): ThresholdCut {
+/** Today's book settled (accounts already under 1 are not a cut's doing) and the move on it: the same for every candidate. */
+function moveOnToday(risk: Snapshot, reserve: string, targetShock: number) {
   const move = projectedMove(risk, reserve, targetShock);
   const today = settleAaveAccounts(risk);
+  return { move, today, before: runScenario(today.snapshot, move) };
+}
+
+/** The cost and benefit of setting `reserve`'s threshold to `ltBps` (see ThresholdCut). */
+export function thresholdCut(risk: Snapshot, reserve: string, ltBps: bigint, targetShock: number, base = moveOnToday(risk, reserve, targetShock)): ThresholdCut {
+  const { move, today, before } = base;
   const cut = settleAaveAccounts(withReserveThreshold(risk, reserve, Number(ltBps) / 10_000));
-  const before = runScenario(today.snapshot, move);
   const after = runScenario(cut.snapshot, move);
   const already = new Set(today.liquidated);
   const forcedNowUsd = Math.max(0, cut.liquidatedUsd - today.liquidatedUsd);
@@ -422,8 +427,9 @@ export function bestThresholdCut(risk: Snapshot, book: LendingBook, reserve: str
   let best: ThresholdCut | undefined;
   let firstFail: ThresholdCut | undefined;
   const net = (x: ThresholdCut) => x.avoidedUsd - multiple * x.forcedBeyondMoveUsd;
+  const base = moveOnToday(risk, reserve, targetShock);
   for (const v of candidateThresholds(book, reserve, lt, floor)) {
-    const c = thresholdCut(risk, reserve, v, targetShock);
+    const c = thresholdCut(risk, reserve, v, targetShock, base);
     if (!thresholdCutPasses(c, multiple)) firstFail ??= c;
     else if (!best || net(c) > net(best)) best = c;
   }

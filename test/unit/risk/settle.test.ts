@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { accountHealth, runScenario, settleAaveAccounts, type Snapshot } from "../../../src/risk";
+import { accountHealth, runScenario, settleAaveAccounts, type ShockVector, type Snapshot } from "../../../src/risk";
 import { syntheticAccountSnapshot } from "./synthetic-accounts";
 
 /** The synthetic book's Aave borrowers alone, with no pools: the cascade then liquidates at fixed prices, as settling does. */
@@ -9,7 +9,7 @@ function aaveOnly(seed: number): Snapshot {
 }
 
 describe("settling Aave accounts at fixed prices (the book a later move starts from)", () => {
-  for (const shocks of [{}, { WETH: -0.12, wstETH: -0.12, WBTC: -0.1, SOL: -0.2 }, { WETH: -0.3, wstETH: -0.35, WBTC: -0.3, SOL: -0.4 }]) {
+  for (const shocks of [{} as ShockVector, { WETH: -0.12, wstETH: -0.12, WBTC: -0.1, SOL: -0.2 }, { WETH: -0.3, wstETH: -0.35, WBTC: -0.3, SOL: -0.4 }]) {
     it(`liquidates exactly what the account cascade does at ${JSON.stringify(shocks)}, and leaves no account under health factor 1`, () => {
       const s = aaveOnly(11);
       const settled = settleAaveAccounts(s, shocks);
