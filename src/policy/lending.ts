@@ -67,9 +67,12 @@ export interface LendingPlan {
 
 /**
  * Lending levers in order of harm (SPEC §2): an LTV cut and a borrow-cap cut bind only new borrowing;
- * a lower liquidation threshold forces existing borrowers out, so it is reached for only at
- * `critical`, and only when the bad debt it avoids outweighs the bonus it costs the borrowers it
- * liquidates. Each size is the smallest that restores the target, within the steward's step.
+ * a lower liquidation threshold forces existing borrowers out, a lever like an MMR raise, so it is
+ * reached for only at `critical`, only against live danger on the collateral, and only through the
+ * same kind of gate: the bad debt it avoids at the projected move (the account engine's cascade,
+ * before and after the cut's own liquidations) against the debt it forces into liquidation beyond
+ * what the move would liquidate anyway (see ThresholdCut). LTV and cap cuts are the smallest that
+ * restore the target, within the steward's step.
  *
  * Supply caps are left alone: cutting one also stops a borrower near liquidation from adding
  * collateral to save the position, and the LTV cut already stops new borrowing against it.
