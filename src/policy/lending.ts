@@ -416,7 +416,8 @@ export function candidateThresholds(book: LendingBook, reserve: string, lt: bigi
     if (at >= floor && at < lt) values.add(at);
   }
   const sorted = [...values].sort((x, y) => (x > y ? -1 : x < y ? 1 : 0)); // smallest cut first
-  const picked = sorted.length <= MAX_THRESHOLD_CANDIDATES ? sorted : Array.from({ length: MAX_THRESHOLD_CANDIDATES }, (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / MAX_THRESHOLD_CANDIDATES) - 1]);
+  const picked =
+    sorted.length <= MAX_THRESHOLD_CANDIDATES ? sorted : Array.from({ length: MAX_THRESHOLD_CANDIDATES }, (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / MAX_THRESHOLD_CANDIDATES) - 1]);
   if (!picked.includes(floor)) picked.push(floor);
   return picked;
 }
@@ -426,7 +427,15 @@ export function candidateThresholds(book: LendingBook, reserve: string, lt: bigi
  * multiple × forced beyond the move) that passes, the smallest cut on a tie. Returns the best
  * passing figures, or those of the smallest candidate that failed (for the deferral), never both.
  */
-export function bestThresholdCut(risk: Snapshot, book: LendingBook, reserve: string, lt: bigint, floor: bigint, targetShock: number, multiple: number): { pass: ThresholdCut } | { fail: ThresholdCut } {
+export function bestThresholdCut(
+  risk: Snapshot,
+  book: LendingBook,
+  reserve: string,
+  lt: bigint,
+  floor: bigint,
+  targetShock: number,
+  multiple: number,
+): { pass: ThresholdCut } | { fail: ThresholdCut } {
   let best: ThresholdCut | undefined;
   let firstFail: ThresholdCut | undefined;
   const net = (x: ThresholdCut) => x.avoidedUsd - multiple * x.forcedBeyondMoveUsd;

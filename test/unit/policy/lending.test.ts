@@ -153,7 +153,16 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
   });
 
   it("under the aave-production profile's steps a threshold cut stops at an LTV that cannot come down with it", () => {
-    const abs = (min: bigint, max: bigint, lastUpdate = 0n): ParamBounds => ({ min, max, mode: "absolute", maxTighten: 50n, maxLoosen: 50n, tightenDelay: 259_200n, loosenDelay: 259_200n, lastUpdate });
+    const abs = (min: bigint, max: bigint, lastUpdate = 0n): ParamBounds => ({
+      min,
+      max,
+      mode: "absolute",
+      maxTighten: 50n,
+      maxLoosen: 50n,
+      tightenDelay: 259_200n,
+      loosenDelay: 259_200n,
+      lastUpdate,
+    });
     // T's health is 1.0036 at 8250 bps: 8219 puts it under, within one 50 bps step.
     const tight: LendingBook = { accounts: [borrower("T", 100_000, 82_200)] };
     const at8230 = { ...reserves, [WETH]: { ...reserves[WETH], ltvBps: 8230n } };
