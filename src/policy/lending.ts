@@ -332,14 +332,22 @@ export interface ThresholdCut {
   avoidedUsd: number;
   /** Debt liquidated now and at the move, beyond what the move alone liquidates (never below 0). */
   forcedBeyondMoveUsd: number;
+  /**
+   * What the gate weighs the avoided bad debt against: the larger of the debt forced out now (paid
+   * for certain, whether the move comes or not) and the debt liquidated beyond the move (paid if it
+   * comes: a lower threshold can also make the move liquidate deeper, 100 % close factor instead of 50 %).
+   */
+  costUsd: number;
 }
 
 /**
- * Default bar: the bad debt a threshold cut avoids must be at least this multiple of the debt it
- * forces into liquidation beyond what the move would liquidate anyway — the same bar, and for the
- * same reason, as an MMR raise (JudgmentPolicy.minAvoidedBadDebtPerForcedNotional): a borrower
- * forced out pays the bonus (4.5–6.5 % of what is repaid) for certain and now, the bad debt is
- * avoided only if the move comes.
+ * Default bar: the bad debt a threshold cut avoids must be at least this multiple of its cost (see
+ * ThresholdCut.costUsd) — the same bar, and for the same reason, as an MMR raise
+ * (JudgmentPolicy.minAvoidedBadDebtPerForcedNotional): a borrower forced out pays the bonus
+ * (4.5–6.5 % of what is repaid) for certain and now, the bad debt is avoided only if the move comes.
+ * Measured against the debt liquidated beyond the move alone, every cut that avoids bad debt would
+ * pass (that figure is mostly the bad debt itself, repaid instead): on crash-thin-liquidity such
+ * cuts forced a borrower out for a move that never came.
  */
 export const DEFAULT_MIN_AVOIDED_PER_FORCED = 0.1;
 
@@ -374,6 +382,7 @@ export function thresholdCut(risk: Snapshot, reserve: string, ltBps: bigint, tar
   const after = runScenario(cut.snapshot, move);
   const already = new Set(today.liquidated);
   const forcedNowUsd = Math.max(0, cut.liquidatedUsd - today.liquidatedUsd);
+  const beyond = Math.max(0, forcedNowUsd + after.liquidatedNotional - before.liquidatedNotional);
   const badDebtNowUsd = Math.max(0, cut.badDebtUsd - today.badDebtUsd);
   return {
     ltBps,
@@ -385,19 +394,20 @@ export function thresholdCut(risk: Snapshot, reserve: string, ltBps: bigint, tar
     badDebtAfterUsd: after.shortfall,
     liquidatedAfterUsd: after.liquidatedNotional,
     avoidedUsd: before.shortfall - after.shortfall - badDebtNowUsd,
-    forcedBeyondMoveUsd: Math.max(0, forcedNowUsd + after.liquidatedNotional - before.liquidatedNotional),
+    forcedBeyondMoveUsd: beyond,
+    costUsd: Math.max(forcedNowUsd, beyond),
   };
 }
 
 /**
  * A cut buys something when it forces someone out, leaves no bad debt now (more than a dollar:
  * it would make now the loss it was meant to avoid), and avoids more than float noise; it passes
- * when what it avoids is at least `multiple` × what it forces beyond the move.
+ * when what it avoids is at least `multiple` × its cost.
  */
 export function thresholdCutPasses(c: ThresholdCut, multiple: number): boolean {
   if (c.forcedAccounts.length === 0 || c.badDebtNowUsd > 1) return false;
   if (!(c.avoidedUsd > Math.max(1, 1e-6 * c.badDebtBeforeUsd))) return false;
-  return c.avoidedUsd >= multiple * c.forcedBeyondMoveUsd;
+  return c.avoidedUsd >= multiple * c.costUsd;
 }
 
 /**
@@ -424,7 +434,7 @@ export function candidateThresholds(book: LendingBook, reserve: string, lt: bigi
 
 /**
  * The cut the gate allows: among the candidates, the one with the largest net benefit (avoided −
- * multiple × forced beyond the move) that passes, the smallest cut on a tie. Returns the best
+ * multiple × cost) that passes, the smallest cut on a tie. Returns the best
  * passing figures, or those of the smallest candidate that failed (for the deferral), never both.
  */
 export function bestThresholdCut(
@@ -438,7 +448,7 @@ export function bestThresholdCut(
 ): { pass: ThresholdCut } | { fail: ThresholdCut } {
   let best: ThresholdCut | undefined;
   let firstFail: ThresholdCut | undefined;
-  const net = (x: ThresholdCut) => x.avoidedUsd - multiple * x.forcedBeyondMoveUsd;
+  const net = (x: ThresholdCut) => x.avoidedUsd - multiple * x.costUsd;
   const base = moveOnToday(risk, reserve, targetShock);
   for (const v of candidateThresholds(book, reserve, lt, floor)) {
     const c = thresholdCut(risk, reserve, v, targetShock, base);
@@ -452,6 +462,6 @@ export function describeThresholdCut(c: ThresholdCut): string {
   const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
   return (
     `${c.ltBps} bps forces ${c.forcedAccounts.length} borrower(s) out now (${usd(c.forcedNowUsd)} of debt repaid, ${usd(c.badDebtNowUsd)} of bad debt left now), ` +
-    `${usd(c.forcedBeyondMoveUsd)} liquidated beyond what the move would liquidate anyway, to avoid ${usd(c.avoidedUsd)} of bad debt at the move (${usd(c.badDebtBeforeUsd)} → ${usd(c.badDebtAfterUsd)})`
+    `${usd(c.forcedBeyondMoveUsd)} liquidated beyond what the move would liquidate anyway, to avoid ${usd(c.avoidedUsd)} of bad debt at the move (${usd(c.badDebtBeforeUsd)} → ${usd(c.badDebtAfterUsd)}): ${c.costUsd > 0 ? (c.avoidedUsd / c.costUsd).toFixed(3) : "∞"} per dollar of cost`
   );
 }

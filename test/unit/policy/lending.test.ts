@@ -119,7 +119,10 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
     expect(c.badDebtBeforeUsd).to.be.closeTo(78_000 - 75_000 / 1.05, 1e-6);
     expect(c.badDebtAfterUsd).to.equal(0);
     expect(c.avoidedUsd).to.be.closeTo(c.badDebtBeforeUsd, 1e-6);
-    expect(c.avoidedUsd).to.be.at.least(0.1 * c.forcedBeyondMoveUsd);
+    // The cost is the debt forced out now (certain), the larger figure here: $6,571 for $39,000 clears the 0.1 bar.
+    expect(c.costUsd).to.equal(Math.max(c.forcedNowUsd, c.forcedBeyondMoveUsd));
+    expect(c.costUsd).to.equal(c.forcedNowUsd);
+    expect(c.avoidedUsd).to.be.at.least(0.1 * c.costUsd);
     expect(risk.note).to.match(/forces 1 borrower\(s\) out now/);
     expect(risk.before!).to.be.lessThan(0.25);
     expect(risk.after!).to.be.at.least(0.25);
@@ -150,6 +153,22 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
     expect(c.avoidedUsd).to.be.closeTo(80_000 - 83_000 / 1.05, 1e-6);
     expect(c.forcedBeyondMoveUsd).to.be.greaterThan(10 * c.avoidedUsd);
     expect(plan.deferred.map((d) => d.reason).join(" ")).to.match(/no threshold cut passes the gate: 7999 bps forces 1 borrower/);
+  });
+
+  it("weighs the bad debt a cut avoids against the debt it forces out now, not only what it liquidates beyond the move", () => {
+    // Y (health 1.13) would be liquidated by the 25 % move anyway and leave 73,000 − 75,000 / 1.05 = $1,571 of bad debt:
+    // forcing it out now (7299 bps) avoids that, and liquidates beyond the move only what it avoids. But it repays
+    // $36,500 now, for certain, for a move that may not come: 0.04 per dollar, under the 0.1 bar.
+    const y: LendingBook = { accounts: [borrower("Y", 100_000, 73_000)] };
+    const c = thresholdCut(engineBook(y), WETH, 7299n, 0.25);
+    expect(c.forcedAccounts).to.deep.equal(["Y"]);
+    expect(c.avoidedUsd).to.be.closeTo(73_000 - 75_000 / 1.05, 1e-6);
+    expect(c.forcedBeyondMoveUsd).to.be.closeTo(c.avoidedUsd, 1e-6);
+    expect(c.forcedNowUsd).to.be.closeTo(36_500, 1e-6);
+    expect(c.costUsd).to.equal(c.forcedNowUsd);
+    const plan = planLending(critical(y, 0.25));
+    expect(plan.decisions.find((d) => d.action.kind === "setReserveRisk")?.action).to.deep.include({ liquidationThresholdBps: 8250n });
+    expect(plan.deferred.map((d) => d.reason).join(" ")).to.match(/no threshold cut passes the gate: .* per dollar of cost/);
   });
 
   it("under the aave-production profile's steps a threshold cut stops at an LTV that cannot come down with it", () => {
