@@ -70,9 +70,9 @@ export interface LendingPlan {
  * a lower liquidation threshold forces existing borrowers out, a lever like an MMR raise, so it is
  * reached for only at `critical`, only against live danger on the collateral, and only through the
  * same kind of gate: the bad debt it avoids at the projected move (the account engine's cascade,
- * before and after the cut's own liquidations) against the debt it forces into liquidation beyond
- * what the move would liquidate anyway (see ThresholdCut). LTV and cap cuts are the smallest that
- * restore the target, within the steward's step.
+ * before and after the cut's own liquidations) against its cost, the debt it forces out now or
+ * beyond what the move would liquidate anyway, whichever is larger (see ThresholdCut). LTV and cap
+ * cuts are the smallest that restore the target, within the steward's step.
  *
  * Supply caps are left alone: cutting one also stops a borrower near liquidation from adding
  * collateral to save the position, and the LTV cut already stops new borrowing against it.
@@ -295,18 +295,6 @@ export function liquidateUnder(book: LendingBook, reserve: string, lt: number, o
       };
     }),
   };
-}
-
-/** Bad debt left if `reserve` falls by `shock` (gap liquidation, other prices hold). */
-export function badDebtAt(book: LendingBook, reserve: string, shock: number): number {
-  let total = 0;
-  for (const a of book.accounts) {
-    let capacity = 0;
-    for (const c of a.collateral) capacity += (c.usd * (c.reserve === reserve ? 1 - shock : 1)) / c.liquidationBonus;
-    const debt = a.debt.reduce((s, d) => s + d.usd * (d.reserve === reserve ? 1 - shock : 1), 0);
-    total += Math.max(0, debt - capacity);
-  }
-  return total;
 }
 
 /**
