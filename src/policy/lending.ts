@@ -3,6 +3,8 @@ import type { ActionRequest } from "./actions";
 import type { Level } from "./levels";
 import { MIN_CAP_CUT } from "./caps";
 import { cooldownLeft, tightenLimit } from "./units";
+import type { Danger } from "./danger";
+import { runScenario, settleAaveAccounts, type ShockVector, type Snapshot } from "../risk";
 
 export type { LendingAccount, LendingBook, LendingCollateral } from "../domain/lending-book";
 import type { LendingAccount, LendingBook, LendingCollateral } from "../domain/lending-book";
@@ -35,6 +37,16 @@ export interface LendingContext {
   reserves: Record<string, ReserveParams>;
   bounds: Record<string, Record<string, ParamBounds>>;
   now: number;
+  /** The protocol's snapshot for the account engine (accounts and lending parameters): a threshold cut is costed on it. */
+  risk?: Snapshot;
+  /**
+   * Is the danger to a collateral reserve live, given how far (`cushion`, a fraction) its price may
+   * fall before its borrowers leave bad debt? A threshold cut forces borrowers out now: only
+   * against live danger, as an MMR raise (./danger.ts). Absent: never live.
+   */
+  danger?: (reserve: string, cushion: number) => Danger;
+  /** The gate's bar (see DEFAULT_MIN_AVOIDED_PER_FORCED). */
+  minAvoidedPerForced?: number;
 }
 
 export interface LendingDecision {
@@ -55,9 +67,12 @@ export interface LendingPlan {
 
 /**
  * Lending levers in order of harm (SPEC §2): an LTV cut and a borrow-cap cut bind only new borrowing;
- * a lower liquidation threshold forces existing borrowers out, so it is reached for only at
- * `critical`, and only when the bad debt it avoids outweighs the bonus it costs the borrowers it
- * liquidates. Each size is the smallest that restores the target, within the steward's step.
+ * a lower liquidation threshold forces existing borrowers out, a lever like an MMR raise, so it is
+ * reached for only at `critical`, only against live danger on the collateral, and only through the
+ * same kind of gate: the bad debt it avoids at the projected move (the account engine's cascade,
+ * before and after the cut's own liquidations) against its cost, the debt it forces out now or
+ * beyond what the move would liquidate anyway, whichever is larger (see ThresholdCut). LTV and cap
+ * cuts are the smallest that restore the target, within the steward's step.
  *
  * Supply caps are left alone: cutting one also stops a borrower near liquidation from adding
  * collateral to save the position, and the LTV cut already stops new borrowing against it.
@@ -160,40 +175,32 @@ function planReserveRisk(reserve: string, p: ReserveParams, bounds: Record<strin
     }
   }
 
-  // 2. Only at critical, the threshold, gated by the liquidations it forces.
-  // Judged on the book liquidators leave: accounts already under 1 go whatever the threshold.
+  // 2. Only at critical, against live danger, the threshold, gated by the liquidations it forces.
+  // The breaking shock shown is judged on the book liquidators leave: accounts already under 1 go whatever the threshold.
   const shockAt = (v: bigint) => reserveBreakingShock(liquidateUnder(ctx.book, reserve, Number(v) / 10_000, { alsoAlreadyLiquidatable: true }), reserve);
   const before = shockAt(lt);
   let after = before;
   if (level === "critical" && before !== null && before < targetShock) {
     const ltB = bounds.LIQ_THRESHOLD;
+    const danger = ctx.danger?.(reserve, before);
     if (!ltB) reasons.push("the steward has no bounds for the liquidation threshold");
     else if (cooldownLeft(ltB, true, ctx.now) > 0) reasons.push(`the steward's tightening delay for the threshold has ${cooldownLeft(ltB, true, ctx.now)}s left`);
+    else if (!ctx.risk) reasons.push("no account book for the risk engine to cost a threshold cut on");
+    else if (!danger?.live) reasons.push(`no threshold cut: the book is fragile but the danger is not live (${danger?.reason ?? "no market speed to judge it by"})`);
     else {
-      const floor = tightenLimit(lt, ltB, false);
-      const restores = (v: bigint) => {
-        const s = shockAt(v);
-        return s === null || s >= targetShock;
-      };
-      const full = largestPassing(floor, lt, restores);
-      let target = full ?? floor;
-      let note =
-        full === null
-          ? `threshold to ${floor} bps, the most one steward step allows (the target is not reached in one step)`
-          : `threshold to ${target} bps, the smallest cut that makes the book survive a ${targetShock} move`;
-      if (!passesLendingGate(ctx.book, reserve, Number(target) / 10_000, targetShock)) {
-        target = smallestPassing(target, lt, (v) => v === lt || passesLendingGate(ctx.book, reserve, Number(v) / 10_000, targetShock));
-        note = target === lt ? "" : `threshold ramped to ${target} bps: a deeper cut would force out more than the bad debt it avoids is worth`;
-        if (target === lt) reasons.push("any threshold cut would cost the borrowers it liquidates more (their bonus) than the bad debt it avoids");
+      // Aave requires LTV ≤ threshold: where the LTV cannot come down with it, the threshold stops at the LTV.
+      const ltvFloor = ltvB && cooldownLeft(ltvB, true, ctx.now) === 0 ? tightenLimit(p.ltvBps, ltvB, false) : p.ltvBps;
+      let floor = tightenLimit(lt, ltB, false);
+      if (floor < ltvFloor) floor = ltvFloor;
+      const cut = floor < lt ? bestThresholdCut(ctx.risk, ctx.book, reserve, lt, floor, targetShock, ctx.minAvoidedPerForced ?? DEFAULT_MIN_AVOIDED_PER_FORCED) : undefined;
+      if (!cut) reasons.push("the steward's step leaves no room to lower the threshold");
+      else if ("fail" in cut) reasons.push(`no threshold cut passes the gate: ${describeThresholdCut(cut.fail)}`);
+      else {
+        notes.push(`threshold to ${cut.pass.ltBps} bps: ${describeThresholdCut(cut.pass)}`);
+        lt = cut.pass.ltBps;
+        if (ltv > lt) ltv = lt;
+        after = shockAt(lt);
       }
-      const improved = target < lt ? shockAt(target) : before;
-      // A cut that forces nobody out changes nothing at the target move: it only takes headroom away.
-      if (target < lt && (improved === null || improved > before)) {
-        notes.push(note);
-        lt = target;
-        if (ltv > lt) ltv = lt; // Aave requires LTV ≤ threshold
-        after = improved;
-      } else if (target < lt) reasons.push("no threshold cut the gate allows would make the book survive a larger move");
     }
   }
   if (ltv === p.ltvBps && lt === p.liquidationThresholdBps) return reasons.length ? { status: "defer", reason: reasons.join("; ") } : { status: "none" };
@@ -290,62 +297,159 @@ export function liquidateUnder(book: LendingBook, reserve: string, lt: number, o
   };
 }
 
-/** Bad debt left if `reserve` falls by `shock` (gap liquidation, other prices hold). */
-export function badDebtAt(book: LendingBook, reserve: string, shock: number): number {
-  let total = 0;
-  for (const a of book.accounts) {
-    let capacity = 0;
-    for (const c of a.collateral) capacity += (c.usd * (c.reserve === reserve ? 1 - shock : 1)) / c.liquidationBonus;
-    const debt = a.debt.reduce((s, d) => s + d.usd * (d.reserve === reserve ? 1 - shock : 1), 0);
-    total += Math.max(0, debt - capacity);
-  }
-  return total;
+/**
+ * What a threshold cut on one reserve buys and what it costs, by the account engine (exact Aave
+ * rules, src/risk/accounts): the cut liquidates now, at today's prices, every borrower it puts
+ * under health factor 1; the projected move (see projectedMove) then comes on the book those
+ * liquidations leave. USD throughout.
+ */
+export interface ThresholdCut {
+  ltBps: bigint;
+  /** Debt the cut sends to liquidation now, beyond what is liquidatable today anyway. */
+  forcedNowUsd: number;
+  forcedAccounts: string[];
+  /** Bad debt those liquidations leave now, beyond today's. */
+  badDebtNowUsd: number;
+  /** The move on today's book (accounts already under 1 settled first): bad debt and debt liquidated. */
+  badDebtBeforeUsd: number;
+  liquidatedBeforeUsd: number;
+  /** The move after the cut and its liquidations. */
+  badDebtAfterUsd: number;
+  liquidatedAfterUsd: number;
+  /** badDebtBefore − badDebtAfter − badDebtNow. */
+  avoidedUsd: number;
+  /** Debt liquidated now and at the move, beyond what the move alone liquidates (never below 0). */
+  forcedBeyondMoveUsd: number;
+  /**
+   * What the gate weighs the avoided bad debt against: the larger of the debt forced out now (paid
+   * for certain, whether the move comes or not) and the debt liquidated beyond the move (paid if it
+   * comes: a lower threshold can also make the move liquidate deeper, 100 % close factor instead of 50 %).
+   */
+  costUsd: number;
 }
 
 /**
- * The self-liquidation gate for a threshold cut: the borrowers it liquidates at once pay the
- * liquidation bonus on what is repaid; the cut passes only if the bad debt it avoids at the target
- * move is at least that cost, and none of those liquidations leaves bad debt of its own.
+ * Default bar: the bad debt a threshold cut avoids must be at least this multiple of its cost (see
+ * ThresholdCut.costUsd) — the same bar, and for the same reason, as an MMR raise
+ * (JudgmentPolicy.minAvoidedBadDebtPerForcedNotional): a borrower forced out pays the bonus
+ * (4.5–6.5 % of what is repaid) for certain and now, the bad debt is avoided only if the move comes.
+ * Measured against the debt liquidated beyond the move alone, every cut that avoids bad debt would
+ * pass (that figure is mostly the bad debt itself, repaid instead): on crash-thin-liquidity such
+ * cuts forced a borrower out for a move that never came.
  */
-export function passesLendingGate(book: LendingBook, reserve: string, lt: number, targetShock: number): boolean {
-  const after = liquidateUnder(book, reserve, lt);
-  let cost = 0;
-  book.accounts.forEach((a, i) => {
-    const b = after.accounts[i];
-    if (a === b) return;
-    const repaid = a.debt.reduce((s, d) => s + d.usd, 0) - b.debt.reduce((s, d) => s + d.usd, 0);
-    const seized = a.collateral.reduce((s, c) => s + c.usd, 0) - b.collateral.reduce((s, c) => s + c.usd, 0);
-    cost += seized - repaid;
-  });
-  if (cost === 0) return true;
-  const leftBad = badDebtAt(after, reserve, 0);
-  if (leftBad > badDebtAt(book, reserve, 0) + 1e-9) return false;
-  return badDebtAt(book, reserve, targetShock) - badDebtAt(after, reserve, targetShock) >= cost;
+export const DEFAULT_MIN_AVOIDED_PER_FORCED = 0.1;
+
+/** At most this many candidate thresholds are costed per decision (two settlements and a cascade each). */
+export const MAX_THRESHOLD_CANDIDATES = 24;
+
+/** `risk` with the reserve's own liquidation threshold replaced (eMode holders keep their category's). */
+export function withReserveThreshold(risk: Snapshot, reserve: string, lt: number): Snapshot {
+  if (!risk.lending) return risk;
+  return { ...risk, lending: { ...risk.lending, reserves: risk.lending.reserves.map((r) => (r.asset === reserve ? { ...r, liquidationThreshold: lt } : r)) } };
 }
 
-/** Largest value in [lo, hi] for which `ok` holds, assuming it holds from some point down; null if none. */
-function largestPassing(lo: bigint, hi: bigint, ok: (v: bigint) => boolean): bigint | null {
-  if (ok(hi)) return hi;
-  if (!ok(lo)) return null;
-  let a = lo;
-  let b = hi;
-  while (b - a > 1n) {
-    const mid = (a + b) / 2n;
-    if (ok(mid)) a = mid;
-    else b = mid;
-  }
-  return a;
+/**
+ * The move a collateral reserve's book must survive: the reserve down by the target shock, every
+ * other asset with it by its beta (a stablecoin's is 0), so a stablecoin's depeg is its own move.
+ */
+export function projectedMove(risk: Snapshot, reserve: string, targetShock: number): ShockVector {
+  return Object.fromEntries(risk.assets.map((a) => [a.id, a.id === reserve ? -targetShock : -targetShock * (a.beta ?? 1)]));
 }
 
-/** Smallest value in [lo, hi] for which `ok` holds, assuming it holds at hi and fails from some point down. */
-function smallestPassing(lo: bigint, hi: bigint, ok: (v: bigint) => boolean): bigint {
-  if (ok(lo)) return lo;
-  let a = lo;
-  let b = hi;
-  while (b - a > 1n) {
-    const mid = (a + b) / 2n;
-    if (ok(mid)) b = mid;
-    else a = mid;
+/** Today's book settled (accounts already under 1 are not a cut's doing) and the move on it: the same for every candidate. */
+function moveOnToday(risk: Snapshot, reserve: string, targetShock: number) {
+  const move = projectedMove(risk, reserve, targetShock);
+  const today = settleAaveAccounts(risk);
+  return { move, today, before: runScenario(today.snapshot, move) };
+}
+
+/** The cost and benefit of setting `reserve`'s threshold to `ltBps` (see ThresholdCut). */
+export function thresholdCut(risk: Snapshot, reserve: string, ltBps: bigint, targetShock: number, base = moveOnToday(risk, reserve, targetShock)): ThresholdCut {
+  const { move, today, before } = base;
+  const cut = settleAaveAccounts(withReserveThreshold(risk, reserve, Number(ltBps) / 10_000));
+  const after = runScenario(cut.snapshot, move);
+  const already = new Set(today.liquidated);
+  const forcedNowUsd = Math.max(0, cut.liquidatedUsd - today.liquidatedUsd);
+  const beyond = Math.max(0, forcedNowUsd + after.liquidatedNotional - before.liquidatedNotional);
+  const badDebtNowUsd = Math.max(0, cut.badDebtUsd - today.badDebtUsd);
+  return {
+    ltBps,
+    forcedNowUsd,
+    forcedAccounts: cut.liquidated.filter((a) => !already.has(a)),
+    badDebtNowUsd,
+    badDebtBeforeUsd: before.shortfall,
+    liquidatedBeforeUsd: before.liquidatedNotional,
+    badDebtAfterUsd: after.shortfall,
+    liquidatedAfterUsd: after.liquidatedNotional,
+    avoidedUsd: before.shortfall - after.shortfall - badDebtNowUsd,
+    forcedBeyondMoveUsd: beyond,
+    costUsd: Math.max(forcedNowUsd, beyond),
+  };
+}
+
+/**
+ * A cut buys something when it forces someone out, leaves no bad debt now (more than a dollar:
+ * it would make now the loss it was meant to avoid), and avoids more than float noise; it passes
+ * when what it avoids is at least `multiple` × its cost.
+ */
+export function thresholdCutPasses(c: ThresholdCut, multiple: number): boolean {
+  if (c.forcedAccounts.length === 0 || c.badDebtNowUsd > 1) return false;
+  if (!(c.avoidedUsd > Math.max(1, 1e-6 * c.badDebtBeforeUsd))) return false;
+  return c.avoidedUsd >= multiple * c.costUsd;
+}
+
+/**
+ * The candidate thresholds in [floor, lt): each value at which one more borrower holding the reserve
+ * goes under health factor 1 (one bps below where its health is exactly 1), thinned evenly by rank
+ * to MAX_THRESHOLD_CANDIDATES, and the floor.
+ */
+export function candidateThresholds(book: LendingBook, reserve: string, lt: bigint, floor: bigint): bigint[] {
+  const values = new Set<bigint>();
+  for (const a of book.accounts) {
+    const debt = a.debt.reduce((s, d) => s + d.usd, 0);
+    const held = a.collateral.filter((c) => c.reserve === reserve && c.reserveGoverned).reduce((s, c) => s + c.usd, 0);
+    if (!(debt > 0) || !(held > 0)) continue;
+    const other = a.collateral.filter((c) => !(c.reserve === reserve && c.reserveGoverned)).reduce((s, c) => s + c.usd * c.liquidationThreshold, 0);
+    const at = BigInt(Math.ceil(((debt - other) / held) * 10_000 - 1e-9)) - 1n;
+    if (at >= floor && at < lt) values.add(at);
   }
-  return b;
+  const sorted = [...values].sort((x, y) => (x > y ? -1 : x < y ? 1 : 0)); // smallest cut first
+  const picked =
+    sorted.length <= MAX_THRESHOLD_CANDIDATES ? sorted : Array.from({ length: MAX_THRESHOLD_CANDIDATES }, (_, i) => sorted[Math.floor(((i + 1) * sorted.length) / MAX_THRESHOLD_CANDIDATES) - 1]);
+  if (!picked.includes(floor)) picked.push(floor);
+  return picked;
+}
+
+/**
+ * The cut the gate allows: among the candidates, the one with the largest net benefit (avoided −
+ * multiple × cost) that passes, the smallest cut on a tie. Returns the best
+ * passing figures, or those of the smallest candidate that failed (for the deferral), never both.
+ */
+export function bestThresholdCut(
+  risk: Snapshot,
+  book: LendingBook,
+  reserve: string,
+  lt: bigint,
+  floor: bigint,
+  targetShock: number,
+  multiple: number,
+): { pass: ThresholdCut } | { fail: ThresholdCut } {
+  let best: ThresholdCut | undefined;
+  let firstFail: ThresholdCut | undefined;
+  const net = (x: ThresholdCut) => x.avoidedUsd - multiple * x.costUsd;
+  const base = moveOnToday(risk, reserve, targetShock);
+  for (const v of candidateThresholds(book, reserve, lt, floor)) {
+    const c = thresholdCut(risk, reserve, v, targetShock, base);
+    if (!thresholdCutPasses(c, multiple)) firstFail ??= c;
+    else if (!best || net(c) > net(best)) best = c;
+  }
+  return best ? { pass: best } : { fail: firstFail! };
+}
+
+export function describeThresholdCut(c: ThresholdCut): string {
+  const usd = (x: number) => `$${Math.round(x).toLocaleString("en-US")}`;
+  return (
+    `${c.ltBps} bps forces ${c.forcedAccounts.length} borrower(s) out now (${usd(c.forcedNowUsd)} of debt repaid, ${usd(c.badDebtNowUsd)} of bad debt left now), ` +
+    `${usd(c.forcedBeyondMoveUsd)} liquidated beyond what the move would liquidate anyway, to avoid ${usd(c.avoidedUsd)} of bad debt at the move (${usd(c.badDebtBeforeUsd)} → ${usd(c.badDebtAfterUsd)}): ${c.costUsd > 0 ? (c.avoidedUsd / c.costUsd).toFixed(3) : "∞"} per dollar of cost`
+  );
 }

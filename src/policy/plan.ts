@@ -304,7 +304,23 @@ export function planActions(input: PolicyInput): Plan {
     }
   }
   if (lendingBreached.length && snapshot.lendingBook) {
-    const lending = planLending({ book: snapshot.lendingBook, breached: lendingBreached, reserves: reserveParams(snapshot), bounds: snapshot.steward.bounds, now: snapshot.block.timestamp });
+    // A threshold cut needs live danger on the collateral: its mark falling toward where its borrowers leave bad debt.
+    const danger = (reserve: string, cushion: number) => {
+      const mark = risk.markets.find((m) => m.id === reserve)?.mark;
+      if (mark === undefined) return { live: false as const, reason: `no mark for ${reserve}` };
+      const recent = input.state.judgment?.[reserve]?.marks ?? [];
+      return assessDanger({ now: snapshot.block.timestamp, mark, recent, breakingShock: { down: cushion, up: null }, svrAtAct: false, forecastBreach: false }, marketPolicy(config, reserve).judgment);
+    };
+    const lending = planLending({
+      book: snapshot.lendingBook,
+      breached: lendingBreached,
+      reserves: reserveParams(snapshot),
+      bounds: snapshot.steward.bounds,
+      now: snapshot.block.timestamp,
+      risk,
+      danger,
+      minAvoidedPerForced: config.defaults.judgment.minAvoidedBadDebtPerForcedNotional,
+    });
     deferred.push(...lending.deferred);
     for (const d of lending.decisions) {
       const why = lendingBreached.find((b) => b.market === d.forMarket)!;

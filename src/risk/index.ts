@@ -10,6 +10,7 @@ export { stressGrid, breakingShock, correlatedShocks, defaultBetas, type Betas, 
 export { runContagion } from "./contagion";
 export type { Account, AccountFamily, CollateralLeg, DebtLeg, PerpLeg, LendingParams, LendingReserve, EModeCategory } from "./accounts/model";
 export { accountHealth, firstAaveLiquidation, type AccountHealth, type PlannedAaveLiquidation } from "./accounts/inspect";
+export { settleAaveAccounts, type SettledAccounts } from "./accounts/settle";
 export { aaveHealthFactor, aaveLiquidation, CLOSE_FACTOR_HF_THRESHOLD, type AaveLiquidation, type AaveLiquidationInput } from "./accounts/aave";
 export {
   valueAtRisk,

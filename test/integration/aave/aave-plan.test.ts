@@ -45,16 +45,25 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
     await expect((f.pool.connect(lender) as typeof f.pool).borrow(usdcAddress, ethers.parseUnits(String(Number(borrowCap) + 1), 6), 2, 0, await lender.getAddress())).to.be.reverted;
   });
 
-  it("at critical lowers WETH's threshold just enough, and the borrowers it forces under 1 are the ones Aave then says are liquidatable", async () => {
+  it("at critical, against live danger, lowers WETH's threshold just enough, and the borrowers it forces under 1 are the ones Aave then says are liquidatable", async () => {
     const f = await loadFixture(aaveFixture);
     const [weth] = f.reserves;
     await (await weth.feed.updateAnswer(ethers.parseUnits("2760", 8))).wait();
     const adapter = await adapterFor(f);
     const snapshot = await adapter.readSnapshot(await ethers.provider.getBlockNumber());
-    const plan = planActions({ snapshot, history: {}, state: { markets: {} }, config: policy("critical") });
     const wethAddress = await weth.token.getAddress();
+    // The same fragile book with WETH steady: no live danger, no threshold cut (only the LTV).
+    const t = snapshot.block.timestamp;
+    const steady = planActions({ snapshot, history: {}, state: { markets: {}, judgment: { [wethAddress]: { marks: [[t - 60, 2760]], calm: 0, raised: false } } }, config: policy("critical") });
+    const gentle = steady.actions.find((a) => a.action.kind === "setReserveRisk" && a.action.market === wethAddress);
+    expect(gentle?.action.kind === "setReserveRisk" && gentle.action.liquidationThresholdBps).to.equal(8250n);
+    expect(steady.deferred.map((d) => d.reason).join("; ")).to.match(/danger is not live/);
+    // WETH fell from 3,000 to 2,760 in the last minute: at that speed it reaches the borrower's bad debt within the live bound.
+    const falling = { markets: {}, judgment: { [wethAddress]: { marks: [[t - 60, 3000]] as [number, number][], calm: 0, raised: false } } };
+    const plan = planActions({ snapshot, history: {}, state: falling, config: policy("critical") });
     const risk = plan.actions.find((a) => a.action.kind === "setReserveRisk" && a.action.market === wethAddress);
     if (risk?.action.kind !== "setReserveRisk") throw new Error(`no WETH risk action: ${JSON.stringify(plan.deferred)}`);
+    expect(risk.note, risk.note).to.match(/forces [12] borrower\(s\) out now .* to avoid \$[1-9].* per dollar of cost/);
     expect(risk.urgency).to.equal("critical");
     expect(risk.action.liquidationThresholdBps).to.be.lessThan(8250n);
     const before = await Promise.all(f.borrowers.map((b) => f.pool.getUserAccountData(b)));
@@ -71,6 +80,8 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
     });
     expect(forced.length).to.be.greaterThan(0);
     expect(predicted.map((a) => a.account)).to.deep.equal(forced);
-    expect(risk.expected.after === null || risk.expected.after >= 0.25).to.equal(true);
+    // The cut moves the collateral's breaking shock out (the borrower the gate chose to force out no longer breaks first).
+    expect(risk.expected.before).to.be.a("number");
+    expect(risk.expected.after === null || risk.expected.after > risk.expected.before!).to.equal(true);
   });
 });

@@ -4,6 +4,7 @@ import { dominates, scoreScenario, summarize, type StrategyName } from "../../..
 import type { ProtocolSnapshot } from "../../../src/domain/protocol-state";
 import { DEFAULT_POLICY, type Plan } from "../../../src/policy";
 import type { PassRecord, ProtocolObservation } from "../../../src/rehearse/rehearse";
+import { parameterRule, resolveBounds, type ParameterKind } from "../../../src/steward/profiles";
 
 /** A pass that ended with `badDebt` recorded, having liquidated `liquidated` USD of these accounts. */
 function pass(name: string, badDebt: number, liquidated: number, accounts: string[], extra: Partial<PassRecord["final"]> = {}, gas: number[] = []): PassRecord {
@@ -147,5 +148,53 @@ describe("evaluate scorecard (pure)", () => {
     ]);
     expect(actions.every((a) => a.provenance.evidenceHash === "0xevidence" && a.reason.metric === "breakingShock")).to.equal(true);
     expect(actions.every((a) => a.provenance.validUntil === BigInt(1_000 + DEFAULT_POLICY.defaults.urgentValiditySeconds))).to.equal(true);
+  });
+
+  it("under aave-production the naive bot's maximum step on an Aave reserve is the profile's: 50 bps on LTV and threshold, the cap to its floor, then nothing for 3 days", () => {
+    const WETH = "0x00000000000000000000000000000000000000e1";
+    const current = { LTV: 8000n, LIQ_THRESHOLD: 8250n, LIQ_BONUS: 10_500n, SUPPLY_CAP: 100_000n, BORROW_CAP: 80_000n };
+    const installed = (lastUpdate: bigint) =>
+      Object.fromEntries(
+        Object.entries(current).map(([k, v]) => {
+          const r = resolveBounds(parameterRule("aave-production", k as ParameterKind), v);
+          return [
+            k,
+            {
+              min: r.min,
+              max: r.max,
+              mode: r.relative ? "relative" : "absolute",
+              maxTighten: r.maxTighten,
+              maxLoosen: r.maxLoosen,
+              tightenDelay: r.tightenDelay,
+              loosenDelay: r.loosenDelay,
+              lastUpdate,
+            },
+          ];
+        }),
+      );
+    const snapshot = (now: number, lastUpdate: bigint) =>
+      ({
+        risk: { protocol: "aave" },
+        block: { number: 10, hash: "0x", timestamp: now },
+        markets: [{ id: "WETH", params: current, oracle: {} }],
+        steward: { address: "0x", frozen: false, deleverage: {}, bounds: { WETH: installed(lastUpdate) } },
+      }) as unknown as ProtocolSnapshot;
+    const plan = { markets: [{ market: "WETH", level: "critical", svr: 0.1, breakingShock: { down: 0.1, up: null } }], evidence: { encoding: "", hash: "0xe" } } as unknown as Plan;
+    const first = naiveActions(snapshot(1_000_000, 0n), plan, DEFAULT_POLICY, () => WETH).map((a) => a.action);
+    expect(first).to.deep.equal([
+      {
+        kind: "setReserveRisk",
+        market: WETH,
+        ltvBps: 7950n,
+        liquidationThresholdBps: 8200n,
+        liquidationBonusBps: 10_500n,
+        expected: { ltvBps: 8000n, liquidationThresholdBps: 8250n, liquidationBonusBps: 10_500n },
+      },
+      // A relative step of 100 % would reach 0: the range's floor, 1 % of the cap at install, is as far as it goes.
+      { kind: "setReserveCaps", market: WETH, supplyCap: 1_000n, borrowCap: 800n, expected: { supplyCap: 100_000n, borrowCap: 80_000n } },
+    ]);
+    // Changed a day ago: the steward would refuse every one with UpdateTooSoon, so the bot sends none.
+    expect(naiveActions(snapshot(1_000_000, BigInt(1_000_000 - 86_400)), plan, DEFAULT_POLICY, () => WETH)).to.deep.equal([]);
+    expect(naiveActions(snapshot(1_000_000, BigInt(1_000_000 - 3 * 86_400)), plan, DEFAULT_POLICY, () => WETH)).to.have.length(2);
   });
 });

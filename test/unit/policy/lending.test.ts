@@ -1,6 +1,18 @@
 import { expect } from "chai";
-import { backingOf, liquidateUnder, planLending, reserveBreakingShock, type LendingAccount, type LendingBook, type ReserveParams } from "../../../src/policy/lending";
+import {
+  backingOf,
+  candidateThresholds,
+  liquidateUnder,
+  planLending,
+  reserveBreakingShock,
+  thresholdCut,
+  type LendingAccount,
+  type LendingBook,
+  type LendingContext,
+  type ReserveParams,
+} from "../../../src/policy/lending";
 import type { ParamBounds } from "../../../src/domain/protocol-state";
+import type { Snapshot } from "../../../src/risk";
 
 const WETH = "0x00000000000000000000000000000000000000e1";
 const USDC = "0x00000000000000000000000000000000000000c1";
@@ -24,6 +36,50 @@ const borrower = (account: string, wethUsd: number, usdcDebt: number, eMode = fa
 
 // A: health 1.18; B: health 1.06, broken by a 18 % fall of WETH; C: in eMode, far from danger.
 const book: LendingBook = { accounts: [borrower("A", 100_000, 70_000), borrower("B", 100_000, 78_000), borrower("C", 100_000, 50_000, true)] };
+
+/** The same book as the account engine reads it: WETH at $1,000 (beta 1), USDC at $1 (beta 0), Aave's rules; eMode category 1 is 93 % / 1 %. */
+function engineBook(b: LendingBook): Snapshot {
+  const units = (reserve: string, usd: number) => (reserve === WETH ? usd / 1000 : usd);
+  return {
+    protocol: "aave",
+    block: 1,
+    timestamp: 1,
+    assets: [
+      { id: WETH, price: 1000, amount: 0, haircut: 0.175, liquidity: { kind: "none" } },
+      { id: USDC, price: 1, amount: 0, haircut: 0.2, liquidity: { kind: "none" }, beta: 0 },
+    ],
+    markets: [],
+    positions: [],
+    insuranceFund: 0,
+    accounts: b.accounts.map((a) => ({
+      id: a.account,
+      family: "aaveV3" as const,
+      eModeCategory: a.collateral.some((c) => !c.reserveGoverned) ? 1 : 0,
+      collateral: a.collateral.map((c) => ({ asset: c.reserve, amount: units(c.reserve, c.usd) })),
+      debts: a.debt.map((d) => ({ asset: d.reserve, amount: units(d.reserve, d.usd) })),
+    })),
+    lending: {
+      reserves: [
+        { asset: WETH, liquidationThreshold: 0.825, liquidationBonus: 0.05, protocolFee: 0, eModeCategory: 1 },
+        { asset: USDC, liquidationThreshold: 0.8, liquidationBonus: 0.045, protocolFee: 0, eModeCategory: 0 },
+      ],
+      eModeCategories: [{ id: 1, liquidationThreshold: 0.93, liquidationBonus: 0.01 }],
+    },
+  };
+}
+
+const live = () => ({ live: true as const, reason: "WETH is falling fast" });
+const calm = () => ({ live: false as const, reason: "the mark is not moving toward a breaking shock" });
+const critical = (b: LendingBook, targetShock: number, extra: Partial<LendingContext> = {}): LendingContext => ({
+  book: b,
+  breached: [{ market: USDC, level: "critical", targetShock }],
+  reserves,
+  bounds,
+  now: 1_000,
+  risk: engineBook(b),
+  danger: live,
+  ...extra,
+});
 
 describe("lending planner (Aave V3 levers, gentle first)", () => {
   it("finds the collateral backing a debt market and the smallest WETH fall that leaves bad debt", () => {
@@ -50,28 +106,94 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
     expect(plan.decisions).to.have.length(2);
   });
 
-  it("at critical: lowers WETH's threshold by the least that makes the book survive the target, once the borrowers it forces out are liquidated at the close factor", () => {
-    const plan = planLending({ book, breached: [{ market: USDC, level: "critical", targetShock: 0.25 }], reserves, bounds, now: 1_000 });
+  it("at critical, against live danger: lowers WETH's threshold to force out the borrower the move would bankrupt, costed by the account engine", () => {
+    const plan = planLending(critical(book, 0.25));
     const risk = plan.decisions.find((d) => d.action.kind === "setReserveRisk")!;
+    // B's health is exactly 1 at 7800 bps: 7799 is the smallest cut that puts it under, and A (under at 6999) stays.
+    expect(candidateThresholds(book, WETH, 8250n, 7013n)).to.deep.equal([7799n, 7013n]);
     expect(risk.action).to.deep.include({ ltvBps: 7142n, liquidationThresholdBps: 7799n });
-    // 7799 bps puts B at health 0.99987: liquidated for half its debt, it then survives a 30 % fall.
+    const c = thresholdCut(engineBook(book), WETH, 7799n, 0.25);
+    expect(c.forcedAccounts).to.deep.equal(["B"]);
+    // B repays half its debt now; at −25 % it would have left 78,000 − 75,000 / 1.05 = $6,571 of bad debt, and now leaves none.
+    expect(c.forcedNowUsd).to.be.closeTo(39_000, 1e-6);
+    expect(c.badDebtBeforeUsd).to.be.closeTo(78_000 - 75_000 / 1.05, 1e-6);
+    expect(c.badDebtAfterUsd).to.equal(0);
+    expect(c.avoidedUsd).to.be.closeTo(c.badDebtBeforeUsd, 1e-6);
+    // The cost is the debt forced out now (certain), the larger figure here: $6,571 for $39,000 clears the 0.1 bar.
+    expect(c.costUsd).to.equal(Math.max(c.forcedNowUsd, c.forcedBeyondMoveUsd));
+    expect(c.costUsd).to.equal(c.forcedNowUsd);
+    expect(c.avoidedUsd).to.be.at.least(0.1 * c.costUsd);
+    expect(risk.note).to.match(/forces 1 borrower\(s\) out now/);
     expect(risk.before!).to.be.lessThan(0.25);
     expect(risk.after!).to.be.at.least(0.25);
-    // One bps less cut (7800) leaves B at exactly 1: not liquidatable, nothing restored.
-    const at7800 = reserveBreakingShock(liquidateUnder(book, WETH, 0.78), WETH);
-    expect(at7800).to.equal(reserveBreakingShock(book, WETH));
     // The eMode holder (C) keeps its category's 93 %: the reserve's threshold does not reach it.
     expect(liquidateUnder(book, WETH, 0.3).accounts[2]).to.equal(book.accounts[2]);
+    expect(reserveBreakingShock(liquidateUnder(book, WETH, 0.78), WETH)).to.equal(reserveBreakingShock(book, WETH));
   });
 
-  it("refuses a threshold cut that would cost the borrowers it liquidates more than the bad debt it avoids", () => {
-    // X breaks at a 16 % fall; at the 17 % target it leaves ~$952 of bad debt, but forcing it out costs it
-    // 5 % of the $40,000 repaid. Y is healthy at any cut that does not also reach it.
-    const thin: LendingBook = { accounts: [borrower("X", 100_000, 80_000), borrower("Y", 100_000, 60_000)] };
-    const plan = planLending({ book: thin, breached: [{ market: USDC, level: "critical", targetShock: 0.17 }], reserves, bounds, now: 1_000 });
+  it("a fragile book in a calm market gets no threshold cut: the LTV cut goes, the deferral says the danger is not live", () => {
+    const plan = planLending(critical(book, 0.25, { danger: calm }));
+    const risk = plan.decisions.find((d) => d.action.kind === "setReserveRisk")!;
+    expect(risk.action).to.deep.include({ ltvBps: 7142n, liquidationThresholdBps: 8250n });
+    expect(plan.deferred.map((d) => d.reason).join(" ")).to.match(/danger is not live \(the mark is not moving/);
+    // Without a danger judge at all, never live either.
+    expect(planLending(critical(book, 0.25, { danger: undefined })).decisions.find((d) => d.action.kind === "setReserveRisk")!.action).to.deep.include({ liquidationThresholdBps: 8250n });
+  });
+
+  it("refuses a threshold cut whose lower threshold makes the move liquidate more than the bad debt it avoids is worth", () => {
+    // X breaks at a 16 % fall and leaves $952 of bad debt at the 17 % target. Forcing it out now (7999 bps, or the
+    // step's floor, 7013) avoids that, but under the lower threshold the move then liquidates A in full instead of
+    // half, and X again: $16,000 or more of debt liquidated beyond what the move alone would, for $952.
+    const thin: LendingBook = { accounts: [borrower("X", 100_000, 80_000), borrower("A", 100_000, 70_000)] };
+    const plan = planLending(critical(thin, 0.17));
     const risk = plan.decisions.find((d) => d.action.kind === "setReserveRisk");
     expect(risk?.action).to.deep.include({ liquidationThresholdBps: 8250n }); // the LTV cut still goes
-    expect(plan.deferred.map((d) => d.reason).join(" ")).to.match(/cost the borrowers|survive a larger move/);
+    const c = thresholdCut(engineBook(thin), WETH, 7999n, 0.17);
+    expect(c.forcedAccounts).to.deep.equal(["X"]);
+    expect(c.avoidedUsd).to.be.closeTo(80_000 - 83_000 / 1.05, 1e-6);
+    expect(c.forcedBeyondMoveUsd).to.be.greaterThan(10 * c.avoidedUsd);
+    expect(plan.deferred.map((d) => d.reason).join(" ")).to.match(/no threshold cut passes the gate: 7999 bps forces 1 borrower/);
+  });
+
+  it("weighs the bad debt a cut avoids against the debt it forces out now, not only what it liquidates beyond the move", () => {
+    // Y (health 1.13) would be liquidated by the 25 % move anyway and leave 73,000 − 75,000 / 1.05 = $1,571 of bad debt:
+    // forcing it out now (7299 bps) avoids that, and liquidates beyond the move only what it avoids. But it repays
+    // $36,500 now, for certain, for a move that may not come: 0.04 per dollar, under the 0.1 bar.
+    const y: LendingBook = { accounts: [borrower("Y", 100_000, 73_000)] };
+    const c = thresholdCut(engineBook(y), WETH, 7299n, 0.25);
+    expect(c.forcedAccounts).to.deep.equal(["Y"]);
+    expect(c.avoidedUsd).to.be.closeTo(73_000 - 75_000 / 1.05, 1e-6);
+    expect(c.forcedBeyondMoveUsd).to.be.closeTo(c.avoidedUsd, 1e-6);
+    expect(c.forcedNowUsd).to.be.closeTo(36_500, 1e-6);
+    expect(c.costUsd).to.equal(c.forcedNowUsd);
+    const plan = planLending(critical(y, 0.25));
+    expect(plan.decisions.find((d) => d.action.kind === "setReserveRisk")?.action).to.deep.include({ liquidationThresholdBps: 8250n });
+    expect(plan.deferred.map((d) => d.reason).join(" ")).to.match(/no threshold cut passes the gate: .* per dollar of cost/);
+  });
+
+  it("under the aave-production profile's steps a threshold cut stops at an LTV that cannot come down with it", () => {
+    const abs = (min: bigint, max: bigint, lastUpdate = 0n): ParamBounds => ({
+      min,
+      max,
+      mode: "absolute",
+      maxTighten: 50n,
+      maxLoosen: 50n,
+      tightenDelay: 259_200n,
+      loosenDelay: 259_200n,
+      lastUpdate,
+    });
+    // T's health is 1.0036 at 8250 bps: 8219 puts it under, within one 50 bps step.
+    const tight: LendingBook = { accounts: [borrower("T", 100_000, 82_200)] };
+    const at8230 = { ...reserves, [WETH]: { ...reserves[WETH], ltvBps: 8230n } };
+    const free = { ...bounds, [WETH]: { ...bounds[WETH], LTV: abs(1000n, 8230n), LIQ_THRESHOLD: abs(2000n, 8250n) } };
+    const moved = planLending(critical(tight, 0.25, { bounds: free, reserves: at8230 })).decisions.find((d) => d.action.kind === "setReserveRisk");
+    // The LTV comes down its own 50 bps step, the threshold to 8219.
+    expect(moved?.action).to.deep.include({ ltvBps: 8180n, liquidationThresholdBps: 8219n });
+    // The LTV was cut at t = 900 and its 3-day delay runs: the threshold may not pass it (Aave requires LTV ≤ threshold), so T cannot be reached.
+    const waiting = { ...free, [WETH]: { ...free[WETH], LTV: abs(1000n, 8230n, 900n) } };
+    const plan = planLending(critical(tight, 0.25, { bounds: waiting, reserves: at8230 }));
+    expect(plan.decisions.filter((d) => d.action.kind === "setReserveRisk")).to.deep.equal([]);
+    expect(plan.deferred.map((d) => d.reason).join(" ")).to.match(/tightening delay for LTV has 259100s left; no threshold cut passes the gate: 8230 bps forces 0 borrower/);
   });
 
   it("waits for the steward's tightening delay and never lifts an unset (0 = unlimited) cap", () => {
