@@ -3,7 +3,7 @@ import { checkShocks, type ShockVector } from "../cascade";
 import type { Snapshot } from "../snapshot";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT } from "./compile";
-import { HEALTH, judgeAccount, pickAaveLegs } from "./judge";
+import { COLLATERAL_LEG, DEBT_LEG, HEALTH, JUDGE_SLOTS, judgeAccount } from "./judge";
 import type { Account } from "./model";
 
 /** The book once liquidators have taken every Aave account under health factor 1, and what that took. */
@@ -32,8 +32,8 @@ export function settleAaveAccounts(s: Snapshot, shocks: ShockVector = {}): Settl
   const acc = book.accounts!;
   const prices = checkShocks(book, shocks);
   const amt = acc.amount.slice();
-  const slot = new Float64Array(3);
-  const picked = new Int32Array(2);
+  const slot = new Float64Array(JUDGE_SLOTS);
+  const noneMoving = new Uint8Array(book.assets.length); // health and the legs only: the sensitivities are not read
   const liq = new Float64Array(4);
   const open = new Uint8Array(acc.n).fill(1);
   const liquidated = new Set<string>();
@@ -43,10 +43,10 @@ export function settleAaveAccounts(s: Snapshot, shocks: ShockVector = {}): Settl
   for (let round = 0; round < 16 * acc.legs + acc.n + 1; round++) {
     let hits = 0;
     for (let i = 0; i < acc.n; i++) {
-      if (!open[i] || acc.family[i] !== FAMILY_AAVE || !judgeAccount(acc, amt, prices, i, slot)) continue;
+      if (!open[i] || acc.family[i] !== FAMILY_AAVE || !judgeAccount(acc, amt, prices, i, slot, noneMoving)) continue;
       hits++;
-      pickAaveLegs(acc, amt, prices, i, picked);
-      const [coll, debt] = picked;
+      const coll = slot[COLLATERAL_LEG];
+      const debt = slot[DEBT_LEG];
       if (coll >= 0 && debt >= 0) {
         liquidateInto(liq, slot[HEALTH], amt[debt], prices[acc.asset[debt]], amt[coll], prices[acc.asset[coll]], acc.bonus[coll], acc.protocolFee[coll]);
         amt[coll] = liq[1] >= amt[coll] ? 0 : amt[coll] - liq[1];
