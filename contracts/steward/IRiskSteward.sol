@@ -51,17 +51,12 @@ interface IBoundedSteward {
     event Frozen(address indexed by);
     event Unfrozen(address indexed by);
     event BoundsSet(bytes32 indexed market, bytes32 indexed param, Bounds bounds);
-    /// @notice What one keeper action changed: a parameter's old and new value or, for a
-    /// deleverage, a position (`what` = its id) and its size before and after.
-    struct Change {
-        bytes32 what;
-        uint256 oldValue;
-        uint256 newValue;
-    }
-
-    /// @notice A keeper action landed: its idempotency key, market, who sent it, the evidence it was
-    /// decided on, and every value it changed. One event per action, found by its key.
-    event ActionExecuted(bytes32 indexed key, bytes32 indexed market, address keeper, bytes32 evidenceHash, Change[] changes);
+    /// @notice A keeper action landed: its idempotency key, market, who sent it and the evidence it was
+    /// decided on. One event per action, found by its key. What it changed is in the transaction that
+    /// emitted it: the action names the values it replaces (`expected`, which the steward proved were
+    /// the live values, or the call reverted) and the values it sets (`next`, which the protocol's own
+    /// event in the same receipt repeats); `events.ts`'s `actionChanges` decodes them.
+    event ActionExecuted(bytes32 indexed key, bytes32 indexed market, address keeper, bytes32 evidenceHash);
 
     /// @notice Allow or remove a keeper. Governance only.
     function setKeeper(address keeper, bool allowed) external;

@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
 import { configureStewardBounds, paramId } from "../../src/embedded/reference-system";
+import { actionChanges } from "../../src/steward/events";
 import { base, openPosition, referenceFixture, setPrice, usd, type ReferenceFixture } from "./fixtures";
 
 const key = (label: string) => ethers.id(`key:${label}`);
@@ -26,14 +27,14 @@ async function raiseMargins(f: ReferenceFixture, from: [number, number], to: [nu
 
 describe("RiskSteward", () => {
   describe("margin updates", () => {
-    it("raises margins within the tightening step and logs old, new, keeper, key and evidence in one event", async () => {
+    it("raises margins within the tightening step and logs key, keeper and evidence in one event, old and new in its transaction", async () => {
       const f = await loadFixture(referenceFixture);
-      await expect(raiseMargins(f, [1000, 500], [1500, 750], "a"))
-        .to.emit(f.steward, "ActionExecuted")
-        .withArgs(key("a"), f.eth.id, await f.keeper.getAddress(), evidence, [
-          [paramId("IMR"), 1000n, 1500n],
-          [paramId("MMR"), 500n, 750n],
-        ]);
+      const tx = await raiseMargins(f, [1000, 500], [1500, 750], "a");
+      await expect(tx).to.emit(f.steward, "ActionExecuted").withArgs(key("a"), f.eth.id, await f.keeper.getAddress(), evidence);
+      expect(actionChanges(tx.data)!.changes).to.deep.equal([
+        { what: paramId("IMR"), oldValue: 1000n, newValue: 1500n },
+        { what: paramId("MMR"), oldValue: 500n, newValue: 750n },
+      ]);
       expect(await f.perps.marginRatios(f.eth.id)).to.deep.equal([1500n, 750n]);
     });
 
@@ -131,12 +132,12 @@ describe("RiskSteward", () => {
     it("lowers open-interest caps fast and raises them slowly", async () => {
       const f = await loadFixture(referenceFixture);
       const steward = keeperSteward(f);
-      await expect(steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(30_000_000, 45_000_000), await tag("cut")))
-        .to.emit(f.steward, "ActionExecuted")
-        .withArgs(key("cut"), f.eth.id, await f.keeper.getAddress(), evidence, [
-          [paramId("LONG_CAP"), usd(60_000_000), usd(30_000_000)],
-          [paramId("SHORT_CAP"), usd(60_000_000), usd(45_000_000)],
-        ]);
+      const cut = await steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(30_000_000, 45_000_000), await tag("cut"));
+      await expect(cut).to.emit(f.steward, "ActionExecuted").withArgs(key("cut"), f.eth.id, await f.keeper.getAddress(), evidence);
+      expect(actionChanges(cut.data)!.changes).to.deep.equal([
+        { what: paramId("LONG_CAP"), oldValue: usd(60_000_000), newValue: usd(30_000_000) },
+        { what: paramId("SHORT_CAP"), oldValue: usd(60_000_000), newValue: usd(45_000_000) },
+      ]);
       await time.increase(6 * 3600);
       await expect(
         steward.updateOpenInterestCaps(f.eth.id, caps(30_000_000, 45_000_000), { longCap: usd(33_000_000) + 1n, shortCap: usd(45_000_000) }, await tag("raise")),
@@ -157,13 +158,12 @@ describe("RiskSteward", () => {
     it("deleverages profitable positions, naming the sizes it expects, and logs each size before and after", async () => {
       const f = await loadFixture(referenceFixture);
       const { a, b } = await twoWinners(f);
-      await expect(keeperSteward(f).deleverage(f.eth.id, [cut(a, "1000", "1000"), cut(b, "1000", "400")], await tag("adl")))
-        .to.emit(f.perps, "PositionDeleveraged")
-        .and.to.emit(f.steward, "ActionExecuted")
-        .withArgs(key("adl"), f.eth.id, await f.keeper.getAddress(), evidence, [
-          [ethers.toBeHex(a, 32), base(1000), 0n],
-          [ethers.toBeHex(b, 32), base(1000), base(600)],
-        ]);
+      const tx = await keeperSteward(f).deleverage(f.eth.id, [cut(a, "1000", "1000"), cut(b, "1000", "400")], await tag("adl"));
+      await expect(tx).to.emit(f.perps, "PositionDeleveraged").and.to.emit(f.steward, "ActionExecuted").withArgs(key("adl"), f.eth.id, await f.keeper.getAddress(), evidence);
+      expect(actionChanges(tx.data)!.changes).to.deep.equal([
+        { what: ethers.toBeHex(a, 32), oldValue: base(1000), newValue: 0n },
+        { what: ethers.toBeHex(b, 32), oldValue: base(1000), newValue: base(600) },
+      ]);
       expect((await f.perps.positionOf(b)).size).to.equal(base(600));
       await expect(f.perps.positionOf(a)).to.be.revertedWithCustomError(f.perps, "UnknownPosition");
     });
@@ -318,12 +318,11 @@ describe("RiskSteward", () => {
     it("cannot be bypassed by a protocol that re-enters it (ReentrancyGuardReentrantCall)", async () => {
       const f = await loadFixture(referenceFixture);
       const target = await (await ethers.getContractFactory("ReentrantRiskTarget")).deploy();
-      const steward = await (await ethers.getContractFactory("RiskSteward")).deploy(await target.getAddress(), await f.governance.getAddress());
+      const steward = await (await ethers.getContractFactory("RiskSteward")).deploy(await target.getAddress(), await f.governance.getAddress(), await f.keeper.getAddress());
       const market = ethers.encodeBytes32String("M");
       const b = { min: 100, max: 9000, maxTighten: 1000, maxLoosen: 1000, tightenDelay: 3600, loosenDelay: 3600, tightenIsIncrease: true, relative: true };
       await (await steward.setBounds(market, paramId("IMR"), b)).wait();
       await (await steward.setBounds(market, paramId("MMR"), b)).wait();
-      await (await steward.setKeeper(await f.keeper.getAddress(), true)).wait();
       // Even allowlisted, the re-entering protocol is stopped by the steward's guard.
       await (await steward.setKeeper(await target.getAddress(), true)).wait();
       await (await target.arm(await steward.getAddress(), 9000, 8000)).wait();
