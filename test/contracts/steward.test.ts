@@ -96,6 +96,19 @@ describe("RiskSteward", () => {
       await expect(raiseMargins(f, [1400, 700], [1300, 650], "3")).to.emit(f.steward, "ActionExecuted");
     });
 
+    it("keeps each parameter of a pair on its own clock: moving MMR alone neither waits for nor restarts IMR's delay", async () => {
+      const f = await loadFixture(referenceFixture);
+      await (await raiseMargins(f, [1000, 500], [1200, 500], "imr")).wait();
+      const [, imrAt] = await f.steward.getBounds(f.eth.id, paramId("IMR"));
+      expect((await f.steward.getBounds(f.eth.id, paramId("MMR")))[1], "MMR never moved").to.equal(0n);
+      // The next block is a second later, inside IMR's 60 s delay: MMR moves, IMR may not.
+      await expect(raiseMargins(f, [1200, 500], [1200, 600], "mmr")).to.emit(f.steward, "ActionExecuted");
+      const [, mmrAt] = await f.steward.getBounds(f.eth.id, paramId("MMR"));
+      expect(mmrAt).to.be.greaterThan(imrAt);
+      expect((await f.steward.getBounds(f.eth.id, paramId("IMR")))[1], "IMR's clock untouched").to.equal(imrAt);
+      await expect(raiseMargins(f, [1200, 600], [1400, 600], "imr2")).to.be.revertedWithCustomError(f.steward, "UpdateTooSoon").withArgs(f.eth.id, paramId("IMR"), imrAt, 60, imrAt + 2n);
+    });
+
     it("refuses values outside [min, max] (OutOfBounds)", async () => {
       const f = await loadFixture(referenceFixture);
       let imr = 1000;
@@ -248,6 +261,42 @@ describe("RiskSteward", () => {
       await expect((f.steward.connect(f.keeper) as unknown as Contract).unfreeze()).to.be.revertedWithCustomError(f.steward, "OwnableUnauthorizedAccount");
       await (await f.steward.unfreeze()).wait();
       await expect(raiseMargins(f, [1000, 500], [1100, 550], "k")).to.emit(f.steward, "ActionExecuted");
+    });
+
+    it("has an immutable primary keeper (PrimaryKeeperImmutable) beside an allowlist governance edits (NotKeeper once removed)", async () => {
+      const f = await loadFixture(referenceFixture);
+      const [keeper, other] = await Promise.all([f.keeper.getAddress(), f.stranger.getAddress()]);
+      expect(await f.steward.primaryKeeper()).to.equal(keeper);
+      expect(await f.steward.isKeeper(keeper)).to.equal(true);
+      await expect(f.steward.setKeeper(keeper, false)).to.be.revertedWithCustomError(f.steward, "PrimaryKeeperImmutable").withArgs(keeper);
+      await (await f.steward.setKeeper(other, true)).wait();
+      const allowlisted = f.steward.connect(f.stranger) as unknown as Contract;
+      await expect(allowlisted.updateMarginRatios(f.eth.id, margins(1000, 500), margins(1100, 550), await tag("o1"))).to.emit(f.steward, "ActionExecuted");
+      await (await f.steward.setKeeper(other, false)).wait();
+      expect(await f.steward.isKeeper(other)).to.equal(false);
+      await time.increase(60);
+      await expect(allowlisted.updateMarginRatios(f.eth.id, margins(1100, 550), margins(1200, 600), await tag("o2")))
+        .to.be.revertedWithCustomError(f.steward, "NotKeeper")
+        .withArgs(other);
+    });
+
+    it("freezes every keeper action, deleveraging and a market configured during the freeze included (StewardFrozen)", async () => {
+      const f = await loadFixture(referenceFixture);
+      const p = await openPosition(f, f.traders[0], f.eth, true, "1000", "400000");
+      await setPrice(f.eth, 3500);
+      const doge = ethers.encodeBytes32String("DOGE-USD");
+      await (await f.perps.addMarket(doge, await f.eth.feed.getAddress(), 3600, 1000, 500, 100, usd(1_000_000), usd(1_000_000))).wait();
+      await (await f.steward.freeze()).wait();
+      await configureStewardBounds(f.steward, doge, { imrBps: 1000, mmrBps: 500, capUsd: 1_000_000 });
+      const steward = keeperSteward(f);
+      const reduce = [{ positionId: p, expectedSize: base(1000), sizeDelta: base(100) }];
+      await expect(steward.deleverage(f.eth.id, reduce, await tag("d"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await expect(steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(50_000_000, 60_000_000), await tag("c"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await expect(steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(60_000_000, 50_000_000), await tag("c2"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await expect(steward.updateMarginRatios(doge, margins(1000, 500), margins(1100, 550), await tag("m"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await (await f.steward.unfreeze()).wait();
+      await expect(steward.deleverage(f.eth.id, reduce, await tag("d"))).to.emit(f.steward, "ActionExecuted");
+      await expect(steward.updateMarginRatios(doge, margins(1000, 500), margins(1100, 550), await tag("m"))).to.emit(f.steward, "ActionExecuted");
     });
 
     it("a guardian can freeze, never unfreeze, and never change bounds or limits", async () => {
