@@ -3,9 +3,7 @@ import { ourInterface } from "../abi";
 import { headOf } from "../rpc/reads";
 
 /** IBoundedSteward's events (both stewards emit the same ActionExecuted): topic 1 is the action's idempotency key, topic 2 its market. */
-export const STEWARD_EVENTS = new Interface([
-  "event ActionExecuted(bytes32 indexed key, bytes32 indexed market, address keeper, bytes32 evidenceHash)",
-]);
+export const STEWARD_EVENTS = new Interface(["event ActionExecuted(bytes32 indexed key, bytes32 indexed market, address keeper, bytes32 evidenceHash)"]);
 export const ACTION_EXECUTED_TOPIC = STEWARD_EVENTS.getEvent("ActionExecuted")!.topicHash;
 
 export interface LandedAction {

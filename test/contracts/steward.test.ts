@@ -30,7 +30,9 @@ describe("RiskSteward", () => {
     it("raises margins within the tightening step and logs key, keeper and evidence in one event, old and new in its transaction", async () => {
       const f = await loadFixture(referenceFixture);
       const tx = await raiseMargins(f, [1000, 500], [1500, 750], "a");
-      await expect(tx).to.emit(f.steward, "ActionExecuted").withArgs(key("a"), f.eth.id, await f.keeper.getAddress(), evidence);
+      await expect(tx)
+        .to.emit(f.steward, "ActionExecuted")
+        .withArgs(key("a"), f.eth.id, await f.keeper.getAddress(), evidence);
       expect(actionChanges(tx.data)!.changes).to.deep.equal([
         { what: paramId("IMR"), oldValue: 1000n, newValue: 1500n },
         { what: paramId("MMR"), oldValue: 500n, newValue: 750n },
@@ -106,7 +108,9 @@ describe("RiskSteward", () => {
       const [, mmrAt] = await f.steward.getBounds(f.eth.id, paramId("MMR"));
       expect(mmrAt).to.be.greaterThan(imrAt);
       expect((await f.steward.getBounds(f.eth.id, paramId("IMR")))[1], "IMR's clock untouched").to.equal(imrAt);
-      await expect(raiseMargins(f, [1200, 600], [1400, 600], "imr2")).to.be.revertedWithCustomError(f.steward, "UpdateTooSoon").withArgs(f.eth.id, paramId("IMR"), imrAt, 60, imrAt + 2n);
+      await expect(raiseMargins(f, [1200, 600], [1400, 600], "imr2"))
+        .to.be.revertedWithCustomError(f.steward, "UpdateTooSoon")
+        .withArgs(f.eth.id, paramId("IMR"), imrAt, 60, imrAt + 2n);
     });
 
     it("refuses values outside [min, max] (OutOfBounds)", async () => {
@@ -146,7 +150,9 @@ describe("RiskSteward", () => {
       const f = await loadFixture(referenceFixture);
       const steward = keeperSteward(f);
       const cut = await steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(30_000_000, 45_000_000), await tag("cut"));
-      await expect(cut).to.emit(f.steward, "ActionExecuted").withArgs(key("cut"), f.eth.id, await f.keeper.getAddress(), evidence);
+      await expect(cut)
+        .to.emit(f.steward, "ActionExecuted")
+        .withArgs(key("cut"), f.eth.id, await f.keeper.getAddress(), evidence);
       expect(actionChanges(cut.data)!.changes).to.deep.equal([
         { what: paramId("LONG_CAP"), oldValue: usd(60_000_000), newValue: usd(30_000_000) },
         { what: paramId("SHORT_CAP"), oldValue: usd(60_000_000), newValue: usd(45_000_000) },
@@ -172,7 +178,10 @@ describe("RiskSteward", () => {
       const f = await loadFixture(referenceFixture);
       const { a, b } = await twoWinners(f);
       const tx = await keeperSteward(f).deleverage(f.eth.id, [cut(a, "1000", "1000"), cut(b, "1000", "400")], await tag("adl"));
-      await expect(tx).to.emit(f.perps, "PositionDeleveraged").and.to.emit(f.steward, "ActionExecuted").withArgs(key("adl"), f.eth.id, await f.keeper.getAddress(), evidence);
+      await expect(tx)
+        .to.emit(f.perps, "PositionDeleveraged")
+        .and.to.emit(f.steward, "ActionExecuted")
+        .withArgs(key("adl"), f.eth.id, await f.keeper.getAddress(), evidence);
       expect(actionChanges(tx.data)!.changes).to.deep.equal([
         { what: ethers.toBeHex(a, 32), oldValue: base(1000), newValue: 0n },
         { what: ethers.toBeHex(b, 32), oldValue: base(1000), newValue: base(600) },

@@ -69,7 +69,9 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
     const expected = { ltvBps: 8000n, liquidationThresholdBps: 8250n, liquidationBonusBps: 10500n };
     const tx = adapter.buildAction({ kind: "setReserveRisk", market: weth, ltvBps: 7500n, liquidationThresholdBps: 8000n, liquidationBonusBps: 10600n, expected }, provenance);
     const sent = await f.keeper.sendTransaction(tx);
-    await expect(sent).to.emit(f.steward, "ActionExecuted").withArgs(provenance.idempotencyKey, marketKey(weth), await f.keeper.getAddress(), provenance.evidenceHash);
+    await expect(sent)
+      .to.emit(f.steward, "ActionExecuted")
+      .withArgs(provenance.idempotencyKey, marketKey(weth), await f.keeper.getAddress(), provenance.evidenceHash);
     expect(actionChanges(sent.data)).to.deep.include({
       market: marketKey(weth),
       changes: [

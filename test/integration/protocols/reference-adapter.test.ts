@@ -114,7 +114,9 @@ describe("reference protocol adapter", () => {
     const tx = adapter.buildAction({ kind: "setMarginRatios", market: "BTC-USD", imrBps: 1300n, mmrBps: 700n, expected: { imrBps: 1000n, mmrBps: 500n } }, provenance);
     expect(tx.to).to.equal(await f.steward.getAddress());
     const sent = await f.keeper.sendTransaction(tx);
-    await expect(sent).to.emit(f.steward, "ActionExecuted").withArgs(provenance.idempotencyKey, f.btc.id, await f.keeper.getAddress(), provenance.evidenceHash);
+    await expect(sent)
+      .to.emit(f.steward, "ActionExecuted")
+      .withArgs(provenance.idempotencyKey, f.btc.id, await f.keeper.getAddress(), provenance.evidenceHash);
     expect(actionChanges(sent.data)!.changes).to.deep.equal([
       { what: textToMarketId("IMR"), oldValue: 1000n, newValue: 1300n },
       { what: textToMarketId("MMR"), oldValue: 500n, newValue: 700n },
