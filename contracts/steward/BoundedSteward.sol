@@ -10,8 +10,8 @@ import {IBoundedSteward} from "./IRiskSteward.sol";
 /// @notice The shared core of every steward (see IBoundedSteward). Gas: a parameter's bounds and rule
 /// live packed in one slot, and the clocks (last keeper update) of a pair of parameters that one entry
 /// point moves together live in the first one's slot, so a two-parameter update reads two slots and
-/// writes one; replays are refused by compare-and-set, not by a stored key; the freeze is written into
-/// each keeper's allowlist entry, so the keeper check is one slot read.
+/// writes one; replays are refused by compare-and-set, not by a stored key; the primary keeper is an
+/// immutable (no read), and the freeze is a bit in the slot each action reads first (no read either).
 abstract contract BoundedSteward is IBoundedSteward, Ownable2Step, ReentrancyGuardTransient {
     uint256 private constant BPS = 10_000;
 

@@ -29,7 +29,7 @@ contract RiskSteward is BoundedSteward, IRiskSteward {
 
     uint256 private constant WAD = 1e18;
     // Packed deleverage limits, whole USD, low bits first: maxPerCall 56 | budget 56 | available 56 |
-    // last refill 40 | window 32 | configured 8.
+    // last refill 40 | window 32 | configured 8 | (bit 255) the freeze, read with the rest.
     uint256 private constant M56 = (1 << 56) - 1;
     uint256 private constant BUDGET_OFF = 56;
     uint256 private constant AVAILABLE_OFF = 112;
