@@ -1,7 +1,7 @@
 /**
- * Gas of each keeper entry point through the RiskSteward against the same change made by a
+ * Gas of each keeper entry point through the RiskSteward and the AaveRiskSteward against the same change made by a
  * direct risk-admin call: a table, then the same figures as JSON on the last line.
- * Run: npx ts-node --transpile-only scripts/gas-report.ts
+ * Run: npx hardhat run scripts/gas-report.ts (or npx ts-node --transpile-only scripts/gas-report.ts)
  */
 import { measureStewardGas } from "./bench/steward-gas";
 

@@ -21,7 +21,9 @@ contract AaveRiskSteward is BoundedSteward, IAaveRiskSteward {
     IAavePoolConfigurator public immutable configurator;
     IAaveProtocolDataProvider public immutable dataProvider;
 
-    constructor(IAavePoolConfigurator configurator_, IAaveProtocolDataProvider dataProvider_, address governance) BoundedSteward(governance) {
+    constructor(IAavePoolConfigurator configurator_, IAaveProtocolDataProvider dataProvider_, address governance, address primaryKeeper_)
+        BoundedSteward(governance, primaryKeeper_)
+    {
         configurator = configurator_;
         dataProvider = dataProvider_;
     }
@@ -35,18 +37,20 @@ contract AaveRiskSteward is BoundedSteward, IAaveRiskSteward {
         onlyKeeper
         nonReentrant
     {
+        bytes32 market = marketKey(asset);
+        uint256 w = _openRule(market, LTV);
         _checkValid(tag);
         (, uint256 oldLtv, uint256 oldLt, uint256 oldBonus,,,,,,) = dataProvider.getReserveConfigurationData(asset);
         if (next.ltv == expected.ltv && next.liquidationThreshold == expected.liquidationThreshold && next.liquidationBonus == expected.liquidationBonus) {
             revert Errors.NothingToDo();
         }
-        bytes32 market = marketKey(asset);
-        Change[] memory changes = new Change[](3);
-        changes[0] = _applyBounded(market, LTV, expected.ltv, oldLtv, next.ltv);
-        changes[1] = _applyBounded(market, LIQ_THRESHOLD, expected.liquidationThreshold, oldLt, next.liquidationThreshold);
-        changes[2] = _applyBounded(market, LIQ_BONUS, expected.liquidationBonus, oldBonus, next.liquidationBonus);
+        _expect(market, LTV, expected.ltv, oldLtv);
+        _expect(market, LIQ_THRESHOLD, expected.liquidationThreshold, oldLt);
+        _expect(market, LIQ_BONUS, expected.liquidationBonus, oldBonus);
+        _applyPair(market, LTV, LIQ_THRESHOLD, w, oldLtv, next.ltv, oldLt, next.liquidationThreshold);
+        if (next.liquidationBonus != oldBonus) _applyOne(market, LIQ_BONUS, _openRule(market, LIQ_BONUS), oldBonus, next.liquidationBonus);
         configurator.configureReserveAsCollateral(asset, next.ltv, next.liquidationThreshold, next.liquidationBonus);
-        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash);
     }
 
     function updateReserveCaps(address asset, ReserveCaps calldata expected, ReserveCaps calldata next, ActionTag calldata tag)
@@ -54,15 +58,24 @@ contract AaveRiskSteward is BoundedSteward, IAaveRiskSteward {
         onlyKeeper
         nonReentrant
     {
+        bytes32 market = marketKey(asset);
+        uint256 w = _openRule(market, SUPPLY_CAP);
         _checkValid(tag);
         (uint256 oldBorrowCap, uint256 oldSupplyCap) = dataProvider.getReserveCaps(asset);
         if (next.supplyCap == expected.supplyCap && next.borrowCap == expected.borrowCap) revert Errors.NothingToDo();
-        bytes32 market = marketKey(asset);
-        Change[] memory changes = new Change[](2);
-        changes[0] = _applyBounded(market, SUPPLY_CAP, expected.supplyCap, oldSupplyCap, next.supplyCap);
-        changes[1] = _applyBounded(market, BORROW_CAP, expected.borrowCap, oldBorrowCap, next.borrowCap);
+        _expect(market, SUPPLY_CAP, expected.supplyCap, oldSupplyCap);
+        _expect(market, BORROW_CAP, expected.borrowCap, oldBorrowCap);
+        _applyPair(market, SUPPLY_CAP, BORROW_CAP, w, oldSupplyCap, next.supplyCap, oldBorrowCap, next.borrowCap);
         if (next.supplyCap != oldSupplyCap) configurator.setSupplyCap(asset, next.supplyCap);
         if (next.borrowCap != oldBorrowCap) configurator.setBorrowCap(asset, next.borrowCap);
-        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash);
+    }
+
+    /// @dev The liquidation threshold's clock lives beside the LTV's, the borrow cap's beside the supply
+    /// cap's: each pair moves in one update. The bonus keeps its own.
+    function _pairedWith(bytes32 param) internal pure override returns (bytes32) {
+        if (param == LIQ_THRESHOLD) return LTV;
+        if (param == BORROW_CAP) return SUPPLY_CAP;
+        return bytes32(0);
     }
 }

@@ -35,6 +35,7 @@ library Errors {
     // ── steward ──
     error NotKeeper(address caller);
     error StewardFrozen();
+    error PrimaryKeeperImmutable(address keeper);
     error NotGuardian(address caller);
     error StaleExpectation(bytes32 market, bytes32 param, uint256 expected, uint256 actual);
     error StalePosition(uint256 positionId, uint256 expectedSize, uint256 actualSize);

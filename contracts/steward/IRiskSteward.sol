@@ -22,9 +22,10 @@ interface IBoundedSteward {
     /// @param loosenDelay Minimum seconds since the parameter's last update before a loosening.
     /// @param tightenIsIncrease True where safety is up (margins, liquidation bonus), false where down (LTV, caps).
     /// @param relative True: steps are bps of the current value; false: absolute.
-    /// @dev Stored packed in one slot with the last update: min rounds up and max and absolute steps
-    /// round down to a power-of-ten unit when they need more than 56 (range) or 24 (step) bits;
-    /// `getBounds` returns the values as stored.
+    /// @dev Stored packed in one slot: min rounds up and max and absolute steps round down to a
+    /// power-of-ten unit when they need more than 43 (range) or 24 (step) bits; `getBounds` returns
+    /// the values as stored. The last update of the second parameter of a pair one entry point moves
+    /// (MMR, SHORT_CAP, LIQ_THRESHOLD, BORROW_CAP) is kept in the first one's slot.
     struct Bounds {
         uint256 min;
         uint256 max;
@@ -51,25 +52,25 @@ interface IBoundedSteward {
     event Frozen(address indexed by);
     event Unfrozen(address indexed by);
     event BoundsSet(bytes32 indexed market, bytes32 indexed param, Bounds bounds);
-    /// @notice What one keeper action changed: a parameter's old and new value or, for a
-    /// deleverage, a position (`what` = its id) and its size before and after.
-    struct Change {
-        bytes32 what;
-        uint256 oldValue;
-        uint256 newValue;
-    }
+    /// @notice A keeper action landed: its idempotency key, market, who sent it and the evidence it was
+    /// decided on. One event per action, found by its key. What it changed is in the transaction that
+    /// emitted it: the action names the values it replaces (`expected`, which the steward proved were
+    /// the live values, or the call reverted) and the values it sets (`next`, which the protocol's own
+    /// event in the same receipt repeats); `events.ts`'s `actionChanges` decodes them.
+    event ActionExecuted(bytes32 indexed key, bytes32 indexed market, address keeper, bytes32 evidenceHash);
 
-    /// @notice A keeper action landed: its idempotency key, market, who sent it, the evidence it was
-    /// decided on, and every value it changed. One event per action, found by its key.
-    event ActionExecuted(bytes32 indexed key, bytes32 indexed market, address keeper, bytes32 evidenceHash, Change[] changes);
-
-    /// @notice Allow or remove a keeper. Governance only.
+    /// @notice Allow or remove an allowlisted keeper. Governance only. The primary keeper cannot be
+    /// removed (`PrimaryKeeperImmutable`): governance rotates it by installing a new steward.
     function setKeeper(address keeper, bool allowed) external;
+
+    /// @notice The keeper fixed at deployment, checked without a storage read (0: none).
+    function primaryKeeper() external view returns (address);
 
     /// @notice Name the guardian (address(0): none). Governance only.
     function setGuardian(address guardian) external;
 
-    /// @notice Stop every keeper action. Governance or the guardian.
+    /// @notice Stop every keeper action. Governance or the guardian. Writes the freeze into every
+    /// slot a keeper action reads first (a few per configured market).
     function freeze() external;
 
     /// @notice Let keepers act again. Governance only: a guardian can never unfreeze.

@@ -29,7 +29,7 @@ contract RiskSteward is BoundedSteward, IRiskSteward {
 
     uint256 private constant WAD = 1e18;
     // Packed deleverage limits, whole USD, low bits first: maxPerCall 56 | budget 56 | available 56 |
-    // last refill 40 | window 32 | configured 8.
+    // last refill 40 | window 32 | configured 8 | (bit 255) the freeze, read with the rest.
     uint256 private constant M56 = (1 << 56) - 1;
     uint256 private constant BUDGET_OFF = 56;
     uint256 private constant AVAILABLE_OFF = 112;
@@ -40,14 +40,19 @@ contract RiskSteward is BoundedSteward, IRiskSteward {
     IReferencePerpsRiskAdmin public immutable protocol;
     mapping(bytes32 => uint256) private deleverageBudget;
 
-    constructor(IReferencePerpsRiskAdmin protocol_, address governance) BoundedSteward(governance) {
+    constructor(IReferencePerpsRiskAdmin protocol_, address governance, address primaryKeeper_) BoundedSteward(governance, primaryKeeper_) {
         protocol = protocol_;
     }
 
     function setDeleverageLimits(bytes32 market, DeleverageLimits calldata l) external onlyOwner {
         if (l.maxPerCallUsd > M56 || l.budgetUsd > M56 || l.window == 0) revert Errors.InvalidDeleverageLimits(market);
         deleverageBudget[market] = l.maxPerCallUsd | (l.budgetUsd << BUDGET_OFF) | (l.budgetUsd << AVAILABLE_OFF)
-            | (block.timestamp << REFILL_OFF) | (uint256(l.window) << WINDOW_OFF) | LIMITS_CONFIGURED;
+            | (block.timestamp << REFILL_OFF) | (uint256(l.window) << WINDOW_OFF) | LIMITS_CONFIGURED | (deleverageBudget[market] & FROZEN_BIT);
+        uint256 base;
+        assembly ("memory-safe") {
+            base := deleverageBudget.slot
+        }
+        _makeFreezable(_entrySlot(base, market));
         emit DeleverageLimitsSet(market, l);
     }
 
@@ -62,14 +67,16 @@ contract RiskSteward is BoundedSteward, IRiskSteward {
         onlyKeeper
         nonReentrant
     {
+        uint256 w = _openRule(market, IMR);
         _checkValid(tag);
         (uint16 oldImr, uint16 oldMmr) = protocol.marginRatios(market);
-        if (next.imrBps == expected.imrBps && next.mmrBps == expected.mmrBps) revert Errors.NothingToDo();
-        Change[] memory changes = new Change[](2);
-        changes[0] = _applyBounded(market, IMR, expected.imrBps, oldImr, next.imrBps);
-        changes[1] = _applyBounded(market, MMR, expected.mmrBps, oldMmr, next.mmrBps);
-        protocol.setMarginRatios(market, next.imrBps, next.mmrBps);
-        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
+        (uint16 imr, uint16 mmr) = (next.imrBps, next.mmrBps);
+        if (imr == expected.imrBps && mmr == expected.mmrBps) revert Errors.NothingToDo();
+        _expect(market, IMR, expected.imrBps, oldImr);
+        _expect(market, MMR, expected.mmrBps, oldMmr);
+        _applyPair(market, IMR, MMR, w, oldImr, imr, oldMmr, mmr);
+        protocol.setMarginRatios(market, imr, mmr);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash);
     }
 
     function updateOpenInterestCaps(bytes32 market, OpenInterestCaps calldata expected, OpenInterestCaps calldata next, ActionTag calldata tag)
@@ -77,20 +84,30 @@ contract RiskSteward is BoundedSteward, IRiskSteward {
         onlyKeeper
         nonReentrant
     {
+        uint256 w = _openRule(market, LONG_CAP);
         _checkValid(tag);
         (uint256 oldLong, uint256 oldShort) = protocol.openInterestCaps(market);
-        if (next.longCap == expected.longCap && next.shortCap == expected.shortCap) revert Errors.NothingToDo();
-        Change[] memory changes = new Change[](2);
-        changes[0] = _applyBounded(market, LONG_CAP, expected.longCap, oldLong, next.longCap);
-        changes[1] = _applyBounded(market, SHORT_CAP, expected.shortCap, oldShort, next.shortCap);
-        protocol.setOpenInterestCaps(market, next.longCap, next.shortCap);
-        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
+        (uint256 longCap, uint256 shortCap) = (next.longCap, next.shortCap);
+        if (longCap == expected.longCap && shortCap == expected.shortCap) revert Errors.NothingToDo();
+        _expect(market, LONG_CAP, expected.longCap, oldLong);
+        _expect(market, SHORT_CAP, expected.shortCap, oldShort);
+        _applyPair(market, LONG_CAP, SHORT_CAP, w, oldLong, longCap, oldShort, shortCap);
+        protocol.setOpenInterestCaps(market, longCap, shortCap);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash);
+    }
+
+    /// @dev MMR's clock lives beside IMR's, SHORT_CAP's beside LONG_CAP's: each pair moves in one update.
+    function _pairedWith(bytes32 param) internal pure override returns (bytes32) {
+        if (param == MMR) return IMR;
+        if (param == SHORT_CAP) return LONG_CAP;
+        return bytes32(0);
     }
 
     function deleverage(bytes32 market, Reduction[] calldata reductions, ActionTag calldata tag) external onlyKeeper nonReentrant {
+        uint256 w = deleverageBudget[market];
+        if (w & FROZEN_BIT != 0) revert Errors.StewardFrozen();
         _checkValid(tag);
         if (reductions.length == 0) revert Errors.NothingToDo();
-        Change[] memory changes = new Change[](reductions.length);
         uint256 totalSize;
         for (uint256 i = 0; i < reductions.length; ++i) {
             Reduction calldata r = reductions[i];
@@ -98,17 +115,15 @@ contract RiskSteward is BoundedSteward, IRiskSteward {
             if (positionMarket != market) revert Errors.PositionInOtherMarket(r.positionId, positionMarket);
             if (size != r.expectedSize) revert Errors.StalePosition(r.positionId, r.expectedSize, size);
             totalSize += r.sizeDelta;
-            changes[i] = Change(bytes32(r.positionId), size, size - r.sizeDelta);
         }
-        _spendBudget(market, (totalSize * protocol.markPrice(market) + WAD * WAD - 1) / (WAD * WAD));
+        _spendBudget(market, w, (totalSize * protocol.markPrice(market) + WAD * WAD - 1) / (WAD * WAD));
         for (uint256 i = 0; i < reductions.length; ++i) protocol.deleverage(reductions[i].positionId, reductions[i].sizeDelta);
-        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash, changes);
+        emit ActionExecuted(tag.key, market, msg.sender, tag.evidenceHash);
     }
 
     /// @dev Checks a deleverage's notional (whole USD, rounded up) against the per-call cap and the
-    /// refilled budget, and spends it: one slot read, one write.
-    function _spendBudget(bytes32 market, uint256 notionalUsd) private {
-        uint256 w = deleverageBudget[market];
+    /// refilled budget, and spends it: `w` is the slot the action read first, written once.
+    function _spendBudget(bytes32 market, uint256 w, uint256 notionalUsd) private {
         if (w & LIMITS_CONFIGURED == 0) revert Errors.DeleverageBudgetNotConfigured(market);
         uint256 perCall = w & M56;
         if (notionalUsd > perCall) revert Errors.DeleverageNotionalExceeded(notionalUsd, perCall);

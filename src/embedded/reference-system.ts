@@ -1,4 +1,4 @@
-import { parseUnits, type Contract, type Signer } from "ethers";
+import { parseUnits, ZeroAddress, type Contract, type Signer } from "ethers";
 import { textToMarketId } from "../protocols/units";
 import { applyDeleverageLimits, applyProfile } from "../steward/install-bounds";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../steward/profiles";
@@ -62,7 +62,7 @@ export interface DeployOptions {
   markets?: MarketSpec[];
   /** Oracle heartbeat, seconds. */
   heartbeat?: number;
-  /** Allowlisted keeper addresses. */
+  /** Keeper addresses: the first is the steward's primary keeper (immutable), the others are allowlisted. */
   keepers?: string[];
   liquidityUsd?: number;
   insuranceUsd?: number;
@@ -89,7 +89,9 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
 
   const usdcToken = await deployed(new MintableERC20__factory(governance).deploy("USD Coin", "USDC", USDC_DECIMALS));
   const perps = await deployed(new ReferencePerps__factory(governance).deploy(await usdcToken.getAddress(), gov));
-  const steward = await deployed(new RiskSteward__factory(governance).deploy(await perps.getAddress(), gov));
+  // The first keeper is the steward's primary (immutable, no allowlist read); the others are allowlisted.
+  const [primaryKeeper, ...otherKeepers] = opts.keepers ?? [];
+  const steward = await deployed(new RiskSteward__factory(governance).deploy(await perps.getAddress(), gov, primaryKeeper ?? ZeroAddress));
   const multicall = await deployed(new Multicall3__factory(governance).deploy());
   await send(perps.setRiskAdmin(await steward.getAddress()));
 
@@ -116,7 +118,7 @@ export async function deployReferenceSystem(governance: Signer, opts: DeployOpti
   await send(usdcToken.approve(await perps.getAddress(), liquidity + insurance));
   await send(perps.provideLiquidity(liquidity));
   await send(perps.fundInsurance(insurance));
-  for (const k of opts.keepers ?? []) await send(steward.setKeeper(k, true));
+  for (const k of otherKeepers) await send(steward.setKeeper(k, true));
 
   return { usdc: usdcToken, perps, steward, multicall, markets, governance };
 }

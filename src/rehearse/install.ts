@@ -49,12 +49,12 @@ async function installRiskSteward(provider: JsonRpcProvider, target: Extract<Reh
   const governance = (await perpsRead.owner()) as string;
   const gov = await impersonate(provider, governance);
   const perps = perpsRead.connect(gov) as Contract;
-  const steward = await (await new RiskSteward__factory(gov).deploy(target.perps, governance)).waitForDeployment();
+  // The rehearsal's keeper is the steward's primary keeper (immutable, no allowlist read).
+  const steward = await (await new RiskSteward__factory(gov).deploy(target.perps, governance, keeper)).waitForDeployment();
   for (const m of await perps.getMarkets()) {
     const cap = Number(formatUnits(m.longCap > m.shortCap ? m.longCap : m.shortCap, 18));
     await configureStewardBounds(steward, m.id, { imrBps: Number(m.imrBps), mmrBps: Number(m.mmrBps), capUsd: cap }, profile);
   }
-  await (await steward.setKeeper(keeper, true)).wait();
   await (await perps.setRiskAdmin(await steward.getAddress())).wait();
   return { target, steward: await steward.getAddress(), governance, profile };
 }
@@ -65,7 +65,7 @@ async function installAaveSteward(provider: JsonRpcProvider, target: Extract<Reh
   const gov = await impersonate(provider, governance);
   const acl = new Contract(await addresses.getACLManager(), aaveAbi("ACLManager"), gov);
   const data = new Contract(target.dataProvider, aaveAbi("AaveProtocolDataProvider"), provider);
-  const steward = await deploy("AaveRiskSteward", gov, await addresses.getPoolConfigurator(), target.dataProvider, governance);
+  const steward = await deploy("AaveRiskSteward", gov, await addresses.getPoolConfigurator(), target.dataProvider, governance, keeper);
   for (const { tokenAddress } of await data.getAllReservesTokens()) {
     const conf = await data.getReserveConfigurationData(tokenAddress);
     if (!conf.usageAsCollateralEnabled && !conf.borrowingEnabled) continue;
@@ -83,7 +83,6 @@ async function installAaveSteward(provider: JsonRpcProvider, target: Extract<Reh
       profile,
     );
   }
-  await (await steward.setKeeper(keeper, true)).wait();
   await (await acl.addRiskAdmin(await steward.getAddress())).wait();
   return { target, steward: await steward.getAddress(), governance, profile };
 }

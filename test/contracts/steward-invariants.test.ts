@@ -11,7 +11,8 @@ import { base, openPosition, referenceFixture, setPrice, usd } from "./fixtures"
  * a model of its rules: whatever the sequence, no parameter leaves [min, max], moves more than its
  * step (relative or absolute) for that direction, or changes twice within that direction's delay;
  * a stale expectation, an expired action or a frozen steward changes nothing; deleveraging never
- * exceeds the per-call cap or the rolling budget; strangers and the guardian loosen nothing.
+ * exceeds the per-call cap or the rolling budget; strangers and the guardian loosen nothing. The
+ * primary keeper and an allowlisted one take turns.
  * The model also predicts which calls must fail, so a steward that refuses too much fails too.
  */
 describe("RiskSteward invariants (seeded random sequences)", () => {
@@ -39,6 +40,9 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
     const stranger = f.steward.connect(f.stranger) as unknown as Contract;
     const guardian = f.steward.connect(f.traders[5]) as unknown as Contract;
     await (await f.steward.setGuardian(await f.traders[5].getAddress())).wait();
+    // The primary keeper (immutable) and an allowlisted one act alike.
+    const allowlisted = f.steward.connect(f.traders[4]) as unknown as Contract;
+    await (await f.steward.setKeeper(await f.traders[4].getAddress(), true)).wait();
     const m = f.eth;
 
     // Margins: IMR by absolute bps, MMR relative; caps: LONG absolute (USD), SHORT relative.
@@ -119,6 +123,7 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
       }
       const now = (await time.latest()) + 1; // the next block's timestamp
       const expiredTag = rand() < 0.08;
+      const keeper = i % 2 === 0 ? steward : allowlisted; // alternate, leaving the seeded sequence as it was
       const tag = { key: ethers.id(`inv:${SEED}:${i}`), evidenceHash: ethers.ZeroHash, validUntil: expiredTag ? now - 1 : now + 60 };
       if (roll < 0.14) {
         await expect(stranger.updateMarginRatios(m.id, { imrBps: params.IMR.value, mmrBps: params.MMR.value }, { imrBps: jitter(params.IMR.value, 3000), mmrBps: params.MMR.value }, tag)).to.be
@@ -154,7 +159,7 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
         const notional = (delta * price + 10n ** 36n - 1n) / 10n ** 36n;
         const available = refilled(BigInt(now));
         const ok = !frozen && !expiredTag && !staleSize && notional <= budget.perCall && notional <= available;
-        const call = steward.deleverage(m.id, [{ positionId: id, expectedSize, sizeDelta: delta }], tag);
+        const call = keeper.deleverage(m.id, [{ positionId: id, expectedSize, sizeDelta: delta }], tag);
         if (ok) {
           await (await call).wait();
           sizes.set(id, size - delta);
@@ -179,8 +184,8 @@ describe("RiskSteward invariants (seeded random sequences)", () => {
       const expectOk = !frozen && !expiredTag && !stale && (va !== ea || vb !== b.value) && allowed(a, va, now) && allowed(b, vb, now) && marginsCoherent;
       const send = () =>
         margins
-          ? steward.updateMarginRatios(m.id, { imrBps: ea, mmrBps: b.value }, { imrBps: va, mmrBps: vb }, tag)
-          : steward.updateOpenInterestCaps(m.id, { longCap: ea, shortCap: b.value }, { longCap: va, shortCap: vb }, tag);
+          ? keeper.updateMarginRatios(m.id, { imrBps: ea, mmrBps: b.value }, { imrBps: va, mmrBps: vb }, tag)
+          : keeper.updateOpenInterestCaps(m.id, { longCap: ea, shortCap: b.value }, { longCap: va, shortCap: vb }, tag);
       if (expectOk) {
         await (await send()).wait();
         for (const [p, v] of [

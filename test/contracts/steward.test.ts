@@ -3,6 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Contract } from "ethers";
 import { configureStewardBounds, paramId } from "../../src/embedded/reference-system";
+import { actionChanges } from "../../src/steward/events";
 import { base, openPosition, referenceFixture, setPrice, usd, type ReferenceFixture } from "./fixtures";
 
 const key = (label: string) => ethers.id(`key:${label}`);
@@ -26,14 +27,16 @@ async function raiseMargins(f: ReferenceFixture, from: [number, number], to: [nu
 
 describe("RiskSteward", () => {
   describe("margin updates", () => {
-    it("raises margins within the tightening step and logs old, new, keeper, key and evidence in one event", async () => {
+    it("raises margins within the tightening step and logs key, keeper and evidence in one event, old and new in its transaction", async () => {
       const f = await loadFixture(referenceFixture);
-      await expect(raiseMargins(f, [1000, 500], [1500, 750], "a"))
+      const tx = await raiseMargins(f, [1000, 500], [1500, 750], "a");
+      await expect(tx)
         .to.emit(f.steward, "ActionExecuted")
-        .withArgs(key("a"), f.eth.id, await f.keeper.getAddress(), evidence, [
-          [paramId("IMR"), 1000n, 1500n],
-          [paramId("MMR"), 500n, 750n],
-        ]);
+        .withArgs(key("a"), f.eth.id, await f.keeper.getAddress(), evidence);
+      expect(actionChanges(tx.data)!.changes).to.deep.equal([
+        { what: paramId("IMR"), oldValue: 1000n, newValue: 1500n },
+        { what: paramId("MMR"), oldValue: 500n, newValue: 750n },
+      ]);
       expect(await f.perps.marginRatios(f.eth.id)).to.deep.equal([1500n, 750n]);
     });
 
@@ -95,6 +98,21 @@ describe("RiskSteward", () => {
       await expect(raiseMargins(f, [1400, 700], [1300, 650], "3")).to.emit(f.steward, "ActionExecuted");
     });
 
+    it("keeps each parameter of a pair on its own clock: moving MMR alone neither waits for nor restarts IMR's delay", async () => {
+      const f = await loadFixture(referenceFixture);
+      await (await raiseMargins(f, [1000, 500], [1200, 500], "imr")).wait();
+      const [, imrAt] = await f.steward.getBounds(f.eth.id, paramId("IMR"));
+      expect((await f.steward.getBounds(f.eth.id, paramId("MMR")))[1], "MMR never moved").to.equal(0n);
+      // The next block is a second later, inside IMR's 60 s delay: MMR moves, IMR may not.
+      await expect(raiseMargins(f, [1200, 500], [1200, 600], "mmr")).to.emit(f.steward, "ActionExecuted");
+      const [, mmrAt] = await f.steward.getBounds(f.eth.id, paramId("MMR"));
+      expect(mmrAt).to.be.greaterThan(imrAt);
+      expect((await f.steward.getBounds(f.eth.id, paramId("IMR")))[1], "IMR's clock untouched").to.equal(imrAt);
+      await expect(raiseMargins(f, [1200, 600], [1400, 600], "imr2"))
+        .to.be.revertedWithCustomError(f.steward, "UpdateTooSoon")
+        .withArgs(f.eth.id, paramId("IMR"), imrAt, 60, imrAt + 2n);
+    });
+
     it("refuses values outside [min, max] (OutOfBounds)", async () => {
       const f = await loadFixture(referenceFixture);
       let imr = 1000;
@@ -131,12 +149,14 @@ describe("RiskSteward", () => {
     it("lowers open-interest caps fast and raises them slowly", async () => {
       const f = await loadFixture(referenceFixture);
       const steward = keeperSteward(f);
-      await expect(steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(30_000_000, 45_000_000), await tag("cut")))
+      const cut = await steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(30_000_000, 45_000_000), await tag("cut"));
+      await expect(cut)
         .to.emit(f.steward, "ActionExecuted")
-        .withArgs(key("cut"), f.eth.id, await f.keeper.getAddress(), evidence, [
-          [paramId("LONG_CAP"), usd(60_000_000), usd(30_000_000)],
-          [paramId("SHORT_CAP"), usd(60_000_000), usd(45_000_000)],
-        ]);
+        .withArgs(key("cut"), f.eth.id, await f.keeper.getAddress(), evidence);
+      expect(actionChanges(cut.data)!.changes).to.deep.equal([
+        { what: paramId("LONG_CAP"), oldValue: usd(60_000_000), newValue: usd(30_000_000) },
+        { what: paramId("SHORT_CAP"), oldValue: usd(60_000_000), newValue: usd(45_000_000) },
+      ]);
       await time.increase(6 * 3600);
       await expect(
         steward.updateOpenInterestCaps(f.eth.id, caps(30_000_000, 45_000_000), { longCap: usd(33_000_000) + 1n, shortCap: usd(45_000_000) }, await tag("raise")),
@@ -157,13 +177,15 @@ describe("RiskSteward", () => {
     it("deleverages profitable positions, naming the sizes it expects, and logs each size before and after", async () => {
       const f = await loadFixture(referenceFixture);
       const { a, b } = await twoWinners(f);
-      await expect(keeperSteward(f).deleverage(f.eth.id, [cut(a, "1000", "1000"), cut(b, "1000", "400")], await tag("adl")))
+      const tx = await keeperSteward(f).deleverage(f.eth.id, [cut(a, "1000", "1000"), cut(b, "1000", "400")], await tag("adl"));
+      await expect(tx)
         .to.emit(f.perps, "PositionDeleveraged")
         .and.to.emit(f.steward, "ActionExecuted")
-        .withArgs(key("adl"), f.eth.id, await f.keeper.getAddress(), evidence, [
-          [ethers.toBeHex(a, 32), base(1000), 0n],
-          [ethers.toBeHex(b, 32), base(1000), base(600)],
-        ]);
+        .withArgs(key("adl"), f.eth.id, await f.keeper.getAddress(), evidence);
+      expect(actionChanges(tx.data)!.changes).to.deep.equal([
+        { what: ethers.toBeHex(a, 32), oldValue: base(1000), newValue: 0n },
+        { what: ethers.toBeHex(b, 32), oldValue: base(1000), newValue: base(600) },
+      ]);
       expect((await f.perps.positionOf(b)).size).to.equal(base(600));
       await expect(f.perps.positionOf(a)).to.be.revertedWithCustomError(f.perps, "UnknownPosition");
     });
@@ -250,6 +272,42 @@ describe("RiskSteward", () => {
       await expect(raiseMargins(f, [1000, 500], [1100, 550], "k")).to.emit(f.steward, "ActionExecuted");
     });
 
+    it("has an immutable primary keeper (PrimaryKeeperImmutable) beside an allowlist governance edits (NotKeeper once removed)", async () => {
+      const f = await loadFixture(referenceFixture);
+      const [keeper, other] = await Promise.all([f.keeper.getAddress(), f.stranger.getAddress()]);
+      expect(await f.steward.primaryKeeper()).to.equal(keeper);
+      expect(await f.steward.isKeeper(keeper)).to.equal(true);
+      await expect(f.steward.setKeeper(keeper, false)).to.be.revertedWithCustomError(f.steward, "PrimaryKeeperImmutable").withArgs(keeper);
+      await (await f.steward.setKeeper(other, true)).wait();
+      const allowlisted = f.steward.connect(f.stranger) as unknown as Contract;
+      await expect(allowlisted.updateMarginRatios(f.eth.id, margins(1000, 500), margins(1100, 550), await tag("o1"))).to.emit(f.steward, "ActionExecuted");
+      await (await f.steward.setKeeper(other, false)).wait();
+      expect(await f.steward.isKeeper(other)).to.equal(false);
+      await time.increase(60);
+      await expect(allowlisted.updateMarginRatios(f.eth.id, margins(1100, 550), margins(1200, 600), await tag("o2")))
+        .to.be.revertedWithCustomError(f.steward, "NotKeeper")
+        .withArgs(other);
+    });
+
+    it("freezes every keeper action, deleveraging and a market configured during the freeze included (StewardFrozen)", async () => {
+      const f = await loadFixture(referenceFixture);
+      const p = await openPosition(f, f.traders[0], f.eth, true, "1000", "400000");
+      await setPrice(f.eth, 3500);
+      const doge = ethers.encodeBytes32String("DOGE-USD");
+      await (await f.perps.addMarket(doge, await f.eth.feed.getAddress(), 3600, 1000, 500, 100, usd(1_000_000), usd(1_000_000))).wait();
+      await (await f.steward.freeze()).wait();
+      await configureStewardBounds(f.steward, doge, { imrBps: 1000, mmrBps: 500, capUsd: 1_000_000 });
+      const steward = keeperSteward(f);
+      const reduce = [{ positionId: p, expectedSize: base(1000), sizeDelta: base(100) }];
+      await expect(steward.deleverage(f.eth.id, reduce, await tag("d"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await expect(steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(50_000_000, 60_000_000), await tag("c"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await expect(steward.updateOpenInterestCaps(f.eth.id, caps(60_000_000, 60_000_000), caps(60_000_000, 50_000_000), await tag("c2"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await expect(steward.updateMarginRatios(doge, margins(1000, 500), margins(1100, 550), await tag("m"))).to.be.revertedWithCustomError(f.steward, "StewardFrozen");
+      await (await f.steward.unfreeze()).wait();
+      await expect(steward.deleverage(f.eth.id, reduce, await tag("d"))).to.emit(f.steward, "ActionExecuted");
+      await expect(steward.updateMarginRatios(doge, margins(1000, 500), margins(1100, 550), await tag("m"))).to.emit(f.steward, "ActionExecuted");
+    });
+
     it("a guardian can freeze, never unfreeze, and never change bounds or limits", async () => {
       const f = await loadFixture(referenceFixture);
       await (await f.steward.setGuardian(await f.stranger.getAddress())).wait();
@@ -318,12 +376,11 @@ describe("RiskSteward", () => {
     it("cannot be bypassed by a protocol that re-enters it (ReentrancyGuardReentrantCall)", async () => {
       const f = await loadFixture(referenceFixture);
       const target = await (await ethers.getContractFactory("ReentrantRiskTarget")).deploy();
-      const steward = await (await ethers.getContractFactory("RiskSteward")).deploy(await target.getAddress(), await f.governance.getAddress());
+      const steward = await (await ethers.getContractFactory("RiskSteward")).deploy(await target.getAddress(), await f.governance.getAddress(), await f.keeper.getAddress());
       const market = ethers.encodeBytes32String("M");
       const b = { min: 100, max: 9000, maxTighten: 1000, maxLoosen: 1000, tightenDelay: 3600, loosenDelay: 3600, tightenIsIncrease: true, relative: true };
       await (await steward.setBounds(market, paramId("IMR"), b)).wait();
       await (await steward.setBounds(market, paramId("MMR"), b)).wait();
-      await (await steward.setKeeper(await f.keeper.getAddress(), true)).wait();
       // Even allowlisted, the re-entering protocol is stopped by the steward's guard.
       await (await steward.setKeeper(await target.getAddress(), true)).wait();
       await (await target.arm(await steward.getAddress(), 9000, 8000)).wait();

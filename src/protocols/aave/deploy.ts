@@ -1,4 +1,4 @@
-import { Contract, parseUnits, type Signer } from "ethers";
+import { Contract, parseUnits, ZeroAddress, type Signer } from "ethers";
 import { applyProfile } from "../../steward/install-bounds";
 import { DEFAULT_GOVERNANCE_PROFILE, type GovernanceProfileName } from "../../steward/profiles";
 import { aaveAbi, aaveFactory, Multicall3__factory, ourFactory, type AaveContract, type Multicall3, type OurContract } from "../../abi";
@@ -50,6 +50,7 @@ export interface AaveMarket {
 
 export interface AaveDeployOptions {
   reserves?: ReserveSpec[];
+  /** Keeper addresses: the first is the steward's primary keeper (immutable), the others are allowlisted. */
   keepers?: string[];
   /** Use an already deployed Multicall3 instead of deploying one. */
   multicall?: Multicall3;
@@ -168,9 +169,11 @@ export async function deployAaveMarket(governance: Signer, opts: AaveDeployOptio
     );
   }
 
-  const steward = await deployOurs("AaveRiskSteward", await configurator.getAddress(), await dataProvider.getAddress(), gov);
+  // The first keeper is the steward's primary (immutable, no allowlist read); the others are allowlisted.
+  const [primaryKeeper, ...otherKeepers] = opts.keepers ?? [];
+  const steward = await deployOurs("AaveRiskSteward", await configurator.getAddress(), await dataProvider.getAddress(), gov, primaryKeeper ?? ZeroAddress);
   await send(acl.addRiskAdmin(await steward.getAddress()));
-  for (const k of opts.keepers ?? []) await send(steward.setKeeper(k, true));
+  for (const k of otherKeepers) await send(steward.setKeeper(k, true));
 
   const reserves: DeployedReserve[] = [];
   for (const [i, r] of specs.entries()) {

@@ -6,6 +6,7 @@ import { marketKey } from "../../../src/protocols/aave/adapter";
 import { accountHealth, computeMetrics } from "../../../src/risk";
 import { textToMarketId } from "../../../src/protocols/units";
 import { assess } from "../../../src/keeper/assess";
+import { actionChanges } from "../../../src/steward/events";
 import { aaveFixture, adapterFor } from "./fixtures";
 
 const bits = (word: bigint, from: number, to: number) => (word >> BigInt(from)) & ((1n << BigInt(to - from)) - 1n);
@@ -67,13 +68,18 @@ describe("Aave V3 adapter, against the real protocol deployed from its artifacts
     // Tighten WETH: LTV 80 % → 75 %, threshold 82.5 % → 80 %, bonus 5 % → 6 %.
     const expected = { ltvBps: 8000n, liquidationThresholdBps: 8250n, liquidationBonusBps: 10500n };
     const tx = adapter.buildAction({ kind: "setReserveRisk", market: weth, ltvBps: 7500n, liquidationThresholdBps: 8000n, liquidationBonusBps: 10600n, expected }, provenance);
-    await expect(f.keeper.sendTransaction(tx))
+    const sent = await f.keeper.sendTransaction(tx);
+    await expect(sent)
       .to.emit(f.steward, "ActionExecuted")
-      .withArgs(provenance.idempotencyKey, marketKey(weth), await f.keeper.getAddress(), provenance.evidenceHash, [
-        [textToMarketId("LTV"), 8000n, 7500n],
-        [textToMarketId("LIQ_THRESHOLD"), 8250n, 8000n],
-        [textToMarketId("LIQ_BONUS"), 10500n, 10600n],
-      ]);
+      .withArgs(provenance.idempotencyKey, marketKey(weth), await f.keeper.getAddress(), provenance.evidenceHash);
+    expect(actionChanges(sent.data)).to.deep.include({
+      market: marketKey(weth),
+      changes: [
+        { what: textToMarketId("LTV"), oldValue: 8000n, newValue: 7500n },
+        { what: textToMarketId("LIQ_THRESHOLD"), oldValue: 8250n, newValue: 8000n },
+        { what: textToMarketId("LIQ_BONUS"), oldValue: 10500n, newValue: 10600n },
+      ],
+    });
     const after = (await f.pool.getConfiguration(weth)).data as bigint;
     expect(bits(after, 0, 16)).to.equal(7500n);
     expect(bits(after, 16, 32)).to.equal(8000n);

@@ -6,6 +6,7 @@ import { computeMetrics } from "../../../src/risk";
 import { NoContractError, OracleAnswerError } from "../../../src/protocols/errors";
 import { ReferencePerpsAdapter } from "../../../src/protocols/reference/adapter";
 import { textToMarketId } from "../../../src/protocols/units";
+import { actionChanges } from "../../../src/steward/events";
 import { referenceFixture, setPrice, type ReferenceFixture } from "../../contracts/fixtures";
 
 async function rejection(p: Promise<unknown>): Promise<unknown> {
@@ -112,12 +113,14 @@ describe("reference protocol adapter", () => {
     const provenance = { idempotencyKey: ethers.id("margins"), evidenceHash: ethers.id("evidence"), validUntil: 4_000_000_000n };
     const tx = adapter.buildAction({ kind: "setMarginRatios", market: "BTC-USD", imrBps: 1300n, mmrBps: 700n, expected: { imrBps: 1000n, mmrBps: 500n } }, provenance);
     expect(tx.to).to.equal(await f.steward.getAddress());
-    await expect(f.keeper.sendTransaction(tx))
+    const sent = await f.keeper.sendTransaction(tx);
+    await expect(sent)
       .to.emit(f.steward, "ActionExecuted")
-      .withArgs(provenance.idempotencyKey, f.btc.id, await f.keeper.getAddress(), provenance.evidenceHash, [
-        [textToMarketId("IMR"), 1000n, 1300n],
-        [textToMarketId("MMR"), 500n, 700n],
-      ]);
+      .withArgs(provenance.idempotencyKey, f.btc.id, await f.keeper.getAddress(), provenance.evidenceHash);
+    expect(actionChanges(sent.data)!.changes).to.deep.equal([
+      { what: textToMarketId("IMR"), oldValue: 1000n, newValue: 1300n },
+      { what: textToMarketId("MMR"), oldValue: 500n, newValue: 700n },
+    ]);
     const block = await ethers.provider.getBlockNumber();
     expect(await adapter.readParams("BTC-USD", block)).to.deep.equal({ IMR: 1300n, MMR: 700n, LONG_CAP: ethers.parseUnits("80000000", 18), SHORT_CAP: ethers.parseUnits("80000000", 18) });
     expect((await adapter.readParams("ETH-USD", block)).IMR).to.equal(1000n);

@@ -9,6 +9,7 @@ import { openBook, syntheticIntents } from "../../../src/embedded/book";
 import { startEmbeddedNode, type EmbeddedNode } from "../../../src/embedded/hardhat-node";
 import { actQueueName } from "../../../src/queue/act-queue";
 import { marketIdToText } from "../../../src/protocols/units";
+import { actionChanges } from "../../../src/steward/events";
 import { observeQueueName } from "../../../src/queue/observe-queue";
 import { referenceFixture, type ReferenceFixture } from "../../contracts/fixtures";
 import { cliCommand, writeConfig } from "../../helpers/cli";
@@ -157,10 +158,14 @@ describe("three keeper processes on one Redis and one chain: two killed for a mi
   /** What the steward changed, one entry per action: "BTC-USD LONG_CAP,SHORT_CAP". */
   async function changes(): Promise<string[]> {
     const actions = await f.steward.queryFilter(f.steward.filters.ActionExecuted());
-    return actions.map((a) => {
-      const moved = a.args.changes.filter((c) => c.oldValue !== c.newValue);
-      return `${marketIdToText(String(a.args.market))} ${moved.map((c) => marketIdToText(c.what)).join(",")}`;
-    });
+    return Promise.all(
+      actions.map(async (a) => {
+        // The event names the action; its transaction's input names what moved (compare-and-set: expected = old).
+        const call = actionChanges((await a.getTransaction()).data)!;
+        const moved = call.changes.filter((c) => c.oldValue !== c.newValue);
+        return `${marketIdToText(String(a.args.market))} ${moved.map((c) => marketIdToText(c.what)).join(",")}`;
+      }),
+    );
   }
 
   /** Each intended key executed once, and not one keeper transaction beyond one per executed action. */
