@@ -78,6 +78,20 @@ export interface JudgmentPolicy {
   liveSecondsToBreak: number;
   /** The window over which the mark's speed is measured (at least the last two observations). */
   lookbackSeconds: number;
+  /**
+   * How far ahead the gate carries a live move at its measured speed (the projected move). What
+   * that move would liquidate anyway under today's MMR is not a cost of a raise: raising only
+   * liquidates those positions sooner, at a better price and into a deeper pool, which is where the
+   * bad debt of a cascade comes from. Default 180 s, the same horizon as liveSecondsToBreak: a move
+   * is judged live over it, and projected over it. In a calm market nothing is projected (the danger
+   * is not live) and every forced position counts, so a fragile book is never swept.
+   */
+  projectionSeconds: number;
+  /**
+   * The projected move is at most this fraction. Default 0.5: a straight line carried further says
+   * nothing a cascade at −50 % does not (everything levered beyond 2× is already liquidated there).
+   */
+  maxProjectedMove: number;
   /** A forecast of svr counts as live danger only when fitted to at least this many observations. */
   minForecastObservations: number;
 }
@@ -101,7 +115,7 @@ export const DEFAULT_MARKET_POLICY: MarketPolicy = {
   forecast: { window: 30, horizonSeconds: 600, maxBreachProbability: 0.5 },
   maxMmrBps: 2500,
   floorMmrBps: 100,
-  judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10 },
+  judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10, projectionSeconds: 180, maxProjectedMove: 0.5 },
   urgentValiditySeconds: 36,
   routineValiditySeconds: 900,
 };
@@ -149,6 +163,8 @@ const judgmentSchema = z
     minAvoidedBadDebtPerForcedNotional: z.number().positive("must be > 0 (a raise must avoid some bad debt per dollar it forces out)").max(100),
     liveSecondsToBreak: z.number().positive(),
     lookbackSeconds: z.number().positive(),
+    projectionSeconds: z.number().min(0, "must be ≥ 0 (0: no move is projected, every forced position counts)"),
+    maxProjectedMove: z.number().min(0).max(0.95, "must be at most 0.95 (a move of −100 % is no price)"),
     minForecastObservations: z.number().int().min(3),
   })
   .strict();

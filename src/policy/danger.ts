@@ -13,6 +13,8 @@ export type Danger =
       direction?: Direction;
       /** At the measured speed, seconds until the mark reaches the breaking shock. */
       secondsToBreak?: number;
+      /** The measured speed toward `direction`, as a fraction of the mark per second. */
+      speed?: number;
       reason: string;
     };
 
@@ -53,7 +55,7 @@ export function assessDanger(input: DangerInput, p: JudgmentPolicy): Danger {
   const secondsToBreak = cushion / speed;
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
   const what = `the mark moved ${pct(move)} in ${Math.round(elapsed)} s; at that speed it reaches the ${direction} breaking shock (${pct(cushion)}) in ${Math.round(secondsToBreak)} s`;
-  if (secondsToBreak <= p.liveSecondsToBreak) return { live: true, direction, secondsToBreak, reason: what };
+  if (secondsToBreak <= p.liveSecondsToBreak) return { live: true, direction, secondsToBreak, speed, reason: what };
   return { live: false, reason: `${what} (live under ${p.liveSecondsToBreak} s)` };
 }
 
@@ -72,4 +74,13 @@ export function rememberMark(recent: readonly MarkPoint[], now: number, mark: nu
   let first = 0;
   for (let i = 0; i < kept.length; i++) if (kept[i][0] <= now - lookback) first = i;
   return [...kept.slice(first), [now, mark]];
+}
+
+/**
+ * The move the market is making, carried on at its measured speed for `projectionSeconds`, at most
+ * `maxProjectedMove` (a fraction). 0 when the danger is not a measured move (svr at act, its forecast).
+ */
+export function projectedMove(danger: Danger, p: Pick<JudgmentPolicy, "projectionSeconds" | "maxProjectedMove">): number {
+  if (!danger.live || danger.speed === undefined || !(danger.speed > 0)) return 0;
+  return Math.min(danger.speed * p.projectionSeconds, p.maxProjectedMove);
 }

@@ -5,7 +5,7 @@ export * from "./levels";
 export { planActions, type Plan, type PlannedAction, type PolicyInput, type PolicyState, type MarketJudgmentState, type MarketReport, type Urgency } from "./plan";
 export { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence, type EvidenceInputs } from "./evidence";
 export { planMmrRaise, planImrRaise, imrForNewRisk, composeMargins, planMarginRelax, mmrFix, passesGate, type MarginDecision, type MmrDecision } from "./margin";
-export { assessDanger, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
+export { assessDanger, projectedMove, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
 export { raiseCostBenefit, passesCostBenefit, buysSomething, deepensNow, shockFromImpact, bestGatedRaise, candidateMmrs, type RaiseCostBenefit } from "./gate";
 export { fragileBookWarning, shortfallAt, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";
 export { planCapCut } from "./caps";
