@@ -6,7 +6,7 @@ export { planActions, type Plan, type PlannedAction, type PolicyInput, type Poli
 export { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence, type EvidenceInputs } from "./evidence";
 export { planMmrRaise, planImrRaise, imrForNewRisk, composeMargins, planMarginRelax, mmrFix, passesGate, type MarginDecision, type MmrDecision } from "./margin";
 export { assessDanger, projectedMove, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
-export { raiseCostBenefit, passesCostBenefit, buysSomething, deepensNow, shockFromImpact, bestGatedRaise, candidateMmrs, type RaiseCostBenefit } from "./gate";
+export { raiseCostBenefit, passesCostBenefit, buysSomething, deepensNow, MIN_REALISED_NOW_CUT, shockFromImpact, bestGatedRaise, candidateMmrs, type RaiseCostBenefit } from "./gate";
 export { fragileBookWarning, shortfallAt, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";
 export { planCapCut } from "./caps";
 export { planAdl, chunkByNotional } from "./adl";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { bestGatedRaise, buysSomething, candidateMmrs, deepensNow, passesCostBenefit, projectedMove, raiseCostBenefit, shockFromImpact } from "../../../src/policy";
+import { bestGatedRaise, buysSomething, candidateMmrs, deepensNow, MIN_REALISED_NOW_CUT, passesCostBenefit, projectedMove, raiseCostBenefit, shockFromImpact } from "../../../src/policy";
 import { runScenario, type Position } from "../../../src/risk";
 import { fragileBookNoSlippage, perpsBook, WEAK_LONG_COLLATERAL } from "./fixtures";
 
@@ -151,5 +151,26 @@ describe("the forced closes' price impact, priced into the gate", () => {
     expect(deepensNow(c)).to.equal(true);
     expect(buysSomething(c)).to.equal(false);
     expect("fail" in bestGatedRaise(gateInput(50), 701n, 0.1)).to.equal(true);
+  });
+
+  it("takes bad debt realised now only for positions the projected move dooms, and only when it is clearly less than the move's own", () => {
+    // The same 50 ETH pool. A −1 % projection spares both longs: their closes are forced, refused as above.
+    const spared = raiseCostBenefit({ ...gateInput(50), projectedMove: 0.01 }, 701n);
+    expect(spared.forcedPositions).to.equal(2);
+    expect(deepensNow(spared)).to.equal(true);
+    // −10 %: both are doomed, and the cascade the move itself sets off (the longs sold into the pool from $900)
+    // leaves about half as much again as closing them now: taken.
+    const fast = raiseCostBenefit({ ...gateInput(50), projectedMove: 0.1 }, 701n);
+    expect([fast.forcedPositions, fast.doomedPositions]).to.deep.equal([0, 2]);
+    expect(fast.shortfallNow).to.be.greaterThan(1);
+    expect(fast.realisedNowCut).to.be.closeTo(0.498, 0.001);
+    expect(deepensNow(fast)).to.equal(false);
+    // −5 %: both doomed still, closing them now saves 24.8 % of what it realises: past the default tenth, short of a quarter.
+    const slow = raiseCostBenefit({ ...gateInput(50), projectedMove: 0.05 }, 701n);
+    expect(slow.doomedPositions).to.equal(2);
+    expect(slow.realisedNowCut).to.be.closeTo(0.248, 0.001);
+    expect(MIN_REALISED_NOW_CUT).to.equal(0.1);
+    expect(deepensNow(slow)).to.equal(false);
+    expect(deepensNow(slow, 0.25)).to.equal(true);
   });
 });
