@@ -82,9 +82,13 @@ export interface JudgmentPolicy {
    * How far ahead the gate carries a live move at its measured speed (the projected move). What
    * that move would liquidate anyway under today's MMR is not a cost of a raise: raising only
    * liquidates those positions sooner, at a better price and into a deeper pool, which is where the
-   * bad debt of a cascade comes from. Default 180 s, the same horizon as liveSecondsToBreak: a move
-   * is judged live over it, and projected over it. In a calm market nothing is projected (the danger
-   * is not live) and every forced position counts, so a fragile book is never swept.
+   * bad debt of a cascade comes from. 0 (the default) turns the projection off: every position a
+   * raise forces out is a cost. Measured on the shipped suite (permissive, keeper passes) with 180 s
+   * (the liveSecondsToBreak horizon): bad debt fell only on crash-thin-liquidity ($1.55M → $1.42M),
+   * while the keeper closed "doomed" positions in crashes that leave no bad debt without it — 4–7 % of
+   * open interest forced on crash-35, oracle-lag, slow-bleed and recovery, against the 1 % goal. The
+   * cascade model is a gap: along a real path, liquidators close most doomed positions solvent, so
+   * closing them sooner buys nothing there. Kept, off, for a path-aware benefit estimate to use.
    */
   projectionSeconds: number;
   /**
@@ -115,7 +119,7 @@ export const DEFAULT_MARKET_POLICY: MarketPolicy = {
   forecast: { window: 30, horizonSeconds: 600, maxBreachProbability: 0.5 },
   maxMmrBps: 2500,
   floorMmrBps: 100,
-  judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10, projectionSeconds: 180, maxProjectedMove: 0.5 },
+  judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10, projectionSeconds: 0, maxProjectedMove: 0.5 },
   urgentValiditySeconds: 36,
   routineValiditySeconds: 900,
 };

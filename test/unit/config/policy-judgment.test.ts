@@ -28,7 +28,7 @@ describe("policy config: the judgment fields", () => {
       liveSecondsToBreak: 180,
       lookbackSeconds: 60,
       minForecastObservations: 10,
-      projectionSeconds: 180,
+      projectionSeconds: 0,
       maxProjectedMove: 0.5,
     });
     const cfg = policyFor(protocolWith({ defaults: { judgment: { minAvoidedBadDebtPerForcedNotional: 0.25 } } }), 0);

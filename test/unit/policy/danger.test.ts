@@ -57,7 +57,8 @@ describe("live danger: is the market moving toward the break, or is the book mer
     if (!d.live) return;
     expect(d.secondsToBreak).to.be.closeTo((0.058 / 0.061) * 300, 1e-6);
     expect(d.observationGap).to.equal(300);
-    expect(projectedMove(d, p)).to.be.closeTo(0.061, 1e-9);
+    expect(projectedMove(d, { ...p, projectionSeconds: 180 })).to.be.closeTo(0.061, 1e-9);
+    expect(projectedMove(d, p)).to.equal(0); // the projection is off by default
     // The same speed seen every 12 s: the keeper has time to look again; 285 s is past the 180 s horizon.
     const dense: MarkPoint[] = [];
     for (let t = 9_700; t < 10_000; t += 12) dense.push([t, 1000 / (1 - 0.061 * ((10_000 - t) / 300))]);

@@ -6,7 +6,7 @@ import { mulberry32 } from "../../../src/util/prng";
 import { bounds, FRAGILE_MARGINS, fragileBook, fragileBookNoSlippage, long, onchain, perpsBook, policy, short, WAD, WEAK_LONG_COLLATERAL } from "./fixtures";
 
 const empty: PolicyState = { markets: {} };
-/** The policy without a projected move: every position a raise forces out is a cost (the gate as it is in a calm market). */
+/** The policy without a projected move (the default): every position a raise forces out is a cost. */
 const unprojected = () => policy({ judgment: { ...policy().defaults.judgment, projectionSeconds: 0 } });
 /** The breaking shock the policy should see after a raise: positions under the new MMR are gone. */
 const shockAt = (snap: ReturnType<typeof fragileBook>, mmrBps: bigint) => {
@@ -94,7 +94,7 @@ describe("policy plans on hand-built books", () => {
     // under today's 8 % MMR. Forcing them out now only liquidates them sooner, at a better price: the 2x longs
     // (liquidated near −46 %) are spared, so the raise costs no one anything the move would not.
     const risk = fragileBookNoSlippage();
-    const cfg = policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.15 } });
+    const cfg = policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.15, projectionSeconds: 180 } });
     const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: cfg });
     const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     expect((raise.action as SetMarginRatios).mmrBps).to.equal(1198n);
