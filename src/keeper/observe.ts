@@ -9,6 +9,7 @@ import { rpcFaultKind, type RpcFaultKind } from "../rpc/connect";
 import { headOf } from "../rpc/reads";
 import type { ObserverMemoryStore } from "./memory";
 import type { AlertSink, ObserverMetrics, SkipReason } from "./ports";
+import { priceJumps } from "./price-jump";
 
 export interface ObserverDeps {
   adapter: ProtocolAdapter;
@@ -18,7 +19,7 @@ export interface ObserverDeps {
   metrics: ObserverMetrics;
   alert: AlertSink;
   logger: Logger;
-  /** A price that moved more than this fraction since the last observation is not acted on until it is seen again. */
+  /** A price that moved more than this fraction since the last observation is not acted on until it is seen again or the market's spot pool confirms it (see priceJumps). */
   maxPriceJump: number;
   /**
    * chain.maxHeadLagBlocks: a head more than this many blocks behind the newest block already
@@ -111,14 +112,15 @@ export async function observeProtocol(deps: ObserverDeps): Promise<ObserveResult
       deps.alert({ kind: "staleOracle", protocol, market: m.id, message: `oracle of ${m.id} is ${age}s old (heartbeat ${m.oracle.heartbeat}s): no action on stale prices`, block });
     }
   }
-  const prices: Record<string, number> = {};
-  for (const m of snapshot.risk.markets) {
-    prices[m.id] = m.mark;
-    const last = memory.lastPrices[m.id];
-    if (last !== undefined && Math.abs(m.mark / last - 1) > deps.maxPriceJump) {
-      reasons.push({ kind: "priceJump", text: `price of ${m.id} jumped ${((m.mark / last - 1) * 100).toFixed(1)}% in one observation` });
-      deps.alert({ kind: "priceJump", protocol, market: m.id, message: `price of ${m.id} moved from ${last} to ${m.mark} in one observation: waiting for it to be confirmed`, block });
+  const prices: Record<string, number> = Object.fromEntries(snapshot.risk.markets.map((m) => [m.id, m.mark]));
+  for (const j of priceJumps(snapshot.risk, memory.lastPrices, deps.maxPriceJump)) {
+    const move = `${((j.to / j.from - 1) * 100).toFixed(1)}%`;
+    if (j.confirmedByPool) {
+      log.warn("price jump confirmed by the market's spot pool: acted on", { market: j.market, from: j.from, to: j.to, move });
+      continue;
     }
+    reasons.push({ kind: "priceJump", text: `price of ${j.market} jumped ${move} in one observation` });
+    deps.alert({ kind: "priceJump", protocol, market: j.market, message: `price of ${j.market} moved from ${j.from} to ${j.to} in one observation: waiting for it to be confirmed`, block });
   }
   if (reasons.length) {
     deps.metrics.observationSkipped(protocol, reasons[0].kind);

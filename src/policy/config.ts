@@ -78,6 +78,24 @@ export interface JudgmentPolicy {
   liveSecondsToBreak: number;
   /** The window over which the mark's speed is measured (at least the last two observations). */
   lookbackSeconds: number;
+  /**
+   * How far ahead the gate carries a live move at its measured speed (the projected move). What
+   * that move would liquidate anyway under today's MMR is not a cost of a raise: raising only
+   * liquidates those positions sooner, at a better price and into a deeper pool, which is where the
+   * bad debt of a cascade comes from. 0 (the default) turns the projection off: every position a
+   * raise forces out is a cost. Measured on the shipped suite (permissive, keeper passes) with 180 s
+   * (the liveSecondsToBreak horizon): bad debt fell only on crash-thin-liquidity ($1.55M → $1.42M),
+   * while the keeper closed "doomed" positions in crashes that leave no bad debt without it — 4–7 % of
+   * open interest forced on crash-35, oracle-lag, slow-bleed and recovery, against the 1 % goal. The
+   * cascade model is a gap: along a real path, liquidators close most doomed positions solvent, so
+   * closing them sooner buys nothing there. Kept, off, for a path-aware benefit estimate to use.
+   */
+  projectionSeconds: number;
+  /**
+   * The projected move is at most this fraction. Default 0.5: a straight line carried further says
+   * nothing a cascade at −50 % does not (everything levered beyond 2× is already liquidated there).
+   */
+  maxProjectedMove: number;
   /** A forecast of svr counts as live danger only when fitted to at least this many observations. */
   minForecastObservations: number;
 }
@@ -101,7 +119,7 @@ export const DEFAULT_MARKET_POLICY: MarketPolicy = {
   forecast: { window: 30, horizonSeconds: 600, maxBreachProbability: 0.5 },
   maxMmrBps: 2500,
   floorMmrBps: 100,
-  judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10 },
+  judgment: { minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10, projectionSeconds: 0, maxProjectedMove: 0.5 },
   urgentValiditySeconds: 36,
   routineValiditySeconds: 900,
 };
@@ -149,6 +167,8 @@ const judgmentSchema = z
     minAvoidedBadDebtPerForcedNotional: z.number().positive("must be > 0 (a raise must avoid some bad debt per dollar it forces out)").max(100),
     liveSecondsToBreak: z.number().positive(),
     lookbackSeconds: z.number().positive(),
+    projectionSeconds: z.number().min(0, "must be ≥ 0 (0: no move is projected, every forced position counts)"),
+    maxProjectedMove: z.number().min(0).max(0.95, "must be at most 0.95 (a move of −100 % is no price)"),
     minForecastObservations: z.number().int().min(3),
   })
   .strict();

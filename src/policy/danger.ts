@@ -13,6 +13,10 @@ export type Danger =
       direction?: Direction;
       /** At the measured speed, seconds until the mark reaches the breaking shock. */
       secondsToBreak?: number;
+      /** The measured speed toward `direction`, as a fraction of the mark per second. */
+      speed?: number;
+      /** Seconds since the previous observation: the keeper's own reaction time, the least any horizon can be. */
+      observationGap?: number;
       reason: string;
     };
 
@@ -51,10 +55,14 @@ export function assessDanger(input: DangerInput, p: JudgmentPolicy): Danger {
   const speed = Math.abs(move) / elapsed;
   if (cushion === null || speed === 0) return { live: false, reason: `the mark is not moving toward a breaking shock` };
   const secondsToBreak = cushion / speed;
+  // A break due before the keeper looks again is live whatever the configured horizon: observing
+  // every few seconds this adds nothing; observing once every five minutes it is the whole difference.
+  const observationGap = input.now - input.recent.filter(([t]) => t < input.now).reduce((a, [t]) => Math.max(a, t), -Infinity);
+  const horizon = Math.max(p.liveSecondsToBreak, Number.isFinite(observationGap) ? observationGap : 0);
   const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
   const what = `the mark moved ${pct(move)} in ${Math.round(elapsed)} s; at that speed it reaches the ${direction} breaking shock (${pct(cushion)}) in ${Math.round(secondsToBreak)} s`;
-  if (secondsToBreak <= p.liveSecondsToBreak) return { live: true, direction, secondsToBreak, reason: what };
-  return { live: false, reason: `${what} (live under ${p.liveSecondsToBreak} s)` };
+  if (secondsToBreak <= horizon) return { live: true, direction, secondsToBreak, speed, observationGap, reason: what };
+  return { live: false, reason: `${what} (live under ${horizon} s)` };
 }
 
 /** The newest earlier mark at least `lookback` seconds old, else the oldest one kept. */
@@ -72,4 +80,15 @@ export function rememberMark(recent: readonly MarkPoint[], now: number, mark: nu
   let first = 0;
   for (let i = 0; i < kept.length; i++) if (kept[i][0] <= now - lookback) first = i;
   return [...kept.slice(first), [now, mark]];
+}
+
+/**
+ * The move the market is making, carried on at its measured speed for `projectionSeconds` (or until
+ * the next observation, when that is later), at most `maxProjectedMove` (a fraction). 0 when the
+ * danger is not a measured move (svr at act, its forecast) or projectionSeconds is 0.
+ */
+export function projectedMove(danger: Danger, p: Pick<JudgmentPolicy, "projectionSeconds" | "maxProjectedMove">): number {
+  if (!danger.live || danger.speed === undefined || !(danger.speed > 0) || !(p.projectionSeconds > 0)) return 0;
+  // Never shorter than the time until the keeper looks again: until then, nothing else can be done.
+  return Math.min(danger.speed * Math.max(p.projectionSeconds, danger.observationGap ?? 0), p.maxProjectedMove);
 }

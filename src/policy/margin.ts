@@ -136,7 +136,7 @@ export type MmrDecision =
  * pool gate ramps it down when forcing those positions out at once would move the pool's price by
  * more than the liquidation fee.
  */
-export function planMmrRaise(ctx: MarginContext, direction: Direction): MmrDecision {
+export function planMmrRaise(ctx: MarginContext, direction: Direction, projectedMove = 0): MmrDecision {
   const { bounds, policy } = ctx;
   const mmrB = bounds.MMR;
   if (!mmrB || !bounds.IMR) return { status: "defer", reason: "the steward has no bounds for IMR/MMR on this market" };
@@ -149,16 +149,19 @@ export function planMmrRaise(ctx: MarginContext, direction: Direction): MmrDecis
   if (ceiling <= ctx.mmrBps) return { status: "defer", reason: `MMR ${ctx.mmrBps} bps is at the highest the steward or policy allows` };
   const restoring = smallest(ctx.mmrBps, ceiling, (m) => restores(ctx, m));
   const multiple = policy.judgment.minAvoidedBadDebtPerForcedNotional;
-  const gate = bestGatedRaise({ snapshot: ctx.snapshot, market: ctx.market, mmrBps: ctx.mmrBps, targetShock: policy.breakingShock.target, direction }, restoring ?? ceiling, multiple);
+  const gateInput = { snapshot: ctx.snapshot, market: ctx.market, mmrBps: ctx.mmrBps, targetShock: policy.breakingShock.target, direction, projectedMove };
+  const gate = bestGatedRaise(gateInput, restoring ?? ceiling, multiple);
   if ("fail" in gate) return { status: "gated", reason: `no MMR raise passes the cost–benefit gate: ${describeCostBenefit(gate.fail, multiple)}`, costBenefit: gate.fail };
   let chosen = gate.pass;
   let note = describeCostBenefit(chosen, multiple);
-  if (!passesGate(ctx, chosen.mmrBps)) {
+  // The pool gate guards positions the projected move would spare: a raise that closes only the
+  // doomed sends the pool, now and while it is deeper, the same sales the move would send later.
+  if (chosen.forcedPositions > 0 && !passesGate(ctx, chosen.mmrBps)) {
     const ramp = largest(ctx.mmrBps, chosen.mmrBps, (m) => passesGate(ctx, m));
     if (ramp === null) return { status: "defer", reason: "any MMR raise would liquidate more at once than the pool absorbs within the liquidation fee" };
-    const rampFigures = raiseCostBenefit({ snapshot: ctx.snapshot, market: ctx.market, mmrBps: ctx.mmrBps, targetShock: policy.breakingShock.target, direction }, ramp);
+    const rampFigures = raiseCostBenefit(gateInput, ramp);
     // A ramp that forces no one out buys nothing now and only makes the next move liquidate sooner.
-    if (rampFigures.forcedPositions === 0)
+    if (rampFigures.forcedPositions + rampFigures.doomedPositions === 0)
       return { status: "defer", reason: "forcing out even the thinnest position would set off more liquidations at once than the pool absorbs within the liquidation fee" };
     if (!passesCostBenefit(rampFigures, multiple) || !buysSomething(rampFigures))
       return { status: "gated", reason: `the pool absorbs only a raise to ${ramp} bps, which fails the cost–benefit gate: ${describeCostBenefit(rampFigures, multiple)}`, costBenefit: rampFigures };

@@ -7,7 +7,7 @@ import { planLending, type ReserveParams } from "./lending";
 import { marketPolicy, type MarketPolicy, type PolicyConfig } from "./config";
 import { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence } from "./evidence";
 import { atLeast, INITIAL_LEVEL_STATE, levelOf, stepLevel, type Level, type MarketLevelState } from "./levels";
-import { assessDanger, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
+import { assessDanger, projectedMove, rememberMark, type Danger, type Direction, type MarkPoint } from "./danger";
 import { composeMargins, imrForNewRisk, mmrFix, planImrRaise, planMarginRelax, planMmrRaise, type MarginContext, type MmrDecision } from "./margin";
 import { fragileBookWarning, WARNING_REPEAT_SECONDS, type GovernanceWarning } from "./warning";
 import { usdToWadFloor } from "./units";
@@ -199,7 +199,7 @@ export function planActions(input: PolicyInput): Plan {
       // MMR forces existing positions out: only against live danger, and only through the cost–benefit gate.
       let mmr: MmrDecision = { status: "none" };
       if (fragile && danger.live) {
-        mmr = planMmrRaise(ctx, danger.direction ?? weakerSide(bs));
+        mmr = planMmrRaise(ctx, danger.direction ?? weakerSide(bs), projectedMove(danger, policy.judgment));
         if (mmr.status === "gated" || mmr.status === "defer") deferred.push({ market: market.id, reason: mmr.reason });
       }
       const margins = composeMargins(ctx, imr && "imrBps" in imr ? imr.imrBps : undefined, mmr.status === "change" ? mmr.mmrBps : undefined);

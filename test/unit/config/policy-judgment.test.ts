@@ -23,19 +23,31 @@ function problemsOf(policy: Record<string, unknown>): string[] {
 
 describe("policy config: the judgment fields", () => {
   it("fills the documented defaults and takes a partial override", () => {
-    expect(policyFor(protocolWith({}), 0).defaults.judgment).to.deep.equal({ minAvoidedBadDebtPerForcedNotional: 0.1, liveSecondsToBreak: 180, lookbackSeconds: 60, minForecastObservations: 10 });
+    expect(policyFor(protocolWith({}), 0).defaults.judgment).to.deep.equal({
+      minAvoidedBadDebtPerForcedNotional: 0.1,
+      liveSecondsToBreak: 180,
+      lookbackSeconds: 60,
+      minForecastObservations: 10,
+      projectionSeconds: 0,
+      maxProjectedMove: 0.5,
+    });
     const cfg = policyFor(protocolWith({ defaults: { judgment: { minAvoidedBadDebtPerForcedNotional: 0.25 } } }), 0);
     expect(cfg.defaults.judgment).to.deep.equal({ ...DEFAULT_MARKET_POLICY.judgment, minAvoidedBadDebtPerForcedNotional: 0.25 });
   });
 
   it("names every bad judgment field and baseline", () => {
     const problems = problemsOf({
-      defaults: { judgment: { minAvoidedBadDebtPerForcedNotional: 0, liveSecondsToBreak: -1, minForecastObservations: 2.5, typo: 1 }, baselineMargins: { imrBps: 500, mmrBps: 500 } },
+      defaults: {
+        judgment: { minAvoidedBadDebtPerForcedNotional: 0, liveSecondsToBreak: -1, minForecastObservations: 2.5, projectionSeconds: -1, maxProjectedMove: 1, typo: 1 },
+        baselineMargins: { imrBps: 500, mmrBps: 500 },
+      },
     });
     const at = "protocols[0].policy.defaults";
     expect(problems.some((p) => p.includes(`${at}.judgment.minAvoidedBadDebtPerForcedNotional:`) && p.includes("must be > 0"))).to.equal(true);
     expect(problems.some((p) => p.includes(`${at}.judgment.liveSecondsToBreak:`))).to.equal(true);
     expect(problems.some((p) => p.includes(`${at}.judgment.minForecastObservations:`))).to.equal(true);
+    expect(problems.some((p) => p.includes(`${at}.judgment.projectionSeconds:`) && p.includes("must be ≥ 0"))).to.equal(true);
+    expect(problems.some((p) => p.includes(`${at}.judgment.maxProjectedMove:`) && p.includes("at most 0.95"))).to.equal(true);
     expect(problems.some((p) => p.includes(`${at}.judgment:`) && p.includes("typo"))).to.equal(true);
     expect(problems.some((p) => p.includes(`${at}.baselineMargins:`) && p.includes("imrBps must be above mmrBps"))).to.equal(true);
   });

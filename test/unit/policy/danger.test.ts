@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { assessDanger, DEFAULT_MARKET_POLICY, rememberMark, type MarkPoint } from "../../../src/policy";
+import { assessDanger, DEFAULT_MARKET_POLICY, projectedMove, rememberMark, type MarkPoint } from "../../../src/policy";
 
 const p = DEFAULT_MARKET_POLICY.judgment; // live under 180 s to break, 60 s lookback
 const base = { now: 10_000, mark: 1000, breakingShock: { down: 0.058, up: 0.056 }, svrAtAct: false, forecastBreach: false };
@@ -46,6 +46,23 @@ describe("live danger: is the market moving toward the break, or is the book mer
     expect(assessDanger({ ...base, recent: [], svrAtAct: true }, p).live).to.equal(true);
     expect(assessDanger({ ...base, recent: [], forecastBreach: true }, p).live).to.equal(true);
     expect(assessDanger({ ...base, recent: [] }, p).live).to.equal(false);
+  });
+
+  it("calls a break due before the keeper looks again live, whatever the configured horizon", () => {
+    // −6.1 % in 300 s (the worst leg of March 2020, one observation every five minutes): the 5.8 % break is
+    // 285 s away. Past 180 s, but the keeper will not look again for 300 s: live, and the move is projected
+    // over those 300 s (−6.1 %), not 180 s.
+    const d = assessDanger({ ...base, recent: [[9_700, 1000 / 0.939]] }, p);
+    expect(d.live).to.equal(true);
+    if (!d.live) return;
+    expect(d.secondsToBreak).to.be.closeTo((0.058 / 0.061) * 300, 1e-6);
+    expect(d.observationGap).to.equal(300);
+    expect(projectedMove(d, { ...p, projectionSeconds: 180 })).to.be.closeTo(0.061, 1e-9);
+    expect(projectedMove(d, p)).to.equal(0); // the projection is off by default
+    // The same speed seen every 12 s: the keeper has time to look again; 285 s is past the 180 s horizon.
+    const dense: MarkPoint[] = [];
+    for (let t = 9_700; t < 10_000; t += 12) dense.push([t, 1000 / (1 - 0.061 * ((10_000 - t) / 300))]);
+    expect(assessDanger({ ...base, recent: dense }, p).live).to.equal(false);
   });
 
   it("remembers only what the next lookback can need", () => {

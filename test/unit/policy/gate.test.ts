@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { bestGatedRaise, buysSomething, candidateMmrs, deepensNow, passesCostBenefit, raiseCostBenefit, shockFromImpact } from "../../../src/policy";
+import { bestGatedRaise, buysSomething, candidateMmrs, deepensNow, MIN_REALISED_NOW_CUT, passesCostBenefit, projectedMove, raiseCostBenefit, shockFromImpact } from "../../../src/policy";
 import { runScenario, type Position } from "../../../src/risk";
 import { fragileBookNoSlippage, perpsBook, WEAK_LONG_COLLATERAL } from "./fixtures";
 
@@ -57,6 +57,48 @@ describe("the cost–benefit gate on an MMR raise", () => {
   });
 });
 
+describe("the projected move: what it liquidates anyway is not a cost of the raise", () => {
+  // Under today's 8 % MMR a weak long (margin 1111–1198 on 10,000) is liquidated once ETH falls below 966.2–956.8
+  // (c − 10 × (1000 − P) < 0.08 × 10 × P): a −3.4 % to −4.3 % move. The 2x longs hold to about $543.
+  it("costs nothing for positions the projected move liquidates anyway: a −5 % move dooms every weak long", () => {
+    const c = raiseCostBenefit({ ...input, projectedMove: 0.05 }, 1198n);
+    expect(c.doomedPositions).to.equal(40);
+    expect(c.doomedNotional).to.be.closeTo(400_000, 1e-6);
+    expect(c.forcedPositions).to.equal(0);
+    expect(c.forcedNotional).to.equal(0);
+    expect(c.benefitShock).to.equal(0.25); // the target shock is the larger
+    expect(c.avoidedBadDebt).to.be.closeTo(allWeakBadDebt, 1e-6);
+    // The same raise fails a 0.15 bar in a calm market (56,826.84 / 400,000 = 0.142); closing the doomed sooner passes any bar.
+    expect("pass" in bestGatedRaise({ ...input, projectedMove: 0.05 }, 1198n, 0.15)).to.equal(true);
+    expect("fail" in bestGatedRaise(input, 1198n, 0.15)).to.equal(true);
+  });
+
+  it("still counts what a slower move spares: at −3.5 % only the thinnest weak longs are doomed", () => {
+    // At $965 a weak long is liquidated while c < 8,889 + ... : 1111 × (1 + 0.002 i) < 10,000 − 9.2 × 965 = 1,122, i.e. i ≤ 4.
+    const c = raiseCostBenefit({ ...input, projectedMove: 0.035 }, 1198n);
+    expect(c.doomedPositions).to.equal(5);
+    expect(c.forcedPositions).to.equal(35);
+    expect(c.forcedNotional).to.be.closeTo(350_000, 1e-6);
+  });
+
+  it("takes the benefit at the projected move when it is larger than the target shock", () => {
+    // At −40 % the 2x longs (margin 5,000) are still clear: 5,000 − 4,000 = 1,000 ≥ 8 % × 6,000 = 480, so the
+    // shortfall avoided is the weak longs' at −40 %: each leaves 4,000 + 60 − c.
+    const c = raiseCostBenefit({ ...input, projectedMove: 0.4 }, 1198n);
+    expect(c.benefitShock).to.equal(0.4);
+    expect(c.shortfallBefore).to.be.closeTo(40 * 4060 - WEAK_LONG_COLLATERAL, 1e-6);
+    expect(c.forcedPositions).to.equal(0);
+  });
+
+  it("projects nothing in a calm market or when svr is the danger, and carries a live move at its speed, capped", () => {
+    const j = { projectionSeconds: 180, maxProjectedMove: 0.5 };
+    expect(projectedMove({ live: false, reason: "calm" }, j)).to.equal(0);
+    expect(projectedMove({ live: true, reason: "svr is at act" }, j)).to.equal(0);
+    expect(projectedMove({ live: true, direction: "down", speed: 0.001, reason: "" }, j)).to.be.closeTo(0.18, 1e-12);
+    expect(projectedMove({ live: true, direction: "down", speed: 0.01, reason: "" }, j)).to.equal(0.5);
+  });
+});
+
 describe("a raise that buys nothing", () => {
   it("is not made: forcing no one out avoids no bad debt at the target shock, and only liquidates sooner later", () => {
     // 1100 bps is under every weak long's margin (≥ 1111): no one is forced, nothing avoided, whatever the bar.
@@ -109,5 +151,26 @@ describe("the forced closes' price impact, priced into the gate", () => {
     expect(deepensNow(c)).to.equal(true);
     expect(buysSomething(c)).to.equal(false);
     expect("fail" in bestGatedRaise(gateInput(50), 701n, 0.1)).to.equal(true);
+  });
+
+  it("takes bad debt realised now only for positions the projected move dooms, and only when it is clearly less than the move's own", () => {
+    // The same 50 ETH pool. A −1 % projection spares both longs: their closes are forced, refused as above.
+    const spared = raiseCostBenefit({ ...gateInput(50), projectedMove: 0.01 }, 701n);
+    expect(spared.forcedPositions).to.equal(2);
+    expect(deepensNow(spared)).to.equal(true);
+    // −10 %: both are doomed, and the cascade the move itself sets off (the longs sold into the pool from $900)
+    // leaves about half as much again as closing them now: taken.
+    const fast = raiseCostBenefit({ ...gateInput(50), projectedMove: 0.1 }, 701n);
+    expect([fast.forcedPositions, fast.doomedPositions]).to.deep.equal([0, 2]);
+    expect(fast.shortfallNow).to.be.greaterThan(1);
+    expect(fast.realisedNowCut).to.be.closeTo(0.498, 0.001);
+    expect(deepensNow(fast)).to.equal(false);
+    // −5 %: both doomed still, closing them now saves 24.8 % of what it realises: past the default tenth, short of a quarter.
+    const slow = raiseCostBenefit({ ...gateInput(50), projectedMove: 0.05 }, 701n);
+    expect(slow.doomedPositions).to.equal(2);
+    expect(slow.realisedNowCut).to.be.closeTo(0.248, 0.001);
+    expect(MIN_REALISED_NOW_CUT).to.equal(0.1);
+    expect(deepensNow(slow)).to.equal(false);
+    expect(deepensNow(slow, 0.25)).to.equal(true);
   });
 });

@@ -6,6 +6,8 @@ import { mulberry32 } from "../../../src/util/prng";
 import { bounds, FRAGILE_MARGINS, fragileBook, fragileBookNoSlippage, long, onchain, perpsBook, policy, short, WAD, WEAK_LONG_COLLATERAL } from "./fixtures";
 
 const empty: PolicyState = { markets: {} };
+/** The policy without a projected move (the default): every position a raise forces out is a cost. */
+const unprojected = () => policy({ judgment: { ...policy().defaults.judgment, projectionSeconds: 0 } });
 /** The breaking shock the policy should see after a raise: positions under the new MMR are gone. */
 const shockAt = (snap: ReturnType<typeof fragileBook>, mmrBps: bigint) => {
   const mmr = Number(mmrBps) / 10_000;
@@ -56,7 +58,8 @@ describe("policy plans on hand-built books", () => {
   it("against live danger, raises MMR to the value the cost–benefit gate picks: here every weak long, exactly at 1198 bps", () => {
     // The mark fell from 1,050 to 1,000 in 60 s (−4.76 %): at that speed the −10.2 % break is 129 s away, under 180 s.
     const risk = fragileBookNoSlippage();
-    const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: policy() });
+    // No projected move here (projectionSeconds 0): every forced position is a cost; see the projected move below.
+    const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: unprojected() });
     expect(plan.markets[0].danger?.live).to.equal(true);
     const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     const a = raise.action as SetMarginRatios;
@@ -77,13 +80,28 @@ describe("policy plans on hand-built books", () => {
 
   it("against live danger, refuses an MMR raise that fails the cost–benefit bar, and warns governance why", () => {
     const risk = fragileBookNoSlippage();
-    const cfg = policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.15 } });
+    const cfg = policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.15, projectionSeconds: 0 } });
     const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: cfg });
     // No MMR raise: only the IMR new risk needs (1122 bps, as in the calm case).
     const margins = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
     expect([margins.imrBps, margins.mmrBps]).to.deep.equal([1122n, 800n]);
     expect(plan.deferred.map((d) => d.reason).join()).to.match(/no MMR raise passes the cost–benefit gate/);
     expect(plan.warnings[0].why).to.match(/cost–benefit gate/);
+  });
+
+  it("against a live move, closes sooner what the move liquidates anyway: the same raise passes the 0.15 bar at no cost", () => {
+    // −4.76 % in 60 s, carried on for 180 s: a −14.3 % move, past every weak long's −3.4 % … −4.3 % liquidation
+    // under today's 8 % MMR. Forcing them out now only liquidates them sooner, at a better price: the 2x longs
+    // (liquidated near −46 %) are spared, so the raise costs no one anything the move would not.
+    const risk = fragileBookNoSlippage();
+    const cfg = policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.15, projectionSeconds: 180 } });
+    const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: cfg });
+    const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
+    expect((raise.action as SetMarginRatios).mmrBps).to.equal(1198n);
+    expect(raise.note)
+      .to.match(/forces out 0 position\(s\), \$0 of notional \(and closes sooner 40 the projected move liquidates anyway, \$400,000\)/)
+      .and.match(/∞ per dollar forced/);
+    expect(plan.warnings).to.have.length(0);
   });
 
   it("ramps a raise that would liquidate more at once than a thin pool absorbs within the fee", () => {
@@ -96,7 +114,7 @@ describe("policy plans on hand-built books", () => {
     const positions = [...Array.from({ length: 20 }, (_, i) => long(10, 1111 + 30 * i)), ...Array.from({ length: 20 }, () => long(10, 5000))];
     const risk = perpsBook(positions, { poolEth: 10_000, mmr: 0.08 });
     const wide = { IMR: bounds({ min: 100n, max: 5000n, maxTighten: 10_000n }), MMR: bounds({ min: 50n, max: 4000n, maxTighten: 10_000n }), LONG_CAP: bounds(), SHORT_CAP: bounds() };
-    const plan = planActions({ snapshot: onchain(risk, { ...FRAGILE_MARGINS, bounds: wide }), history: {}, state: moving(risk, 1050), config: policy() });
+    const plan = planActions({ snapshot: onchain(risk, { ...FRAGILE_MARGINS, bounds: wide }), history: {}, state: moving(risk, 1050), config: unprojected() });
     const raise = plan.actions.find((a) => a.action.kind === "setMarginRatios")!;
     const a = raise.action as SetMarginRatios;
     // The gate wants 1382 bps; at once, forcing them sets off the next ones, which the gate counts as forced too.
