@@ -10,7 +10,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { toJson } from "../src/report/format";
-import { Interface, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import { Interface, JsonRpcProvider, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { aaveInterface, ourInterface } from "../src/abi";
 import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "../src/cli/commands/rehearsal-chain";
 import { loadScenario } from "../src/cli/commands/rehearse";
@@ -57,8 +57,11 @@ function time<T extends object>(obj: T, method: string, name: string): void {
 const rpc = new Map<string, { n: number; ms: number }>();
 // Every request the rehearsal's provider makes (its clock's own included), whatever the transport.
 const clockProto = RehearsalClockProvider.prototype as unknown as Record<string, (p: JsonRpcPayload | JsonRpcPayload[]) => Promise<JsonRpcResult[]>>;
-const transport = clockProto.transport;
-clockProto.transport = async function (this: RehearsalClockProvider, payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+// (Before the in-process transport the clock sent through JsonRpcProvider's _send: counted there.)
+const countedProto = clockProto.transport ? clockProto : (JsonRpcProvider.prototype as unknown as typeof clockProto);
+const countedMethod = clockProto.transport ? "transport" : "_send";
+const transport = countedProto[countedMethod];
+countedProto[countedMethod] = async function (this: RehearsalClockProvider, payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
   const t = performance.now();
   try {
     return await transport.call(this, payload);
@@ -124,6 +127,7 @@ async function main(): Promise<void> {
   phases.clear();
   try {
     const t1 = performance.now();
+    const cpu0 = process.cpuUsage();
     const card = await evaluate({
       provider: chain.provider,
       chainId: REHEARSAL_CHAIN_ID,
@@ -135,9 +139,13 @@ async function main(): Promise<void> {
       logger,
     });
     const ms = performance.now() - t1;
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const steps = scenarios.reduce((n, s) => n + (totalSteps(s) + 1) * strategies.length, 0);
     const perStep = (x: number) => (x / steps).toFixed(1);
-    console.log(`setup (chain, ${positions} positions) ${(setupMs / 1000).toFixed(1)} s; evaluate ${(ms / 1000).toFixed(1)} s for ${steps} steps: ${perStep(ms)} ms a step`);
+    console.log(
+      `setup (chain, ${positions} positions) ${(setupMs / 1000).toFixed(1)} s; evaluate ${(ms / 1000).toFixed(1)} s for ${steps} steps: ${perStep(ms)} ms a step; CPU (every thread: JavaScript and the EVM) ${(cpuMs / 1000).toFixed(1)} s, ${perStep(cpuMs)} ms a step`,
+    );
     console.log("\nphase                                   total s   ms/step   calls");
     for (const [name, p] of [...phases].sort((a, b) => b[1].ms - a[1].ms))
       console.log(`${name.padEnd(40)}${(p.ms / 1000).toFixed(1).padStart(7)}${perStep(p.ms).padStart(10)}${String(p.n).padStart(8)}`);

@@ -1,4 +1,4 @@
-import { AbiCoder, Contract, formatUnits, getAddress, Interface, keccak256, parseUnits, toQuantity, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner, type Result } from "ethers";
+import { Contract, formatUnits, getAddress, Interface, keccak256, parseUnits, toQuantity, toUtf8Bytes, type JsonRpcProvider, type JsonRpcSigner, type Result } from "ethers";
 import { aaveAbi, ourAbi, ourFactory, ourInterface } from "../abi";
 import { MulticallReader } from "../protocols/multicall";
 import { marketIdToText } from "../protocols/units";
@@ -307,7 +307,7 @@ export class ScenarioWorld {
       const m = this.markets.find((x) => x.id === p.market)!;
       const notional = Number(formatUnits(p.size, 18)) * effects.prices[m.asset];
       countLiquidation(effects, this.referenceId!, notional);
-      effects.liquidatedAccounts.push(p.account);
+      effects.liquidatedAccounts.push(getAddress(p.account));
       // The contract's fee: a share of notional, out of what equity remains (none when underwater).
       const equity = Number(formatUnits(health.equity, 18));
       if (equity > 0) effects.liquidationFeesUsd += Math.min(notional * m.liquidationFee, equity);
@@ -404,6 +404,7 @@ const MASK_128 = (1n << 128n) - 1n;
 
 interface BookPosition {
   id: bigint;
+  /** Lowercase hex. */
   account: string;
   /** The market's id (bytes32), and its index in getMarkets(). */
   market: string;
@@ -414,23 +415,31 @@ interface BookPosition {
   collateral: bigint;
 }
 
-/** getPositionsPacked's words (see the contract): three a position. */
+/**
+ * getPositionsPacked's words (see the contract), three a position, read straight from the hex (as
+ * the reference adapter does): a generic decode and a checksummed address for each of the book's
+ * positions every step cost more than the step's EVM work. `account` is lowercase hex.
+ */
 function unpackPositions(hex: string, markets: { id: string }[]): BookPosition[] {
-  const [words] = AbiCoder.defaultAbiCoder().decode(["uint256[]"], hex) as unknown as [bigint[]];
+  const body = hex.startsWith("0x") ? hex.slice(2) : hex;
+  const word = (i: number) => BigInt(`0x${body.slice(i * 64, i * 64 + 64)}`);
+  const length = Number(word(1));
+  if (length % 3 !== 0 || body.length < (2 + length) * 64) throw new Error(`malformed getPositionsPacked result (${length} words)`);
   const out: BookPosition[] = [];
-  for (let w = 0; w < words.length; w += 3) {
-    const w0 = words[w];
+  for (let w = 2; w < 2 + length; w += 3) {
+    const w0 = word(w);
+    const w1 = word(w + 1);
     const marketIndex = Number((w0 >> 224n) & 0xffffn);
     if (!markets[marketIndex]) throw new Error(`position references market index ${marketIndex}, the protocol lists ${markets.length}`);
     out.push({
       id: (w0 >> 160n) & MASK_64,
-      account: getAddress(`0x${(w0 & ((1n << 160n) - 1n)).toString(16).padStart(40, "0")}`),
+      account: `0x${body.slice(w * 64 + 24, w * 64 + 64)}`,
       market: markets[marketIndex].id,
       marketIndex,
       isLong: ((w0 >> 240n) & 1n) === 1n,
-      size: words[w + 1] & MASK_128,
-      entryPrice: words[w + 1] >> 128n,
-      collateral: words[w + 2],
+      size: w1 & MASK_128,
+      entryPrice: w1 >> 128n,
+      collateral: word(w + 2),
     });
   }
   return out;

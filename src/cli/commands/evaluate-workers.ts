@@ -49,9 +49,14 @@ export async function evaluateInWorkers(opts: {
   const dirs = opts.groups.map(() => mkdtempSync(join(tmpdir(), "svr-evaluate-worker-")));
   try {
     const workers = opts.groups.map((group, i) => runWorker(opts.globalArgs, [...opts.args, "--only", group.join(","), "--workers", "1", "--out", dirs[i]], opts.onStep));
+    // Workers do not outlive their parent (an interrupted evaluate).
+    const stop = () => workers.forEach((w) => w.child.kill());
+    process.once("exit", stop);
     try {
       await Promise.all(workers.map((w) => w.done));
+      process.removeListener("exit", stop);
     } catch (e) {
+      process.removeListener("exit", stop);
       for (const w of workers) w.child.kill(); // one failed: the others' figures would be an incomplete scorecard
       await Promise.allSettled(workers.map((w) => w.done));
       throw e;

@@ -146,14 +146,17 @@ describe("rehearsal scenarios (pure)", () => {
     ).to.throw(/pricePath\.WBTC\.0/);
   });
 
-  it("ships scenarios that all parse and are named after their files", () => {
+  it("ships scenarios that all parse and are named after their files: the embedded suite, and the replica's apart from it", () => {
     const dir = join(__dirname, "..", "..", "..", "scenarios");
     const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
     expect(files).to.include.members(["crash-thin-liquidity.json", "crash-35.json", "slow-bleed.json", "recovery.json"]);
     expect(files.length).to.be.at.least(10); // the evaluate suite
-    for (const f of files) {
+    const replica = readdirSync(join(dir, "replica")).filter((f) => f.endsWith(".json"));
+    expect(replica).to.have.members(["replica-crash.json", "replica-lst-depeg.json"]);
+    expect(files.filter((f) => f.startsWith("replica"))).to.deep.equal([]);
+    for (const f of [...files, ...replica.map((r) => join("replica", r))]) {
       const s = parseScenario(JSON.parse(readFileSync(join(dir, f), "utf8")), f);
-      expect(`${s.name}.json`).to.equal(f);
+      expect(`${s.name}.json`).to.equal(f.replace(/^replica\//, ""));
     }
   });
 });
