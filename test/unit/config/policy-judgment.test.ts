@@ -24,7 +24,7 @@ function problemsOf(policy: Record<string, unknown>): string[] {
 describe("policy config: the judgment fields", () => {
   it("fills the documented defaults and takes a partial override", () => {
     expect(policyFor(protocolWith({}), 0).defaults.judgment).to.deep.equal({
-      minAvoidedBadDebtPerForcedNotional: 0.1,
+      minAvoidedBadDebtPerForcedNotional: 0.5,
       liveSecondsToBreak: 180,
       lookbackSeconds: 60,
       minForecastObservations: 10,

@@ -7,7 +7,8 @@ import { bounds, FRAGILE_MARGINS, fragileBook, fragileBookNoSlippage, long, onch
 
 const empty: PolicyState = { markets: {} };
 /** The policy without a projected move (the default): every position a raise forces out is a cost. */
-const unprojected = () => policy({ judgment: { ...policy().defaults.judgment, projectionSeconds: 0 } });
+/** The gate's mechanics at a stated bar: these books are built to clear 0.1 (the shipped default, 0.5, is tested on its own). */
+const unprojected = () => policy({ judgment: { ...policy().defaults.judgment, minAvoidedBadDebtPerForcedNotional: 0.1, projectionSeconds: 0 } });
 /** The breaking shock the policy should see after a raise: positions under the new MMR are gone. */
 const shockAt = (snap: ReturnType<typeof fragileBook>, mmrBps: bigint) => {
   const mmr = Number(mmrBps) / 10_000;
@@ -76,6 +77,15 @@ describe("policy plans on hand-built books", () => {
       .and.match(/0\.142 per dollar forced, bar 0\.1/);
     expect(plan.warnings).to.have.length(0);
     expect(passesGate(ctxOf(risk), a.mmrBps)).to.equal(true);
+  });
+
+  it("with the shipped bar (0.5), the same live danger gets the IMR, not a raise that avoids 0.14 per dollar it forces out", () => {
+    const risk = fragileBookNoSlippage();
+    const plan = planActions({ snapshot: onchain(risk, FRAGILE_MARGINS), history: {}, state: moving(risk, 1050), config: policy() });
+    expect(policy().defaults.judgment.minAvoidedBadDebtPerForcedNotional).to.equal(0.5);
+    const margins = plan.actions.find((a) => a.action.kind === "setMarginRatios")!.action as SetMarginRatios;
+    expect([margins.imrBps, margins.mmrBps]).to.deep.equal([1122n, 800n]);
+    expect(plan.deferred.map((d) => d.reason).join()).to.match(/no MMR raise passes the cost–benefit gate/);
   });
 
   it("against live danger, refuses an MMR raise that fails the cost–benefit bar, and warns governance why", () => {
