@@ -15,7 +15,7 @@ import { startUpstream } from "../../helpers/upstream";
  * for liquidations and included lending actions, which the crash reaches just as well in 6 steps down.
  */
 function shortReplicaCrash(dir: string): string {
-  const shipped = JSON.parse(readFileSync(join(__dirname, "../../../scenarios/replica-crash.json"), "utf8")) as { name: string; factor: { steps: number; to: number }[] };
+  const shipped = JSON.parse(readFileSync(join(__dirname, "../../../scenarios/replica/replica-crash.json"), "utf8")) as { name: string; factor: { steps: number; to: number }[] };
   const file = join(dir, "replica-crash-short.json");
   const factor = [
     { steps: 1, to: 0 },
