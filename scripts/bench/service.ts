@@ -5,8 +5,7 @@ import { join } from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
 import Redis from "ioredis";
 import { startEmbeddedNode } from "../../src/embedded/hardhat-node";
-import { DEFAULT_MARKETS, deployReferenceSystem } from "../../src/embedded/reference-system";
-import { seedPositions } from "./snapshot";
+import { deploySeededBook } from "./snapshot";
 
 const ROOT = join(__dirname, "..", "..");
 const CLOCK_TICKS = 100; // Linux USER_HZ
@@ -20,20 +19,9 @@ export async function benchService(): Promise<Record<string, number>> {
   const prefix = `svrbench${Date.now()}`;
   try {
     const governance = await http.getSigner(0);
-    const markets = DEFAULT_MARKETS.map((m) => ({ ...m, capUsd: 1e10 }));
-    const system = await deployReferenceSystem(governance, { markets });
-    await seedPositions(
-      node.provider,
-      system.perps.interface,
-      await system.perps.getAddress(),
-      system.usdc.interface,
-      await system.usdc.getAddress(),
-      markets.map((m, i) => ({ id: system.markets[i].id, price: m.price })),
-    );
+    const { system, pools } = await deploySeededBook(node.provider, governance);
     const keeper = Wallet.createRandom();
     await node.provider.request({ method: "hardhat_setBalance", params: [keeper.address, "0x3635C9ADC5DEA00000"] });
-    const pools: Record<string, string> = {};
-    for (const m of system.markets) pools[m.name] = await m.pool.getAddress();
     const dir = mkdtempSync(join(tmpdir(), "svr-bench-"));
     const config = join(dir, "keeper.json");
     writeFileSync(

@@ -1,4 +1,4 @@
-import { Interface, JsonRpcProvider, parseUnits } from "ethers";
+import { Interface, JsonRpcProvider, parseUnits, type Signer } from "ethers";
 import { startEmbeddedNode } from "../../src/embedded/hardhat-node";
 import { DEFAULT_MARKETS, deployReferenceSystem, USDC_DECIMALS } from "../../src/embedded/reference-system";
 import { ReferencePerpsAdapter } from "../../src/protocols/reference/adapter";
@@ -16,22 +16,11 @@ export async function benchSnapshot(): Promise<Record<string, number>> {
   const http = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
   try {
     const [governance] = await Promise.all([http.getSigner(0)]);
-    const markets = DEFAULT_MARKETS.map((m) => ({ ...m, capUsd: 1e10 }));
-    const system = await deployReferenceSystem(governance, { markets });
-    await seedPositions(
-      node.provider,
-      system.perps.interface,
-      await system.perps.getAddress(),
-      system.usdc.interface,
-      await system.usdc.getAddress(),
-      markets.map((m, i) => ({ id: system.markets[i].id, price: m.price })),
-    );
+    const { system, pools } = await deploySeededBook(node.provider, governance);
     const count = Number((await system.perps.getProtocolState()).positionCount);
     if (count !== POSITIONS) throw new Error(`seeding opened ${count} positions, expected ${POSITIONS}`);
 
     const counting = new CountingJsonRpcProvider(node.url, 31337, { staticNetwork: true });
-    const pools: Record<string, string> = {};
-    for (const m of system.markets) pools[m.name] = await m.pool.getAddress();
     const adapter = new ReferencePerpsAdapter(counting, {
       protocolId: "bench",
       chainId: 31337n,
@@ -69,8 +58,25 @@ export async function benchSnapshot(): Promise<Record<string, number>> {
 
 type Eip1193 = { request(args: { method: string; params?: unknown[] }): Promise<unknown> };
 
+/** The reference protocol deployed by `governance` with the benchmark book seeded in it, and its pools by market name. */
+export async function deploySeededBook(provider: Eip1193, governance: Signer): Promise<{ system: Awaited<ReturnType<typeof deployReferenceSystem>>; pools: Record<string, string> }> {
+  const markets = DEFAULT_MARKETS.map((m) => ({ ...m, capUsd: 1e10 }));
+  const system = await deployReferenceSystem(governance, { markets });
+  await seedPositions(
+    provider,
+    system.perps.interface,
+    await system.perps.getAddress(),
+    system.usdc.interface,
+    await system.usdc.getAddress(),
+    markets.map((m, i) => ({ id: system.markets[i].id, price: m.price })),
+  );
+  const pools: Record<string, string> = {};
+  for (const m of system.markets) pools[m.name] = await m.pool.getAddress();
+  return { system, pools };
+}
+
 /** Opens the book through the in-process provider with automine off: thousands of txs mined in a few dozen blocks. */
-export async function seedPositions(provider: Eip1193, perps: Interface, perpsAddress: string, usdc: Interface, usdcAddress: string, markets: { id: string; price: number }[]): Promise<void> {
+async function seedPositions(provider: Eip1193, perps: Interface, perpsAddress: string, usdc: Interface, usdcAddress: string, markets: { id: string; price: number }[]): Promise<void> {
   const accounts = (await provider.request({ method: "eth_accounts" })) as string[];
   const traders = accounts.slice(2, 20);
   const rand = mulberry32(99);
