@@ -12,7 +12,7 @@ import { redactUrl, Redactor } from "../../log/redact";
 import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
 import { ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
 import { toJson } from "../../report/format";
-import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
+import { checkChainFlags, openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
 import { loadScenario } from "./rehearse";
 import { evaluateInWorkers, splitSuite, WORKER_ENV, type WorkerStep } from "./evaluate-workers";
 
@@ -49,13 +49,7 @@ export function registerEvaluate(program: Command): void {
         opts: { suite: string; profile: string; strategies: string; config?: string; block?: number; out: string; positions: number; seed: number; only?: string; workers?: number; json?: boolean },
         cmd: Command,
       ) => {
-        for (const [flag, v] of [
-          ["--block", opts.block],
-          ["--positions", opts.positions],
-          ["--seed", opts.seed],
-        ] as const) {
-          if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
-        }
+        checkChainFlags(opts);
         const profile = governanceProfile(opts.profile).name;
         const strategies = parseStrategies(opts.strategies);
         const suite = resolve(opts.suite);

@@ -33,6 +33,17 @@ export interface RehearsalChain {
  * protocols), or the embedded chain with the reference protocol's synthetic book and a real Aave
  * V3 market. Nothing touches the forked chain.
  */
+/** The chain flags rehearse and evaluate share (--block, --positions, --seed): whole numbers ≥ 0, refused naming the flag. */
+export function checkChainFlags(opts: { block?: number; positions?: number; seed?: number }): void {
+  for (const [flag, v] of [
+    ["--block", opts.block],
+    ["--positions", opts.positions],
+    ["--seed", opts.seed],
+  ] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
+  }
+}
+
 export async function openRehearsalChain(opts: { config?: string; block?: number; positions: number; seed: number; replica?: boolean; redactor: Redactor }): Promise<RehearsalChain> {
   let fork: { url: string; block: number } | undefined;
   let fromConfig: ReturnType<typeof targetsOf> | undefined;

@@ -12,7 +12,7 @@ import { parseScenario, ScenarioError, totalSteps, type Scenario } from "../../r
 import { REPLICA_GOVERNANCE_PROFILE, REPLICA_NAME } from "../../replica/aave-v3-ethereum";
 import { toJson } from "../../report/format";
 import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
-import { openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
+import { checkChainFlags, openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
 
 const SCENARIO_DIR = join(__dirname, "..", "..", "..", "scenarios");
 /** Scenarios written for the Aave replica's reserves (wstETH, weETH, cbBTC…): not in the embedded suite `evaluate` plays. */
@@ -46,13 +46,7 @@ export function registerRehearse(program: Command): void {
     .action(async (opts: { scenario?: string; config?: string; block?: number; out: string; positions: number; seed: number; profile?: string; replica?: string; json?: boolean }, cmd: Command) => {
       if (opts.replica !== undefined && opts.replica !== REPLICA_NAME) throw new Error(`--replica: no replica "${opts.replica}" (there is ${REPLICA_NAME})`);
       if (opts.replica !== undefined && opts.config) throw new Error("--replica deploys on the embedded chain: it cannot be combined with --config");
-      for (const [flag, v] of [
-        ["--block", opts.block],
-        ["--positions", opts.positions],
-        ["--seed", opts.seed],
-      ] as const) {
-        if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new Error(`${flag} must be a whole number ≥ 0`);
-      }
+      checkChainFlags(opts);
       const profile = opts.profile === undefined ? undefined : governanceProfile(opts.profile).name;
       const scenario = loadScenario(opts.scenario ?? (opts.replica !== undefined ? DEFAULT_REPLICA_SCENARIO : DEFAULT_SCENARIO));
       const redactor = new Redactor();
