@@ -115,22 +115,28 @@ describe("public transport and the shared nonce manager (real Hardhat node, real
     // "Process A": reserves, signs, records and broadcasts, then dies before seeing it mined.
     const managerA = managerFor(wallet.address);
     const a = transport(wallet, managerA);
-    await managerA.withLock(async () => {
+    const hashA = await managerA.withLock(async () => {
       const { nonce } = await managerA.reserve("crash", "public");
       const raw = await a.sign({ to: wallet.address, data: "0x", value: 1n, gasLimit: 21_000n, actionKey: "crash" }, nonce, { maxFeePerGas: 100n * GWEI, maxPriorityFeePerGas: GWEI });
-      await managerA.recordHash(nonce, ethers.Transaction.from(raw).hash!);
+      const hash = ethers.Transaction.from(raw).hash!;
+      await managerA.recordHash(nonce, hash);
       await a.broadcast(raw);
+      return hash;
     });
     // "Process B", a fresh connection, is handed the same action.
     const other = testRedis();
     const managerB = new NonceManager(other.redis, 31337n, wallet.address, () => chain.provider.getTransactionCount(wallet.address, "latest"), { prefix: r.prefix });
     const sending = transport(wallet, managerB).send({ to: wallet.address, data: "0x", value: 1n, gasLimit: 21_000n, actionKey: "crash" });
     await new Promise((res) => setTimeout(res, 200));
-    expect(await pendingOf(wallet.address)).to.equal(1); // still only the original in the pool
     await chain.mine();
     const outcome = await sending;
     other.redis.disconnect();
+    // B tracked A's transaction and signed none of its own: whether or not a block came in the
+    // meantime, the one transaction of this key is A's, and it is B's outcome.
     expect(outcome.status).to.equal("included");
+    if (outcome.status !== "included") return;
+    expect(outcome.txHash).to.equal(hashA);
+    expect(outcome.hashes).to.deep.equal([hashA]);
     expect(await chain.provider.getTransactionCount(wallet.address, "latest")).to.equal(1);
   });
 
