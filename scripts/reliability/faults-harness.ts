@@ -525,6 +525,8 @@ export function faultGoalsMet({ figures: f, reorgBackInBlocks }: FaultResult): s
   if (f.lost !== 0) misses.push(`${f.lost} lost`);
   if (f.duplicates !== 0) misses.push(`${f.duplicates} duplicates`);
   if (Object.keys(f.alerts).length === 0) misses.push("no alert");
+  // One keeper's own action, back in the pool after a reorg, is not "changed by someone else"; two keepers on one key (split brain) are.
+  if (f.fault !== "split-brain" && (f.alerts.changedByOther ?? 0) > 0) misses.push(`${f.alerts.changedByOther} changedByOther alert(s) with no other keeper`);
   if ((f.fault === "redis-flushall" || f.fault === "redis-restart-empty" || f.fault === "sentinel-failover") && f.recovery_s > 3 * INTERVAL_S) misses.push(`recovery ${f.recovery_s} s > 3 intervals`);
   return misses;
 }
