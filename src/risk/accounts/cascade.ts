@@ -51,9 +51,13 @@ export interface CascadeScratch {
   changedCount: number;
   /** Bit i: account i is looked at each round (open, and reached by the watch order or the reference). */
   live: Uint32Array;
+  /** Per account: the scenario (a count, see `scenario`) whose watch order last reached it; no reset between scenarios. */
+  reachedIn: Int32Array;
+  /** Count of the scenarios run on the book's scratch: an account reached in this one has `reachedIn[i] === scenario`. */
+  scenario: number;
   /**
    * Per account, four numbers side by side (one cache line for the per-round check): the round it
-   * was last judged in (−1: judge it; −2: not looked at yet), and at that judgment the watch margin
+   * was last judged in (−1: judge it; meaningless until `reachedIn` says this scenario reached it), and at that judgment the watch margin
    * and the directional sensitivities FALL and RISE (./watch.ts).
    */
   watched: Float64Array;
@@ -66,6 +70,8 @@ function scratchFor(acc: CompiledAccounts): CascadeScratch {
     changed: new Int32Array(1024),
     changedCount: 0,
     live: new Uint32Array((n + 31) >>> 5),
+    reachedIn: new Int32Array(n),
+    scenario: 0,
     watched: new Float64Array(4 * n),
   };
   return acc.scratch;
@@ -94,7 +100,12 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const P = book.protocols.length;
   const n = acc.n;
   const { legStart, kind, asset, side, entry, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, watched } = scratch;
+  const { live, watched, reachedIn } = scratch;
+  if (scratch.scenario === 0x7fffffff) {
+    reachedIn.fill(0);
+    scratch.scenario = 0;
+  }
+  const scenario = ++scratch.scenario;
   const amt = scratch.amount;
   const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
@@ -105,16 +116,14 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     live.fill(0xffffffff);
     if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
     for (let i = 0; i < n; i++) watched[4 * i] = -1;
-  } else {
-    live.fill(0);
-    for (let i = 0; i < n; i++) watched[4 * i] = -2;
-  }
+  } else live.fill(0);
 
   const slot = new Float64Array(JUDGE_SLOTS);
   const liq = new Float64Array(4);
   const priceHistory: Float64Array[] = [];
-  const fallSince: number[] = [];
-  const riseSince: number[] = [];
+  // Per earlier round: the least and the most relative move of the moving assets' prices since then.
+  const lowSince: number[] = [];
+  const highSince: number[] = [];
   const exposureUnits = acc.exposureUnits.slice();
   const exposureLegs = acc.exposureLegs.slice();
   const liquidatedNotional = new Float64Array(P);
@@ -214,44 +223,59 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     let j = from;
     for (; j < ids.length && distance[j] <= d; j++) {
       const i = ids[j];
-      if (watched[4 * i] !== -2) continue;
+      if (reachedIn[i] === scenario) continue;
+      reachedIn[i] = scenario;
       watched[4 * i] = -1;
       live[i >>> 5] |= 1 << (i & 31);
     }
     return j;
   };
 
-  // How far each watch list has been looked at: per asset falls and rises, then the other accounts' falls and rises.
-  const reached = new Int32Array(2 * A + 2);
+  // How far each watch list has been looked at: per asset falls and rises, the other accounts' falls and rises, then theirs per spread width.
+  const reached = new Int32Array(2 * A + 2 + 2 * (order?.spread.length ?? 0));
   let rounds = 0;
   let truncated = false;
   for (;;) {
     if (order) {
-      // The most any price fell and rose from the book's: the prefixes to look at.
+      // The most any price fell and rose from the book's, and the range of the moving ones: the prefixes to look at.
       let f = 0;
       let r = 0;
+      let low = Infinity;
+      let high = -Infinity;
       for (let a = 0; a < A; a++) {
         const x = prices[a] / basePrices[a] - 1;
         reached[a] = reach(order.assetFall[a], reached[a], x < 0 ? -x : 0);
         reached[A + a] = reach(order.assetRise[a], reached[A + a], x > 0 ? x : 0);
         if (-x > f) f = -x;
         if (x > r) r = x;
+        if (moving[a] === 1 && x < low) low = x;
+        if (moving[a] === 1 && x > high) high = x;
       }
-      reached[2 * A] = reach(order.fall, reached[2 * A], f === 0 ? 0 : f + r);
-      reached[2 * A + 1] = reach(order.rise, reached[2 * A + 1], r === 0 ? 0 : f + r);
+      if (low > high) low = high = 0;
+      const centre = (low + high) / 2;
+      const tier = order.spread.findIndex((s) => s.width >= (high - low) / 2);
+      if (tier >= 0) {
+        const at = 2 * A + 2 + 2 * tier;
+        reached[at] = reach(order.spread[tier].fall, reached[at], -centre);
+        reached[at + 1] = reach(order.spread[tier].rise, reached[at + 1], centre);
+      } else {
+        reached[2 * A] = reach(order.fall, reached[2 * A], f === 0 ? 0 : f + r);
+        reached[2 * A + 1] = reach(order.rise, reached[2 * A + 1], r === 0 ? 0 : f + r);
+      }
     }
     const now = priceHistory.length;
     for (let j = 0; j < now; j++) {
-      let f = 0;
-      let r = 0;
+      let low = Infinity;
+      let high = -Infinity;
       const then = priceHistory[j];
       for (let a = 0; a < A; a++) {
+        if (moving[a] !== 1) continue;
         const x = prices[a] / then[a] - 1;
-        if (-x > f) f = -x;
-        if (x > r) r = x;
+        if (x < low) low = x;
+        if (x > high) high = x;
       }
-      fallSince[j] = f;
-      riseSince[j] = r;
+      lowSince[j] = low > high ? 0 : low;
+      highSince[j] = low > high ? 0 : high;
     }
     priceHistory.push(prices.slice());
     // Judge, and liquidate each liquidatable account at once: a liquidation changes only that
@@ -269,7 +293,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         const i = (w << 5) | (31 - Math.clz32(low));
         const o = 4 * i;
         const at = watched[o] | 0;
-        if (at >= 0 && !reference && watched[o + 2] * fallSince[at] + watched[o + 3] * riseSince[at] < watched[o + 1]) continue;
+        if (at >= 0 && !reference && watched[o + 1] + watched[o + 2] * lowSince[at] - watched[o + 3] * highSince[at] > 0) continue;
         const liquidatable = judgeAccount(acc, amt, prices, i, slot, moving);
         watched[o] = now;
         watched[o + 1] = watchMargin(slot);

@@ -25,6 +25,8 @@ export interface CompiledAccounts {
   family: Int8Array;
   protocol: Int32Array;
   legStart: Int32Array;
+  /** Account i's collateral legs come first, its exposures (debts, positions) from exposureStart[i] on. */
+  exposureStart: Int32Array;
   legs: number;
   kind: Int8Array;
   /** Asset index (USD = −1); a perpetual leg's is its market's asset. */
@@ -164,6 +166,7 @@ function pack(ids: string[], family: number[], protocol: number[], starts: numbe
     family: Int8Array.from(family),
     protocol: Int32Array.from(protocol),
     legStart: Int32Array.from(starts),
+    exposureStart: new Int32Array(ids.length),
     legs: L,
     kind: new Int8Array(L),
     asset: new Int32Array(L),
@@ -194,6 +197,9 @@ function pack(ids: string[], family: number[], protocol: number[], starts: numbe
     out.basis[k] = r.basis;
   });
   for (let i = 0; i < out.n; i++) {
+    let k = out.legStart[i];
+    while (k < out.legStart[i + 1] && out.kind[k] === LEG_COLLATERAL) k++;
+    out.exposureStart[i] = k;
     for (let k = out.legStart[i]; k < out.legStart[i + 1]; k++) {
       if (out.kind[k] === LEG_COLLATERAL || out.amount[k] === 0) continue;
       out.exposureUnits[out.protocol[i] * assets + out.asset[k]] += out.amount[k] * out.basis[k];
