@@ -30,7 +30,7 @@ import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
-import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, RISE } from "./judge";
+import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, MARGIN, RISE, SENSITIVITY } from "./judge";
 import { movingAssets, watchMargin, watchOrder, type WatchList } from "./watch";
 
 /**
@@ -99,7 +99,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
-  const { legStart, kind, asset, side, entry, bonus, protocolFee, basis, family, protocol } = acc;
+  const { legStart, kind, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
   const { live, watched, reachedIn } = scratch;
   if (scratch.scenario === 0x7fffffff) {
     reachedIn.fill(0);
@@ -145,10 +145,11 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   };
 
   /**
-   * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`):
-   * a margin account is closed (settled after the round's trades), an Aave account gets one liquidationCall.
+   * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`,
+   * this round's index `now`): a margin account is closed (settled after the round's trades), an
+   * Aave account gets one liquidationCall.
    */
-  const liquidate = (i: number) => {
+  const liquidate = (i: number, now: number) => {
     const p = protocol[i];
     if (family[i] !== FAMILY_AAVE) {
       for (let k = legStart[i]; k < legStart[i + 1]; k++) {
@@ -172,7 +173,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     const debt = slot[DEBT_LEG] | 0;
     let colls = slot[COLLATERAL_LEGS];
     let debts = slot[DEBT_LEGS];
-    watched[4 * i] = -1; // its balances change: judge it again next round
+    const o = 4 * i;
+    watched[o] = -1; // its balances change: judge it again next round, unless its new margin is known below
     if (coll >= 0) {
       const ca = asset[coll];
       const da = asset[debt];
@@ -192,6 +194,19 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         debts--;
         exposureLegs[p]--;
       } else amt[debt] -= debtCovered;
+      if (amt[coll] > 0 && amt[debt] > 0) {
+        // Both legs only shrank: at this round's prices the margin moves by what they lost, and the
+        // account is judged again only once the prices have moved that far. The running sums' rounding
+        // is far below the watch's tolerance, and below a further 1e-12 of the sensitivity before.
+        const takenValue = collateralTaken * prices[ca];
+        const coveredValue = debtCovered * prices[da];
+        const slope = weight[coll] - 1.1e-4;
+        const sensitivity = slot[SENSITIVITY] - takenValue * (weight[coll] + 1.1e-4) - coveredValue;
+        watched[o] = now;
+        watched[o + 1] = slot[MARGIN] - takenValue * slope + coveredValue - 1e-9 * sensitivity - 1e-12 * slot[SENSITIVITY];
+        watched[o + 2] = Math.max(0, slot[FALL] - (slope > 0 ? takenValue * slope * moving[ca] : 0));
+        watched[o + 3] = Math.max(0, slot[RISE] - coveredValue * moving[da] + (slope < 0 ? takenValue * slope * moving[ca] : 0));
+      }
       exposureUnits[p * A + da] -= covered * basis[debt];
       net[ca] += toLiquidator;
       net[da] -= debtCovered;
@@ -302,7 +317,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         if (!liquidatable) continue;
         hits++;
         if (judgeOnly) break scan;
-        liquidate(i);
+        liquidate(i, now);
       }
     }
     if (hits === 0) break;
