@@ -18,7 +18,7 @@
  * is looked at once the prices are off the book's by enough to bring it there (the two prefixes of
  * its watch order); after that, each round first checks, with one multiply-add, whether the moves
  * since it was last judged can have brought it there, and judges its legs only then. An account a
- * liquidation changed is always judged again. The accounts looked at are kept as a bitset over the
+ * liquidation emptied a leg of is always judged again. The accounts looked at are kept as a bitset over the
  * compiled layout and walked in index order, so the liquidations found, and the order their flows
  * are summed in, are exactly those of the reference (`reference`: every open account judged every
  * round). Open exposure is kept as running sums and a count of open legs, so the summary does not
@@ -46,21 +46,30 @@ export function defaultAccountRounds(acc: CompiledAccounts): number {
 export interface CascadeScratch {
   /** Balances as the scenario changes them; equal to the compiled ones between scenarios. */
   amount: Float64Array;
-  /** Legs whose balance the running scenario changed, changed[0 … changedCount) (Aave liquidations; a closed margin account's balances are left as they were). */
+  /**
+   * Legs whose balance the running scenario changed, changed[0 … changedCount), and each one's
+   * balance before (Aave liquidations; a closed margin account's balances are left as they were).
+   */
   changed: Int32Array;
+  changedFrom: Float64Array;
   changedCount: number;
-  /** Bit i: account i is looked at each round (open, and reached by the watch order or the reference). */
+  /**
+   * Bitsets over the accounts, small enough to stay in cache where the per-account arrays do not:
+   * `live`, looked at each round (open, and reached by the watch order or the reference);
+   * `reached`, reached by the watch order in this scenario; `fresh`, to be judged next time it is
+   * looked at, whatever its watch says (just reached, or a liquidation emptied one of its legs).
+   */
   live: Uint32Array;
-  /** Per account: the scenario (a count, see `scenario`) whose watch order last reached it; no reset between scenarios. */
-  reachedIn: Int32Array;
-  /** Count of the scenarios run on the book's scratch: an account reached in this one has `reachedIn[i] === scenario`. */
-  scenario: number;
+  reached: Uint32Array;
+  fresh: Uint32Array;
   /**
    * Per account, four numbers side by side (one cache line for the per-round check): the round it
-   * was last judged in (−1: judge it; meaningless until `reachedIn` says this scenario reached it), and at that judgment the watch margin
-   * and the directional sensitivities FALL and RISE (./watch.ts).
+   * was last judged in, and at that judgment the watch margin and the directional sensitivities
+   * FALL and RISE (./watch.ts). Read only when its `fresh` bit is clear.
    */
   watched: Float64Array;
+  /** Margin accounts a round closes (see cascadeAccounts). */
+  closing: Int32Array;
 }
 
 function scratchFor(acc: CompiledAccounts): CascadeScratch {
@@ -68,11 +77,13 @@ function scratchFor(acc: CompiledAccounts): CascadeScratch {
   acc.scratch ??= {
     amount: acc.amount.slice(),
     changed: new Int32Array(1024),
+    changedFrom: new Float64Array(1024),
     changedCount: 0,
     live: new Uint32Array((n + 31) >>> 5),
-    reachedIn: new Int32Array(n),
-    scenario: 0,
+    reached: new Uint32Array((n + 31) >>> 5),
+    fresh: new Uint32Array((n + 31) >>> 5),
     watched: new Float64Array(4 * n),
+    closing: new Int32Array(n),
   };
   return acc.scratch;
 }
@@ -88,9 +99,9 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
   try {
     return cascadeAccounts(book, acc, scratch, shocks, prices, maxRounds, reference);
   } finally {
-    // Put back the balances the scenario changed, for the next scenario.
-    const { amount, changed } = scratch;
-    for (let j = 0; j < scratch.changedCount; j++) amount[changed[j]] = acc.amount[changed[j]];
+    // Put back the balances the scenario changed, for the next scenario: latest first, so a leg changed twice ends at its first value.
+    const { amount, changed, changedFrom } = scratch;
+    for (let j = scratch.changedCount - 1; j >= 0; j--) amount[changed[j]] = changedFrom[j];
     scratch.changedCount = 0;
   }
 }
@@ -100,23 +111,22 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const P = book.protocols.length;
   const n = acc.n;
   const { legStart, kind, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, watched, reachedIn } = scratch;
-  if (scratch.scenario === 0x7fffffff) {
-    reachedIn.fill(0);
-    scratch.scenario = 0;
-  }
-  const scenario = ++scratch.scenario;
+  const { live, reached, fresh, watched } = scratch;
   const amt = scratch.amount;
   const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
   const basePrices = Float64Array.from(book.assets, (a) => a.price);
   const moving = movingAssets(book, prices);
   const order = reference ? null : watchOrder(acc, basePrices, moving);
+  reached.fill(0);
   if (reference) {
     live.fill(0xffffffff);
     if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
-    for (let i = 0; i < n; i++) watched[4 * i] = -1;
-  } else live.fill(0);
+    fresh.set(live);
+  } else {
+    live.fill(0);
+    fresh.fill(0);
+  }
 
   const slot = new Float64Array(JUDGE_SLOTS);
   const liq = new Float64Array(4);
@@ -134,13 +144,19 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const traded = new Uint8Array(A);
   const sellExec = new Float64Array(A);
   const buyExec = new Float64Array(A);
-  const closing: number[] = [];
+  // Margin accounts closed this round, closing[0 … closingCount): an account closes once, so n is enough.
+  const closing = scratch.closing;
+  let closingCount = 0;
   const change = (k: number) => {
     if (scratch.changedCount === scratch.changed.length) {
       const grown = new Int32Array(2 * scratch.changed.length);
       grown.set(scratch.changed);
       scratch.changed = grown;
+      const grownFrom = new Float64Array(grown.length);
+      grownFrom.set(scratch.changedFrom);
+      scratch.changedFrom = grownFrom;
     }
+    scratch.changedFrom[scratch.changedCount] = amt[k];
     scratch.changed[scratch.changedCount++] = k;
   };
 
@@ -165,7 +181,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
           removed[p * A + a] += amt[k];
         }
       }
-      closing.push(i);
+      closing[closingCount++] = i;
       live[i >>> 5] &= ~(1 << (i & 31));
       return;
     }
@@ -174,7 +190,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     let colls = slot[COLLATERAL_LEGS];
     let debts = slot[DEBT_LEGS];
     const o = 4 * i;
-    watched[o] = -1; // its balances change: judge it again next round, unless its new margin is known below
+    let rewatched = false;
     if (coll >= 0) {
       const ca = asset[coll];
       const da = asset[debt];
@@ -202,12 +218,13 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         const coveredValue = debtCovered * prices[da];
         const slope = weight[coll] - 1.1e-4;
         const sensitivity = slot[SENSITIVITY] - takenValue * (weight[coll] + 1.1e-4) - coveredValue;
+        rewatched = true;
         watched[o] = now;
         watched[o + 1] = slot[MARGIN] - takenValue * slope + coveredValue - 1e-9 * sensitivity - 1e-12 * slot[SENSITIVITY];
         watched[o + 2] = Math.max(0, slot[FALL] - (slope > 0 ? takenValue * slope * moving[ca] : 0));
         watched[o + 3] = Math.max(0, slot[RISE] - coveredValue * moving[da] + (slope < 0 ? takenValue * slope * moving[ca] : 0));
       }
-      exposureUnits[p * A + da] -= covered * basis[debt];
+      exposureUnits[p * A + da] -= covered; // a debt's basis is 1
       net[ca] += toLiquidator;
       net[da] -= debtCovered;
       traded[ca] = 1;
@@ -222,14 +239,15 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
         const units = amt[k];
         deficit[p] += units * prices[asset[k]];
-        amt[k] = 0;
         change(k);
-        exposureUnits[p * A + asset[k]] -= units * basis[k];
+        amt[k] = 0;
+        exposureUnits[p * A + asset[k]] -= units;
         exposureLegs[p]--;
       }
       debts = 0;
     }
     if (debts === 0) live[i >>> 5] &= ~(1 << (i & 31));
+    else if (!rewatched) fresh[i >>> 5] |= 1 << (i & 31);
   };
 
   /** Starts looking at the accounts of a watch list's prefix up to distance `d`, from `from`; returns where it stopped. */
@@ -238,16 +256,17 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     let j = from;
     for (; j < ids.length && distance[j] <= d; j++) {
       const i = ids[j];
-      if (reachedIn[i] === scenario) continue;
-      reachedIn[i] = scenario;
-      watched[4 * i] = -1;
-      live[i >>> 5] |= 1 << (i & 31);
+      const bit = 1 << (i & 31);
+      if (reached[i >>> 5] & bit) continue;
+      reached[i >>> 5] |= bit;
+      fresh[i >>> 5] |= bit;
+      live[i >>> 5] |= bit;
     }
     return j;
   };
 
   // How far each watch list has been looked at: per asset falls and rises, the other accounts' falls and rises, then theirs per spread width.
-  const reached = new Int32Array(2 * A + 2 + 2 * (order?.spread.length ?? 0));
+  const prefixEnd = new Int32Array(2 * A + 2 + 2 * (order?.spread.length ?? 0));
   let rounds = 0;
   let truncated = false;
   for (;;) {
@@ -259,8 +278,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       let high = -Infinity;
       for (let a = 0; a < A; a++) {
         const x = prices[a] / basePrices[a] - 1;
-        reached[a] = reach(order.assetFall[a], reached[a], x < 0 ? -x : 0);
-        reached[A + a] = reach(order.assetRise[a], reached[A + a], x > 0 ? x : 0);
+        prefixEnd[a] = reach(order.assetFall[a], prefixEnd[a], x < 0 ? -x : 0);
+        prefixEnd[A + a] = reach(order.assetRise[a], prefixEnd[A + a], x > 0 ? x : 0);
         if (-x > f) f = -x;
         if (x > r) r = x;
         if (moving[a] === 1 && x < low) low = x;
@@ -271,11 +290,11 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       const tier = order.spread.findIndex((s) => s.width >= (high - low) / 2);
       if (tier >= 0) {
         const at = 2 * A + 2 + 2 * tier;
-        reached[at] = reach(order.spread[tier].fall, reached[at], -centre);
-        reached[at + 1] = reach(order.spread[tier].rise, reached[at + 1], centre);
+        prefixEnd[at] = reach(order.spread[tier].fall, prefixEnd[at], -centre);
+        prefixEnd[at + 1] = reach(order.spread[tier].rise, prefixEnd[at + 1], centre);
       } else {
-        reached[2 * A] = reach(order.fall, reached[2 * A], f === 0 ? 0 : f + r);
-        reached[2 * A + 1] = reach(order.rise, reached[2 * A + 1], r === 0 ? 0 : f + r);
+        prefixEnd[2 * A] = reach(order.fall, prefixEnd[2 * A], f === 0 ? 0 : f + r);
+        prefixEnd[2 * A + 1] = reach(order.rise, prefixEnd[2 * A + 1], r === 0 ? 0 : f + r);
       }
     }
     const now = priceHistory.length;
@@ -299,7 +318,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     let hits = 0;
     net.fill(0);
     traded.fill(0);
-    closing.length = 0;
+    closingCount = 0;
     scan: for (let w = 0; w < words; w++) {
       let bits = live[w] | 0;
       while (bits !== 0) {
@@ -307,8 +326,11 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         bits ^= low;
         const i = (w << 5) | (31 - Math.clz32(low));
         const o = 4 * i;
-        const at = watched[o] | 0;
-        if (at >= 0 && !reference && watched[o + 1] + watched[o + 2] * lowSince[at] - watched[o + 3] * highSince[at] > 0) continue;
+        if (fresh[w] & low) fresh[w] ^= low;
+        else if (!reference) {
+          const at = watched[o] | 0;
+          if (watched[o + 1] + watched[o + 2] * lowSince[at] - watched[o + 3] * highSince[at] > 0) continue;
+        }
         const liquidatable = judgeAccount(acc, amt, prices, i, slot, moving);
         watched[o] = now;
         watched[o + 1] = watchMargin(slot);
@@ -338,7 +360,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     }
 
     // Closed margin accounts settle at the round's execution prices; their balances stay as they were (the account is closed).
-    for (const i of closing) {
+    for (let c = 0; c < closingCount; c++) {
+      const i = closing[c];
       let equity = 0;
       let fees = 0;
       const p = protocol[i];
