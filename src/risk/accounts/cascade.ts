@@ -18,7 +18,8 @@
  * is looked at once the prices are off the book's by enough to bring it there (the two prefixes of
  * its watch order); after that, each round first checks, with one multiply-add, whether the moves
  * since it was last judged can have brought it there, and judges its legs only then. An account a
- * liquidation emptied a leg of is always judged again. The accounts looked at are kept as a bitset over the
+ * liquidation emptied a leg of is always judged again (one it only shrank gets its watch from the
+ * change). The accounts looked at are kept as a bitset over the
  * compiled layout and walked in index order, so the liquidations found, and the order their flows
  * are summed in, are exactly those of the reference (`reference`: every open account judged every
  * round). Open exposure is kept as running sums and a count of open legs, so the summary does not
