@@ -58,11 +58,14 @@ export interface CascadeScratch {
    * Bitsets over the accounts, small enough to stay in cache where the per-account arrays do not:
    * `live`, looked at each round (open, and reached by the watch order or the reference);
    * `reached`, reached by the watch order in this scenario; `fresh`, to be judged next time it is
-   * looked at, whatever its watch says (just reached, or a liquidation emptied one of its legs).
+   * looked at, whatever its watch says (just reached, or a liquidation emptied one of its legs);
+   * `certain`, a margin account reached past the move that makes it liquidatable for certain
+   * (./watch.ts), liquidated without its legs judged.
    */
   live: Uint32Array;
   reached: Uint32Array;
   fresh: Uint32Array;
+  certain: Uint32Array;
   /**
    * Per account, four numbers side by side (one cache line for the per-round check): the round it
    * was last judged in, and at that judgment the watch margin and the directional sensitivities
@@ -83,6 +86,7 @@ function scratchFor(acc: CompiledAccounts): CascadeScratch {
     live: new Uint32Array((n + 31) >>> 5),
     reached: new Uint32Array((n + 31) >>> 5),
     fresh: new Uint32Array((n + 31) >>> 5),
+    certain: new Uint32Array((n + 31) >>> 5),
     watched: new Float64Array(4 * n),
     closing: new Int32Array(n),
   };
@@ -112,7 +116,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const P = book.protocols.length;
   const n = acc.n;
   const { legStart, kind, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, reached, fresh, watched } = scratch;
+  const { live, reached, fresh, certain, watched } = scratch;
   const amt = scratch.amount;
   const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
@@ -120,6 +124,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const moving = movingAssets(book, prices);
   const order = reference ? null : watchOrder(acc, basePrices, moving);
   reached.fill(0);
+  certain.fill(0);
   if (reference) {
     live.fill(0xffffffff);
     if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
@@ -262,6 +267,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       reached[i >>> 5] |= bit;
       fresh[i >>> 5] |= bit;
       live[i >>> 5] |= bit;
+      if (list.certain && list.certain[j] < d) certain[i >>> 5] |= bit;
     }
     return j;
   };
@@ -326,18 +332,27 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         const low = bits & -bits;
         bits ^= low;
         const i = (w << 5) | (31 - Math.clz32(low));
+        if (certain[w] & low) {
+          certain[w] ^= low;
+          hits++;
+          if (judgeOnly) break scan;
+          liquidate(i, now);
+          continue;
+        }
         const o = 4 * i;
         if (fresh[w] & low) fresh[w] ^= low;
         else if (!reference) {
           const at = watched[o] | 0;
           if (watched[o + 1] + watched[o + 2] * lowSince[at] - watched[o + 3] * highSince[at] > 0) continue;
         }
-        const liquidatable = judgeAccount(acc, amt, prices, i, slot, moving);
-        watched[o] = now;
-        watched[o + 1] = watchMargin(slot);
-        watched[o + 2] = slot[FALL];
-        watched[o + 3] = slot[RISE];
-        if (!liquidatable) continue;
+        if (!judgeAccount(acc, amt, prices, i, slot, moving)) {
+          watched[o] = now;
+          watched[o + 1] = watchMargin(slot);
+          watched[o + 2] = slot[FALL];
+          watched[o + 3] = slot[RISE];
+          continue;
+        }
+        // A liquidated account closes, or its liquidation sets its watch or marks it fresh.
         hits++;
         if (judgeOnly) break scan;
         liquidate(i, now);

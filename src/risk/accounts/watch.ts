@@ -29,13 +29,19 @@
  *   multiply-add instead of its legs.
  */
 import type { CompiledBook } from "../book";
-import { LEG_COLLATERAL, type CompiledAccounts } from "./compile";
+import { FAMILY_AAVE, LEG_COLLATERAL, type CompiledAccounts } from "./compile";
 import { FALL, JUDGE_SLOTS, judgeAccount, MARGIN, RISE, SENSITIVITY } from "./judge";
 
 /** Accounts and their distances to the line, nearest first (infinite distances left out). */
 export interface WatchList {
   ids: Int32Array;
   distance: Float64Array;
+  /**
+   * Per-asset lists: per account, the move past which it is liquidatable for certain, a margin
+   * account's margin being below the line by more than the judge's float error (Infinity for
+   * other accounts, whose liquidation needs the judge's figures).
+   */
+  certain?: Float64Array;
 }
 
 /** The other accounts by the common fall, and the common rise, that can bring them to the line while the moves stay within `width` of their centre. */
@@ -101,6 +107,7 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
   const fall = new Float64Array(acc.n).fill(Infinity);
   const rise = new Float64Array(acc.n).fill(Infinity);
   const single = new Int32Array(acc.n); // the one moving asset touching the margin, or −1
+  const certain = new Float64Array(acc.n).fill(Infinity);
   const margin = new Float64Array(acc.n);
   const falls = new Float64Array(acc.n);
   const rises = new Float64Array(acc.n);
@@ -114,6 +121,7 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
       const k = slot[FALL] - slot[RISE];
       if (k > 0) fall[i] = m / k;
       else if (k < 0) rise[i] = m / -k;
+      if (acc.family[i] !== FAMILY_AAVE && k !== 0) certain[i] = (slot[MARGIN] + 1e-9 * slot[SENSITIVITY]) / Math.abs(k);
     } else {
       fall[i] = distance(m, slot[FALL]);
       rise[i] = distance(m, slot[RISE]);
@@ -133,9 +141,10 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
     }
     return { width, fall: pick(commonFall, -1), rise: pick(commonRise, -1) };
   });
+  const withCertain = (list: WatchList): WatchList => ({ ...list, certain: Float64Array.from(list.ids, (i) => certain[i]) });
   return {
-    assetFall: Array.from({ length: A }, (_, a) => pick(fall, a)),
-    assetRise: Array.from({ length: A }, (_, a) => pick(rise, a)),
+    assetFall: Array.from({ length: A }, (_, a) => withCertain(pick(fall, a))),
+    assetRise: Array.from({ length: A }, (_, a) => withCertain(pick(rise, a))),
     spread,
     fall: pick(fall, -1),
     rise: pick(rise, -1),
