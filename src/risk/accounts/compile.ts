@@ -15,9 +15,10 @@ export const LEG_PERP = 2;
 export const USD = -1;
 
 /**
- * Accounts in columns, ordered by distance to the edge. Account i owns legs legStart[i] … legStart[i+1) − 1; a leg is a collateral
- * balance, a debt or a perpetual position. The cascade copies `amount` once per scenario and reads
- * every other column as is.
+ * Accounts in columns, Aave accounts then margin accounts, each ordered by distance to the edge.
+ * Account i owns legs legStart[i] … legStart[i+1) − 1; a leg is a collateral balance, a debt or a
+ * perpetual position. The cascade works on a copy of `amount` (put back after each scenario) and
+ * reads every other column as is.
  */
 export interface CompiledAccounts {
   n: number;
@@ -47,7 +48,7 @@ export interface CompiledAccounts {
   protocolFee: Float64Array;
   /** Perpetual: mark ÷ asset price. */
   basis: Float64Array;
-  /** Each account's distance to the edge at the snapshot's prices (see ./judge.ts); accounts are laid out nearest first. */
+  /** Each account's distance to the edge at the snapshot's prices (see ./judge.ts); each family's accounts are laid out nearest first. */
   distance: Float64Array;
   /** Per protocol × asset: open exposure at the snapshot (debt units; perpetual size × basis). */
   exposureUnits: Float64Array;
@@ -129,7 +130,9 @@ export function compileAccounts(snapshots: Snapshot[], assets: CompiledAsset[], 
     }
   });
   const packed = pack(ids, family, protocol, starts, rows, snapshots.length, assets.length);
-  // Lay accounts out nearest-to-the-edge first: a scenario's rounds then read one contiguous prefix.
+  // Lay accounts out by family, then nearest-to-the-edge first: a scenario's rounds then read a
+  // contiguous prefix of each family, and the family branches of the judge and the liquidation
+  // predict well (interleaved families mispredict them on every other account).
   const prices = Float64Array.from(assets, (a) => a.price);
   const slot = new Float64Array(JUDGE_SLOTS);
   const everyAsset = new Uint8Array(assets.length).fill(1);
@@ -138,7 +141,7 @@ export function compileAccounts(snapshots: Snapshot[], assets: CompiledAsset[], 
     judgeAccount(packed, packed.amount, prices, i, slot, everyAsset);
     distance[i] = distanceToEdge(slot);
   }
-  const order = Int32Array.from({ length: packed.n }, (_, i) => i).sort((a, b) => distance[a] - distance[b] || a - b);
+  const order = Int32Array.from({ length: packed.n }, (_, i) => i).sort((a, b) => family[b] - family[a] || distance[a] - distance[b] || a - b);
   const sortedStarts = [0];
   const sortedRows: LegRow[] = [];
   for (const i of order) {
