@@ -15,10 +15,10 @@ export const LEG_PERP = 2;
 export const USD = -1;
 
 /**
- * Accounts in columns, Aave accounts then margin accounts, each ordered by distance to the edge.
- * Account i owns legs legStart[i] … legStart[i+1) − 1; a leg is a collateral balance, a debt or a
- * perpetual position. The cascade works on a copy of `amount` (put back after each scenario) and
- * reads every other column as is.
+ * Accounts in columns, Aave accounts then margin accounts, grouped by their numbers of collateral
+ * legs and exposures, each group ordered by distance to the edge. Account i owns legs legStart[i]
+ * … legStart[i+1) − 1; a leg is a collateral balance, a debt or a perpetual position. The cascade
+ * works on a copy of `amount` (put back after each scenario) and reads every other column as is.
  */
 export interface CompiledAccounts {
   n: number;
@@ -48,7 +48,7 @@ export interface CompiledAccounts {
   protocolFee: Float64Array;
   /** Perpetual: mark ÷ asset price. */
   basis: Float64Array;
-  /** Each account's distance to the edge at the snapshot's prices (see ./judge.ts); each family's accounts are laid out nearest first. */
+  /** Each account's distance to the edge at the snapshot's prices (see ./judge.ts); each group of accounts is laid out nearest first. */
   distance: Float64Array;
   /** Per protocol × asset: open exposure at the snapshot (debt units; perpetual size × basis). */
   exposureUnits: Float64Array;
@@ -130,9 +130,10 @@ export function compileAccounts(snapshots: Snapshot[], assets: CompiledAsset[], 
     }
   });
   const packed = pack(ids, family, protocol, starts, rows, snapshots.length, assets.length);
-  // Lay accounts out by family, then nearest-to-the-edge first: a scenario's rounds then read a
-  // contiguous prefix of each family, and the family branches of the judge and the liquidation
-  // predict well (interleaved families mispredict them on every other account).
+  // Lay accounts out by family, then by how many collateral legs and exposures they have, then
+  // nearest-to-the-edge first: a scenario's rounds then read a contiguous prefix of each group, and
+  // the judge's and the liquidation's family branches and leg loops predict well (interleaved, they
+  // mispredict on about every other account).
   const prices = Float64Array.from(assets, (a) => a.price);
   const slot = new Float64Array(JUDGE_SLOTS);
   const everyAsset = new Uint8Array(assets.length).fill(1);
@@ -141,7 +142,12 @@ export function compileAccounts(snapshots: Snapshot[], assets: CompiledAsset[], 
     judgeAccount(packed, packed.amount, prices, i, slot, everyAsset);
     distance[i] = distanceToEdge(slot);
   }
-  const order = Int32Array.from({ length: packed.n }, (_, i) => i).sort((a, b) => family[b] - family[a] || distance[a] - distance[b] || a - b);
+  const { legStart, exposureStart } = packed;
+  const collateralLegs = (i: number) => exposureStart[i] - legStart[i];
+  const exposures = (i: number) => legStart[i + 1] - exposureStart[i];
+  const order = Int32Array.from({ length: packed.n }, (_, i) => i).sort(
+    (a, b) => family[b] - family[a] || collateralLegs(a) - collateralLegs(b) || exposures(a) - exposures(b) || distance[a] - distance[b] || a - b,
+  );
   const sortedStarts = [0];
   const sortedRows: LegRow[] = [];
   for (const i of order) {
