@@ -18,7 +18,8 @@
  * is looked at once the prices are off the book's by enough to bring it there (the two prefixes of
  * its watch order); after that, each round first checks, with one multiply-add, whether the moves
  * since it was last judged can have brought it there, and judges its legs only then. An account a
- * liquidation changed is always judged again. The accounts looked at are kept as a bitset over the
+ * liquidation emptied a leg of is always judged again (one it only shrank gets its watch from the
+ * change). The accounts looked at are kept as a bitset over the
  * compiled layout and walked in index order, so the liquidations found, and the order their flows
  * are summed in, are exactly those of the reference (`reference`: every open account judged every
  * round). Open exposure is kept as running sums and a count of open legs, so the summary does not
@@ -30,7 +31,7 @@ import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
-import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, RISE } from "./judge";
+import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, MARGIN, RISE, SENSITIVITY } from "./judge";
 import { movingAssets, watchMargin, watchOrder, type WatchList } from "./watch";
 
 /**
@@ -46,17 +47,33 @@ export function defaultAccountRounds(acc: CompiledAccounts): number {
 export interface CascadeScratch {
   /** Balances as the scenario changes them; equal to the compiled ones between scenarios. */
   amount: Float64Array;
-  /** Legs whose balance the running scenario changed, changed[0 … changedCount) (Aave liquidations; a closed margin account's balances are left as they were). */
+  /**
+   * Legs whose balance the running scenario changed, changed[0 … changedCount), and each one's
+   * balance before (Aave liquidations; a closed margin account's balances are left as they were).
+   */
   changed: Int32Array;
+  changedFrom: Float64Array;
   changedCount: number;
-  /** Bit i: account i is looked at each round (open, and reached by the watch order or the reference). */
+  /**
+   * Bitsets over the accounts, small enough to stay in cache where the per-account arrays do not:
+   * `live`, looked at each round (open, and reached by the watch order or the reference);
+   * `reached`, reached by the watch order in this scenario; `fresh`, to be judged next time it is
+   * looked at, whatever its watch says (just reached, or a liquidation emptied one of its legs);
+   * `certain`, a margin account reached past the move that makes it liquidatable for certain
+   * (./watch.ts), liquidated without its legs judged.
+   */
   live: Uint32Array;
+  reached: Uint32Array;
+  fresh: Uint32Array;
+  certain: Uint32Array;
   /**
    * Per account, four numbers side by side (one cache line for the per-round check): the round it
-   * was last judged in (−1: judge it; −2: not looked at yet), and at that judgment the watch margin
-   * and the directional sensitivities FALL and RISE (./watch.ts).
+   * was last judged in, and at that judgment the watch margin and the directional sensitivities
+   * FALL and RISE (./watch.ts). Read only when its `fresh` bit is clear.
    */
   watched: Float64Array;
+  /** Margin accounts a round closes (see cascadeAccounts). */
+  closing: Int32Array;
 }
 
 function scratchFor(acc: CompiledAccounts): CascadeScratch {
@@ -64,9 +81,14 @@ function scratchFor(acc: CompiledAccounts): CascadeScratch {
   acc.scratch ??= {
     amount: acc.amount.slice(),
     changed: new Int32Array(1024),
+    changedFrom: new Float64Array(1024),
     changedCount: 0,
     live: new Uint32Array((n + 31) >>> 5),
+    reached: new Uint32Array((n + 31) >>> 5),
+    fresh: new Uint32Array((n + 31) >>> 5),
+    certain: new Uint32Array((n + 31) >>> 5),
     watched: new Float64Array(4 * n),
+    closing: new Int32Array(n),
   };
   return acc.scratch;
 }
@@ -82,9 +104,9 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
   try {
     return cascadeAccounts(book, acc, scratch, shocks, prices, maxRounds, reference);
   } finally {
-    // Put back the balances the scenario changed, for the next scenario.
-    const { amount, changed } = scratch;
-    for (let j = 0; j < scratch.changedCount; j++) amount[changed[j]] = acc.amount[changed[j]];
+    // Put back the balances the scenario changed, for the next scenario: latest first, so a leg changed twice ends at its first value.
+    const { amount, changed, changedFrom } = scratch;
+    for (let j = scratch.changedCount - 1; j >= 0; j--) amount[changed[j]] = changedFrom[j];
     scratch.changedCount = 0;
   }
 }
@@ -93,28 +115,31 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
-  const { legStart, kind, asset, side, entry, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, watched } = scratch;
+  const { legStart, kind, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
+  const { live, reached, fresh, certain, watched } = scratch;
   const amt = scratch.amount;
   const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
   const basePrices = Float64Array.from(book.assets, (a) => a.price);
   const moving = movingAssets(book, prices);
   const order = reference ? null : watchOrder(acc, basePrices, moving);
+  reached.fill(0);
+  certain.fill(0);
   if (reference) {
     live.fill(0xffffffff);
     if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
-    for (let i = 0; i < n; i++) watched[4 * i] = -1;
+    fresh.set(live);
   } else {
     live.fill(0);
-    for (let i = 0; i < n; i++) watched[4 * i] = -2;
+    fresh.fill(0);
   }
 
   const slot = new Float64Array(JUDGE_SLOTS);
   const liq = new Float64Array(4);
   const priceHistory: Float64Array[] = [];
-  const fallSince: number[] = [];
-  const riseSince: number[] = [];
+  // Per earlier round: the least and the most relative move of the moving assets' prices since then.
+  const lowSince: number[] = [];
+  const highSince: number[] = [];
   const exposureUnits = acc.exposureUnits.slice();
   const exposureLegs = acc.exposureLegs.slice();
   const liquidatedNotional = new Float64Array(P);
@@ -125,21 +150,28 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const traded = new Uint8Array(A);
   const sellExec = new Float64Array(A);
   const buyExec = new Float64Array(A);
-  const closing: number[] = [];
+  // Margin accounts closed this round, closing[0 … closingCount): an account closes once, so n is enough.
+  const closing = scratch.closing;
+  let closingCount = 0;
   const change = (k: number) => {
     if (scratch.changedCount === scratch.changed.length) {
       const grown = new Int32Array(2 * scratch.changed.length);
       grown.set(scratch.changed);
       scratch.changed = grown;
+      const grownFrom = new Float64Array(grown.length);
+      grownFrom.set(scratch.changedFrom);
+      scratch.changedFrom = grownFrom;
     }
+    scratch.changedFrom[scratch.changedCount] = amt[k];
     scratch.changed[scratch.changedCount++] = k;
   };
 
   /**
-   * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`):
-   * a margin account is closed (settled after the round's trades), an Aave account gets one liquidationCall.
+   * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`,
+   * this round's index `now`): a margin account is closed (settled after the round's trades), an
+   * Aave account gets one liquidationCall.
    */
-  const liquidate = (i: number) => {
+  const liquidate = (i: number, now: number) => {
     const p = protocol[i];
     if (family[i] !== FAMILY_AAVE) {
       for (let k = legStart[i]; k < legStart[i + 1]; k++) {
@@ -155,7 +187,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
           removed[p * A + a] += amt[k];
         }
       }
-      closing.push(i);
+      closing[closingCount++] = i;
       live[i >>> 5] &= ~(1 << (i & 31));
       return;
     }
@@ -163,7 +195,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     const debt = slot[DEBT_LEG] | 0;
     let colls = slot[COLLATERAL_LEGS];
     let debts = slot[DEBT_LEGS];
-    watched[4 * i] = -1; // its balances change: judge it again next round
+    const o = 4 * i;
+    let rewatched = false;
     if (coll >= 0) {
       const ca = asset[coll];
       const da = asset[debt];
@@ -183,7 +216,21 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         debts--;
         exposureLegs[p]--;
       } else amt[debt] -= debtCovered;
-      exposureUnits[p * A + da] -= covered * basis[debt];
+      if (amt[coll] > 0 && amt[debt] > 0) {
+        // Both legs only shrank: at this round's prices the margin moves by what they lost, and the
+        // account is judged again only once the prices have moved that far. The running sums' rounding
+        // is far below the watch's tolerance, and below a further 1e-12 of the sensitivity before.
+        const takenValue = collateralTaken * prices[ca];
+        const coveredValue = debtCovered * prices[da];
+        const slope = weight[coll] - 1.1e-4;
+        const sensitivity = slot[SENSITIVITY] - takenValue * (weight[coll] + 1.1e-4) - coveredValue;
+        rewatched = true;
+        watched[o] = now;
+        watched[o + 1] = slot[MARGIN] - takenValue * slope + coveredValue - 1e-9 * sensitivity - 1e-12 * slot[SENSITIVITY];
+        watched[o + 2] = Math.max(0, slot[FALL] - (slope > 0 ? takenValue * slope * moving[ca] : 0));
+        watched[o + 3] = Math.max(0, slot[RISE] - coveredValue * moving[da] + (slope < 0 ? takenValue * slope * moving[ca] : 0));
+      }
+      exposureUnits[p * A + da] -= covered; // a debt's basis is 1
       net[ca] += toLiquidator;
       net[da] -= debtCovered;
       traded[ca] = 1;
@@ -198,14 +245,15 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
         const units = amt[k];
         deficit[p] += units * prices[asset[k]];
-        amt[k] = 0;
         change(k);
-        exposureUnits[p * A + asset[k]] -= units * basis[k];
+        amt[k] = 0;
+        exposureUnits[p * A + asset[k]] -= units;
         exposureLegs[p]--;
       }
       debts = 0;
     }
     if (debts === 0) live[i >>> 5] &= ~(1 << (i & 31));
+    else if (!rewatched) fresh[i >>> 5] |= 1 << (i & 31);
   };
 
   /** Starts looking at the accounts of a watch list's prefix up to distance `d`, from `from`; returns where it stopped. */
@@ -214,44 +262,61 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     let j = from;
     for (; j < ids.length && distance[j] <= d; j++) {
       const i = ids[j];
-      if (watched[4 * i] !== -2) continue;
-      watched[4 * i] = -1;
-      live[i >>> 5] |= 1 << (i & 31);
+      const bit = 1 << (i & 31);
+      if (reached[i >>> 5] & bit) continue;
+      reached[i >>> 5] |= bit;
+      fresh[i >>> 5] |= bit;
+      live[i >>> 5] |= bit;
+      if (list.certain && list.certain[j] < d) certain[i >>> 5] |= bit;
     }
     return j;
   };
 
-  // How far each watch list has been looked at: per asset falls and rises, then the other accounts' falls and rises.
-  const reached = new Int32Array(2 * A + 2);
+  // How far each watch list has been looked at: per asset falls and rises, the other accounts' falls and rises, then theirs per spread width.
+  const prefixEnd = new Int32Array(2 * A + 2 + 2 * (order?.spread.length ?? 0));
   let rounds = 0;
   let truncated = false;
   for (;;) {
     if (order) {
-      // The most any price fell and rose from the book's: the prefixes to look at.
+      // The most any price fell and rose from the book's, and the range of the moving ones: the prefixes to look at.
       let f = 0;
       let r = 0;
+      let low = Infinity;
+      let high = -Infinity;
       for (let a = 0; a < A; a++) {
         const x = prices[a] / basePrices[a] - 1;
-        reached[a] = reach(order.assetFall[a], reached[a], x < 0 ? -x : 0);
-        reached[A + a] = reach(order.assetRise[a], reached[A + a], x > 0 ? x : 0);
+        prefixEnd[a] = reach(order.assetFall[a], prefixEnd[a], x < 0 ? -x : 0);
+        prefixEnd[A + a] = reach(order.assetRise[a], prefixEnd[A + a], x > 0 ? x : 0);
         if (-x > f) f = -x;
         if (x > r) r = x;
+        if (moving[a] === 1 && x < low) low = x;
+        if (moving[a] === 1 && x > high) high = x;
       }
-      reached[2 * A] = reach(order.fall, reached[2 * A], f === 0 ? 0 : f + r);
-      reached[2 * A + 1] = reach(order.rise, reached[2 * A + 1], r === 0 ? 0 : f + r);
+      if (low > high) low = high = 0;
+      const centre = (low + high) / 2;
+      const tier = order.spread.findIndex((s) => s.width >= (high - low) / 2);
+      if (tier >= 0) {
+        const at = 2 * A + 2 + 2 * tier;
+        prefixEnd[at] = reach(order.spread[tier].fall, prefixEnd[at], -centre);
+        prefixEnd[at + 1] = reach(order.spread[tier].rise, prefixEnd[at + 1], centre);
+      } else {
+        prefixEnd[2 * A] = reach(order.fall, prefixEnd[2 * A], f === 0 ? 0 : f + r);
+        prefixEnd[2 * A + 1] = reach(order.rise, prefixEnd[2 * A + 1], r === 0 ? 0 : f + r);
+      }
     }
     const now = priceHistory.length;
     for (let j = 0; j < now; j++) {
-      let f = 0;
-      let r = 0;
+      let low = Infinity;
+      let high = -Infinity;
       const then = priceHistory[j];
       for (let a = 0; a < A; a++) {
+        if (moving[a] !== 1) continue;
         const x = prices[a] / then[a] - 1;
-        if (-x > f) f = -x;
-        if (x > r) r = x;
+        if (x < low) low = x;
+        if (x > high) high = x;
       }
-      fallSince[j] = f;
-      riseSince[j] = r;
+      lowSince[j] = low > high ? 0 : low;
+      highSince[j] = low > high ? 0 : high;
     }
     priceHistory.push(prices.slice());
     // Judge, and liquidate each liquidatable account at once: a liquidation changes only that
@@ -260,25 +325,37 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     let hits = 0;
     net.fill(0);
     traded.fill(0);
-    closing.length = 0;
+    closingCount = 0;
     scan: for (let w = 0; w < words; w++) {
       let bits = live[w] | 0;
       while (bits !== 0) {
         const low = bits & -bits;
         bits ^= low;
         const i = (w << 5) | (31 - Math.clz32(low));
+        if (certain[w] & low) {
+          certain[w] ^= low;
+          hits++;
+          if (judgeOnly) break scan;
+          liquidate(i, now);
+          continue;
+        }
         const o = 4 * i;
-        const at = watched[o] | 0;
-        if (at >= 0 && !reference && watched[o + 2] * fallSince[at] + watched[o + 3] * riseSince[at] < watched[o + 1]) continue;
-        const liquidatable = judgeAccount(acc, amt, prices, i, slot, moving);
-        watched[o] = now;
-        watched[o + 1] = watchMargin(slot);
-        watched[o + 2] = slot[FALL];
-        watched[o + 3] = slot[RISE];
-        if (!liquidatable) continue;
+        if (fresh[w] & low) fresh[w] ^= low;
+        else if (!reference) {
+          const at = watched[o] | 0;
+          if (watched[o + 1] + watched[o + 2] * lowSince[at] - watched[o + 3] * highSince[at] > 0) continue;
+        }
+        if (!judgeAccount(acc, amt, prices, i, slot, moving)) {
+          watched[o] = now;
+          watched[o + 1] = watchMargin(slot);
+          watched[o + 2] = slot[FALL];
+          watched[o + 3] = slot[RISE];
+          continue;
+        }
+        // A liquidated account closes, or its liquidation sets its watch or marks it fresh.
         hits++;
         if (judgeOnly) break scan;
-        liquidate(i);
+        liquidate(i, now);
       }
     }
     if (hits === 0) break;
@@ -299,7 +376,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     }
 
     // Closed margin accounts settle at the round's execution prices; their balances stay as they were (the account is closed).
-    for (const i of closing) {
+    for (let c = 0; c < closingCount; c++) {
+      const i = closing[c];
       let equity = 0;
       let fees = 0;
       const p = protocol[i];

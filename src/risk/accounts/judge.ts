@@ -1,5 +1,5 @@
 import { healthFromSums } from "./aave";
-import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
+import { FAMILY_AAVE, LEG_DEBT, type CompiledAccounts } from "./compile";
 
 /** Slots of the `out` array `judgeAccount` fills. */
 export const HEALTH = 0;
@@ -7,10 +7,10 @@ export const MARGIN = 1;
 export const SENSITIVITY = 2;
 export const FALL = 3;
 export const RISE = 4;
-/** Aave: the legs a liquidator takes, its largest collateral (by value, among those that count) and its largest debt (−1: none). */
+/** Aave, when liquidatable: the legs a liquidator takes, its largest collateral (by value, among those that count) and its largest debt (−1: none). */
 export const COLLATERAL_LEG = 5;
 export const DEBT_LEG = 6;
-/** Aave: how many collateral legs that count, and how many debt legs, are non-zero. */
+/** Aave, when liquidatable: how many collateral legs that count, and how many debt legs, are non-zero. */
 export const COLLATERAL_LEGS = 7;
 export const DEBT_LEGS = 8;
 /** Length of the `out` array. */
@@ -28,8 +28,11 @@ export const JUDGE_SLOTS = 9;
  * Prices that fall by at most F and rise by at most R cost the margin at most FALL × F + RISE × R.
  */
 export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array, moving: Uint8Array): boolean {
-  const { legStart, kind, asset, weight, weightBps, side, entry, basis } = acc;
+  // Collateral legs and exposures are walked in two loops, and a moving flag multiplies rather than
+  // branches: a branch on the leg's kind, side or asset mispredicts on a mixed book.
+  const { legStart, exposureStart, asset, weight, weightBps, side, entry, basis } = acc;
   const s = legStart[i];
+  const x = exposureStart[i];
   const e = legStart[i + 1];
   if (acc.family[i] === FAMILY_AAVE) {
     let c = 0;
@@ -38,84 +41,64 @@ export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: F
     let thr = 0;
     let fall = 0;
     let rise = 0;
-    let coll = -1;
-    let collValue = 0;
-    let colls = 0;
-    let debt = -1;
-    let debtValue = 0;
-    let debts = 0;
-    for (let k = s; k < e; k++) {
-      const q = amt[k];
-      if (q === 0) continue;
+    for (let k = s; k < x; k++) {
+      if (weightBps[k] === 0) continue;
       const a = asset[k];
-      const v = q * prices[a];
-      if (kind[k] === LEG_DEBT) {
-        d += v;
-        debts++;
-        if (v > debtValue) {
-          debt = k;
-          debtValue = v;
-        }
-        if (moving[a] === 1) rise += v;
-      } else if (weightBps[k] > 0) {
-        c += v;
-        w += v * weightBps[k];
-        thr += v * weight[k];
-        colls++;
-        if (v > collValue) {
-          coll = k;
-          collValue = v;
-        }
-        if (moving[a] === 1) {
-          // The margin below counts this collateral at its threshold less the rounding cushion.
-          const m = weight[k] - 1.1e-4;
-          if (m >= 0) fall += v * m;
-          else rise -= v * m;
-        }
-      }
+      const v = amt[k] * prices[a];
+      c += v;
+      w += v * weightBps[k];
+      thr += v * weight[k];
+      // The margin below counts this collateral at its threshold less the rounding cushion.
+      const m = weight[k] - 1.1e-4;
+      if (m >= 0) fall += v * m * moving[a];
+      else rise -= v * m * moving[a];
+    }
+    for (let k = x; k < e; k++) {
+      const a = asset[k];
+      const v = amt[k] * prices[a];
+      d += v;
+      rise += v * moving[a];
     }
     out[FALL] = fall;
     out[RISE] = rise;
-    out[COLLATERAL_LEG] = coll;
-    out[DEBT_LEG] = debt;
-    out[COLLATERAL_LEGS] = colls;
-    out[DEBT_LEGS] = debts;
     const hf = healthFromSums(c, w, d);
     out[HEALTH] = hf;
     // Aave rounds the average threshold down to whole bps: up to 1 bp of the collateral.
     out[MARGIN] = thr - d - 1.1e-4 * c;
     out[SENSITIVITY] = thr + d + 1.1e-4 * c;
-    return hf < 1;
+    if (!(hf < 1)) return false;
+    pickAaveLegs(acc, amt, prices, i, out);
+    return true;
   }
   let eq = 0;
   let mt = 0;
   let sens = 0;
-  let perps = 0;
   let fall = 0;
   let rise = 0;
-  for (let k = s; k < e; k++) {
+  for (let k = s; k < x; k++) {
+    const a = asset[k];
+    if (a < 0) {
+      eq += amt[k] * weight[k];
+      continue;
+    }
+    const v = amt[k] * prices[a] * weight[k];
+    eq += v;
+    sens += v;
+    fall += v * moving[a];
+  }
+  for (let k = x; k < e; k++) {
     const q = amt[k];
     const a = asset[k];
-    if (kind[k] === LEG_PERP) {
-      const mark = prices[a] * basis[k];
-      const notional = q * mark;
-      eq += side[k] * q * (mark - entry[k]);
-      mt += weight[k] * notional;
-      sens += notional * (1 + weight[k]);
-      if (q > 0) perps++;
-      if (moving[a] === 1) {
-        // d(equity − maintenance) / d mark = (side − MMR) × size.
-        const m = side[k] - weight[k];
-        if (m > 0) fall += notional * m;
-        else rise -= notional * m;
-      }
-    } else if (a < 0) eq += q * weight[k];
-    else {
-      const v = q * prices[a] * weight[k];
-      eq += v;
-      sens += v;
-      if (moving[a] === 1) fall += v;
-    }
+    const mark = prices[a] * basis[k];
+    const notional = q * mark;
+    eq += side[k] * q * (mark - entry[k]);
+    mt += weight[k] * notional;
+    sens += notional * (1 + weight[k]);
+    // d(equity − maintenance) / d mark = (side − MMR) × size: a fall costs its positive part, a rise its negative part.
+    const slope = notional * (side[k] - weight[k]) * moving[a];
+    const size = Math.abs(slope);
+    fall += (slope + size) * 0.5;
+    rise += (size - slope) * 0.5;
   }
   out[FALL] = fall;
   out[RISE] = rise;
@@ -124,7 +107,41 @@ export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: F
   out[HEALTH] = mt > 0 ? eq / mt : Infinity;
   out[MARGIN] = eq - mt;
   out[SENSITIVITY] = sens;
-  return perps > 0 && eq < mt;
+  // With no open position nothing is owed and collateral alone is never negative: no count of open positions needed.
+  return eq < mt;
+}
+
+/** Aave account i's largest collateral that counts and largest debt, and how many of each are non-zero, into `out`. */
+function pickAaveLegs(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array): void {
+  const { asset, weightBps } = acc;
+  let coll = -1;
+  let collValue = 0;
+  let colls = 0;
+  let debt = -1;
+  let debtValue = 0;
+  let debts = 0;
+  for (let k = acc.legStart[i]; k < acc.legStart[i + 1]; k++) {
+    const q = amt[k];
+    if (q === 0) continue;
+    const v = q * prices[asset[k]];
+    if (acc.kind[k] === LEG_DEBT) {
+      debts++;
+      if (v > debtValue) {
+        debt = k;
+        debtValue = v;
+      }
+    } else if (weightBps[k] > 0) {
+      colls++;
+      if (v > collValue) {
+        coll = k;
+        collValue = v;
+      }
+    }
+  }
+  out[COLLATERAL_LEG] = coll;
+  out[DEBT_LEG] = debt;
+  out[COLLATERAL_LEGS] = colls;
+  out[DEBT_LEGS] = debts;
 }
 
 /**

@@ -5,39 +5,69 @@
  * less Aave's rounding cushion) is linear in the prices. Judged at prices p, with margin M and the
  * directional sensitivities FALL and RISE over the assets that can move, it cannot be liquidatable
  * at prices whose falls from p are at most F and whose rises are at most R unless
- * FALL × F + RISE × R ≥ M. Two uses:
+ * FALL × F + RISE × R ≥ M. Tighter: when every moving asset's relative move lies in [lo, hi], the
+ * margin is at least M + FALL × lo − RISE × hi (each leg at its worst end of the range), which is
+ * the bound above when the range holds 0 and much higher when the assets move together, as in a
+ * crash: with the centre c = (lo + hi) ÷ 2 and half-width D, it is M + c × (FALL − RISE) −
+ * D × (FALL + RISE). Two uses:
  *
  * - An account not yet judged in a scenario is as compiled, and is judged once at the book's
  *   prices per set of moving assets (kept on the book). If only one moving asset a touches its margin,
  *   the margin is M + (FALL − RISE) × r, r being a's relative move from the book's price: it comes to
  *   the line exactly when a falls by M ÷ (FALL − RISE) (or rises by M ÷ (RISE − FALL)). Such accounts
- *   are sorted per asset by that distance. Any other account has two distances: M ÷ FALL, the fall
- *   that can bring it to the line, and M ÷ RISE; when the prices are off the book's by falls ≤ F and
- *   rises ≤ R, FALL × F + RISE × R ≥ M implies fall distance ≤ F + R or rise distance ≤ F + R (F
- *   alone when nothing rose, R alone when nothing fell). Either way the accounts to look at are
- *   prefixes of sorted lists, and they only grow during a scenario.
+ *   are sorted per asset by that distance. Any other account is sorted, per spread width W (SPREADS),
+ *   by the common move that can bring it to the line while the moves stay within W of their centre:
+ *   a fall of (M − W × (FALL + RISE)) ÷ (FALL − RISE) when FALL > RISE, likewise a rise when RISE >
+ *   FALL, and at once when FALL = RISE and M ≤ W × (FALL + RISE). A round looks at the prefixes of the
+ *   narrowest width that holds the moves. Past the widest, two distances: M ÷ FALL, the fall that can
+ *   bring it to the line, and M ÷ RISE; when the prices are off the book's by falls ≤ F and rises ≤ R,
+ *   FALL × F + RISE × R ≥ M implies fall distance ≤ F + R or rise distance ≤ F + R (F alone when
+ *   nothing rose, R alone when nothing fell). Either way the accounts to look at are prefixes of
+ *   sorted lists, and they only grow during a scenario.
  * - An account judged in an earlier round, and unchanged since, is judged again only if the prices'
- *   falls and rises since then reach FALL × F + RISE × R ≥ M: one multiply-add instead of its legs.
+ *   moves since then, in [lo, hi], can bring it to the line: M + FALL × lo − RISE × hi ≤ 0, one
+ *   multiply-add instead of its legs.
  */
 import type { CompiledBook } from "../book";
-import { LEG_COLLATERAL, type CompiledAccounts } from "./compile";
+import { FAMILY_AAVE, LEG_COLLATERAL, type CompiledAccounts } from "./compile";
 import { FALL, JUDGE_SLOTS, judgeAccount, MARGIN, RISE, SENSITIVITY } from "./judge";
 
 /** Accounts and their distances to the line, nearest first (infinite distances left out). */
 export interface WatchList {
   ids: Int32Array;
   distance: Float64Array;
+  /**
+   * Per-asset lists: per account, the move past which it is liquidatable for certain, a margin
+   * account's margin being below the line by more than the judge's float error (Infinity for
+   * other accounts, whose liquidation needs the judge's figures).
+   */
+  certain?: Float64Array;
 }
 
-/** Per set of moving assets: the accounts one asset's move decides, per asset and direction; every other account by fall and by rise distance. */
+/** The other accounts by the common fall, and the common rise, that can bring them to the line while the moves stay within `width` of their centre. */
+export interface SpreadWatch {
+  width: number;
+  fall: WatchList;
+  rise: WatchList;
+}
+
+/** Per set of moving assets: the accounts one asset's move decides, per asset and direction; every other account per spread width, and by fall and by rise distance past the widest. */
 export interface WatchOrder {
   /** Per asset: its single-asset accounts by the fall of that asset that brings them to the line. */
   assetFall: WatchList[];
   /** Per asset: by the rise. */
   assetRise: WatchList[];
+  /** Narrowest first. */
+  spread: SpreadWatch[];
   fall: WatchList;
   rise: WatchList;
 }
+
+/**
+ * Spread widths the other accounts are sorted for. A correlated shock moves every asset alike
+ * (the first, only float noise); each round's trades then spread the moves by up to a few percent.
+ */
+const SPREADS = [1e-9, 0.003, 0.01, 0.03, 0.1];
 
 /** Sets of moving assets a book keeps orders for; past that the cache starts again. */
 const MAX_CACHED_ORDERS = 8;
@@ -77,23 +107,45 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
   const fall = new Float64Array(acc.n).fill(Infinity);
   const rise = new Float64Array(acc.n).fill(Infinity);
   const single = new Int32Array(acc.n); // the one moving asset touching the margin, or −1
+  const certain = new Float64Array(acc.n).fill(Infinity);
+  const margin = new Float64Array(acc.n);
+  const falls = new Float64Array(acc.n);
+  const rises = new Float64Array(acc.n);
   for (let i = 0; i < acc.n; i++) {
     judgeAccount(acc, acc.amount, basePrices, i, slot, moving);
-    const m = watchMargin(slot);
+    const m = (margin[i] = watchMargin(slot));
+    falls[i] = slot[FALL];
+    rises[i] = slot[RISE];
     const a = (single[i] = soleMovingAsset(acc, i, moving));
     if (a >= 0 && m > 0) {
       const k = slot[FALL] - slot[RISE];
       if (k > 0) fall[i] = m / k;
       else if (k < 0) rise[i] = m / -k;
+      if (acc.family[i] !== FAMILY_AAVE && k !== 0) certain[i] = (slot[MARGIN] + 1e-9 * slot[SENSITIVITY]) / Math.abs(k);
     } else {
       fall[i] = distance(m, slot[FALL]);
       rise[i] = distance(m, slot[RISE]);
     }
   }
   const pick = (d: Float64Array, a: number) => sortFinite(d, (i) => single[i] === a);
+  const spread = SPREADS.map((width): SpreadWatch => {
+    const commonFall = new Float64Array(acc.n).fill(Infinity);
+    const commonRise = new Float64Array(acc.n).fill(Infinity);
+    for (let i = 0; i < acc.n; i++) {
+      if (single[i] >= 0) continue;
+      const m = margin[i] - width * (falls[i] + rises[i]);
+      const k = falls[i] - rises[i];
+      if (k > 0) commonFall[i] = m / k;
+      else if (k < 0) commonRise[i] = m / -k;
+      else if (m <= 0) commonFall[i] = -Infinity;
+    }
+    return { width, fall: pick(commonFall, -1), rise: pick(commonRise, -1) };
+  });
+  const withCertain = (list: WatchList): WatchList => ({ ...list, certain: Float64Array.from(list.ids, (i) => certain[i]) });
   return {
-    assetFall: Array.from({ length: A }, (_, a) => pick(fall, a)),
-    assetRise: Array.from({ length: A }, (_, a) => pick(rise, a)),
+    assetFall: Array.from({ length: A }, (_, a) => withCertain(pick(fall, a))),
+    assetRise: Array.from({ length: A }, (_, a) => withCertain(pick(rise, a))),
+    spread,
     fall: pick(fall, -1),
     rise: pick(rise, -1),
   };
