@@ -5,9 +5,9 @@ import { faultGoalsMet, runFaults } from "../../../scripts/reliability/faults-ha
 /**
  * The short fault matrix (the whole one: npm run reliability:faults): a reorg before confirmation,
  * one after it (the keeper's transaction goes back to the pool with its block: its own action, not
- * another's change), and a Sentinel failover with an action in flight, each against a real keeper process with a Redis
- * of its own. A Redis that lost its data is in the whole matrix; its repair is tested piece by
- * piece in self-heal.test.ts.
+ * another's change), and a Sentinel failover with an action in flight, each against a real keeper
+ * process with a Redis of its own. A Redis that lost its data is in the whole matrix; its repair
+ * is tested piece by piece in self-heal.test.ts.
  */
 describe("fault matrix, short (real keeper processes, own Redis and Sentinel, a served chain)", function () {
   this.timeout(240_000);
