@@ -5,6 +5,8 @@ import { breakingShock, computeMetrics, marketSlice, type BreakingShock, type Me
 /** What the keeper knows about one market after reading a snapshot: metrics, stress and oracle health. */
 export interface MarketAssessment {
   market: string;
+  /** What a person calls it (a reserve's symbol), for display. */
+  label?: string;
   metrics: Metrics;
   breakingShock: BreakingShock;
   oracleAgeSeconds: number | null;
@@ -36,6 +38,7 @@ export function assess(snap: ProtocolSnapshot, valueAtRisk?: ValueAtRiskSettings
     const age = onchain ? oracleAge(onchain, risk.timestamp) : undefined;
     return {
       market: m.id,
+      ...(onchain?.label ? { label: onchain.label } : {}),
       metrics: metrics.markets[m.id],
       breakingShock: breakingShock(marketSlice(risk, m.id)),
       oracleAgeSeconds: age?.seconds ?? null,

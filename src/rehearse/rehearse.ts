@@ -150,6 +150,8 @@ export interface ProtocolPicture {
   /** Value at Risk under the protocol's policy settings (its model is synthetic, stated in the report); absent when disabled. */
   valueAtRisk?: ValueAtRiskReport;
   params: Record<string, Record<string, string>>;
+  /** Market id → what a person calls it (a reserve's symbol), where the adapter knows. */
+  labels: Record<string, string>;
 }
 
 export interface RehearsalReport {
@@ -432,5 +434,6 @@ function picture(snap: ProtocolSnapshot, valueAtRisk: ValueAtRiskSettings): Prot
         ),
       ]),
     ),
+    labels: Object.fromEntries(snap.markets.filter((m) => m.label).map((m) => [m.id, m.label!])),
   };
 }

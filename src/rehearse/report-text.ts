@@ -1,4 +1,4 @@
-import { paramValue, percent, ratio, renderTable, usd } from "../report/format";
+import { marketName, paramValue, percent, ratio, renderTable, usd } from "../report/format";
 import type { PassRecord, ProtocolObservation, RehearsalReport } from "./rehearse";
 
 /** A protocol's observation at the last step of a pass: where the pass left it. */
@@ -54,13 +54,14 @@ export function renderSummary(r: RehearsalReport): string {
   const t = (pass: PassRecord) => `${pass.final.liquidations} liquidations (${usd(pass.final.liquidatedNotionalUsd)}), ${pass.final.opened} positions opened, ${pass.final.refused} refused`;
   lines.push(`without the keeper: ${t(r.counterfactual)}; it would have planned ${r.counterfactual.actions.length} action(s)`);
   lines.push(`with the keeper:    ${t(r.keeperRun)}`, "");
+  const name = (protocol: string, market: string) => marketName(market, r.before.find((p) => p.protocol === protocol)?.labels?.[market]);
   const sent = r.keeperRun.actions;
   lines.push(
     sent.length
       ? renderTable(sent, [
           { header: "step", value: (a) => String(a.step) },
           { header: "protocol", value: (a) => a.protocol, align: "left" },
-          { header: "market", value: (a) => (a.market.length > 12 ? `${a.market.slice(0, 10)}…` : a.market), align: "left" },
+          { header: "market", value: (a) => name(a.protocol, a.market), align: "left" },
           { header: "action", value: (a) => a.description, align: "left" },
           { header: "because", value: (a) => a.reason, align: "left" },
           { header: "outcome", value: (a) => (a.outcome.length > 60 ? `${a.outcome.slice(0, 59)}…` : a.outcome), align: "left" },
@@ -83,7 +84,7 @@ export function renderSummary(r: RehearsalReport): string {
     params.length
       ? `parameters the keeper left changed:\n${renderTable(params, [
           { header: "protocol", value: (x) => x.protocol, align: "left" },
-          { header: "market", value: (x) => x.market, align: "left" },
+          { header: "market", value: (x) => name(x.protocol, x.market), align: "left" },
           { header: "parameter", value: (x) => x.param, align: "left" },
           { header: "before", value: (x) => paramValue(x.param, x.before) },
           { header: "after", value: (x) => paramValue(x.param, x.after) },

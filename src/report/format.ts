@@ -42,6 +42,15 @@ export function duration(seconds: number | null | undefined): string {
   return `${(seconds / 3600).toFixed(1)}h`;
 }
 
+/**
+ * A market as a reader names it: its label (a reserve's symbol) with the id shortened beside it, so
+ * "WETH (0xC02a…6Cc2)" reads at a glance and still tells two reserves of one symbol apart; the id alone without a label.
+ */
+export function marketName(id: string, label?: string): string {
+  if (!label || label === id) return id;
+  return /^0x[0-9a-fA-F]{40}$/.test(id) ? `${label} (${id.slice(0, 6)}…${id.slice(-4)})` : `${label} (${id})`;
+}
+
 /** JSON that survives bigints (as decimal strings). */
 export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);

@@ -8,12 +8,14 @@ import { createAdapter } from "../../protocols/factory";
 import { describeAction, describeReason } from "../../policy/describe";
 import { headOf } from "../../rpc/reads";
 import { openContext } from "../context";
-import { percent, ratio, renderTable, toJson, usd } from "../../report/format";
+import { marketName, percent, ratio, renderTable, toJson, usd } from "../../report/format";
 import { renderValueAtRisk } from "../../report/value-at-risk";
 
 interface PlannedOutput {
   plan: Plan;
   calls: { to: string; data: string; simulation: SimulationResult }[];
+  /** Market id → what a person calls it (a reserve's symbol), where the adapter knows. */
+  labels: Record<string, string>;
 }
 
 /** `svr-keeper plan`: what the keeper would do now, with calldata and the simulated outcome; sends nothing. */
@@ -45,7 +47,7 @@ export function registerPlan(program: Command): void {
             const tx = adapter.buildAction(a.action, a.provenance);
             calls.push({ to: tx.to, data: tx.data, simulation: await simulate(ctx.provider, from, tx, decoder) });
           }
-          outputs.push({ plan, calls });
+          outputs.push({ plan, calls, labels: Object.fromEntries(snapshot.markets.filter((m) => m.label).map((m) => [m.id, m.label!])) });
         }
         process.stdout.write(opts.json ? `${toJson(outputs)}\n` : `${outputs.map(renderPlan).join("\n\n")}\n`);
       } finally {
@@ -54,9 +56,10 @@ export function registerPlan(program: Command): void {
     });
 }
 
-function renderPlan({ plan, calls }: PlannedOutput): string {
+function renderPlan({ plan, calls, labels }: PlannedOutput): string {
+  const name = (id: string) => marketName(id, labels[id]);
   const levels = renderTable(plan.markets, [
-    { header: "market", value: (m) => m.market, align: "left" },
+    { header: "market", value: (m) => name(m.market), align: "left" },
     { header: "level", value: (m) => m.level, align: "left" },
     { header: "svr", value: (m) => ratio(m.svr) },
     { header: "breaks ↓", value: (m) => (m.breakingShock.down === null ? "none" : `-${percent(m.breakingShock.down)}`) },
@@ -67,7 +70,7 @@ function renderPlan({ plan, calls }: PlannedOutput): string {
   const rows = plan.actions.map((a, i) => ({ a, call: calls[i] }));
   const actions = rows.length
     ? renderTable(rows, [
-        { header: "market", value: (r) => r.a.action.market, align: "left" },
+        { header: "market", value: (r) => name(r.a.action.market), align: "left" },
         { header: "action", value: (r) => describeAction(r.a.action), align: "left" },
         { header: "urgency", value: (r) => r.a.urgency, align: "left" },
         { header: "because", value: (r) => describeReason(r.a.reason), align: "left" },
@@ -75,7 +78,7 @@ function renderPlan({ plan, calls }: PlannedOutput): string {
         { header: "simulation", value: (r) => simText(r.call.simulation), align: "left" },
       ])
     : "no action";
-  const deferred = plan.deferred.map((d) => `  ${d.market}: ${d.reason}`).join("\n");
+  const deferred = plan.deferred.map((d) => `  ${name(d.market)}: ${d.reason}`).join("\n");
   return [
     `${plan.protocol} at block ${plan.block} — evidence ${plan.evidence.hash}`,
     levels,

@@ -5,7 +5,7 @@ import { createAdapter } from "../../protocols/factory";
 import { renderValueAtRisk } from "../../report/value-at-risk";
 import { headOf } from "../../rpc/reads";
 import { openContext } from "../context";
-import { duration, percent, ratio, renderTable, toJson, usd, type Column } from "../../report/format";
+import { duration, marketName, percent, ratio, renderTable, toJson, usd, type Column } from "../../report/format";
 import type { MarketAssessment } from "../../keeper/assess";
 
 export function registerStatus(program: Command): void {
@@ -54,7 +54,7 @@ const COLUMNS: Column<Row>[] = [
 ];
 
 export function renderAssessment(a: Assessment): string {
-  const rows: Row[] = a.markets.map((m) => ({ name: m.market, m: m.metrics, bs: m.breakingShock, age: m.oracleAgeSeconds, stale: m.oracleStale }));
+  const rows: Row[] = a.markets.map((m) => ({ name: marketName(m.market, m.label), m: m.metrics, bs: m.breakingShock, age: m.oracleAgeSeconds, stale: m.oracleStale }));
   rows.push({ name: "protocol", m: a.metrics, bs: a.breakingShock, age: null, stale: false });
   const head = `${a.protocol} at block ${a.block} (${new Date(a.timestamp * 1000).toISOString()}), ${a.metrics.positions} positions\n${renderTable(rows, COLUMNS)}`;
   return a.valueAtRisk ? `${head}\n\n${renderValueAtRisk(a.valueAtRisk)}` : head;
