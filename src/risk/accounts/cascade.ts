@@ -30,7 +30,7 @@ import type { ScenarioResult, ShockVector } from "../cascade";
 import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
-import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
+import { FAMILY_AAVE, type CompiledAccounts } from "./compile";
 import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, MARGIN, RISE, SENSITIVITY } from "./judge";
 import { movingAssets, watchMargin, watchOrder, type WatchList } from "./watch";
 
@@ -118,7 +118,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
-  const { legStart, kind, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
+  const { legStart, exposureStart, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
   const { live, reached, fresh, certain, dirty, watched } = scratch;
   const amt = scratch.amount;
   const words = live.length;
@@ -165,18 +165,22 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const liquidate = (i: number, now: number) => {
     const p = protocol[i];
     if (family[i] !== FAMILY_AAVE) {
-      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+      // Its collateral legs come first, then its positions: two loops, no branch on the leg's kind.
+      const x = exposureStart[i];
+      for (let k = legStart[i]; k < x; k++) {
         const a = asset[k];
-        if (kind[k] === LEG_PERP) {
-          net[a] += side[k] * amt[k];
-          traded[a] = 1;
-          liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
-          liquidatedCount[p]++;
-        } else if (a >= 0 && amt[k] > 0) {
+        if (a >= 0 && amt[k] > 0) {
           net[a] += amt[k];
           traded[a] = 1;
           removed[p * A + a] += amt[k];
         }
+      }
+      for (let k = x; k < legStart[i + 1]; k++) {
+        const a = asset[k];
+        net[a] += side[k] * amt[k];
+        traded[a] = 1;
+        liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
+        liquidatedCount[p]++;
       }
       closing[closingCount++] = i;
       live[i >>> 5] &= ~(1 << (i & 31));
@@ -231,8 +235,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     }
     if (debts > 0 && colls === 0) {
       // Nothing left to seize: the rest of the debt is bad debt.
-      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
-        if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
+      for (let k = exposureStart[i]; k < legStart[i + 1]; k++) {
+        if (amt[k] === 0) continue;
         const units = amt[k];
         deficit[p] += units * prices[asset[k]];
         amt[k] = 0;
@@ -370,18 +374,21 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       let equity = 0;
       let fees = 0;
       const p = protocol[i];
-      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+      const x = exposureStart[i];
+      for (let k = legStart[i]; k < x; k++) {
+        const a = asset[k];
+        equity += a < 0 ? amt[k] : amt[k] * sellExec[a];
+      }
+      for (let k = x; k < legStart[i + 1]; k++) {
         const a = asset[k];
         const q = amt[k];
-        if (kind[k] === LEG_PERP) {
-          const exec = (side[k] === 1 ? sellExec[a] : buyExec[a]) * basis[k];
-          equity += side[k] * q * (exec - entry[k]);
-          fees += bonus[k] * q * exec;
-          if (q > 0) {
-            exposureUnits[p * A + a] -= q * basis[k];
-            exposureLegs[p]--;
-          }
-        } else equity += a < 0 ? q : q * sellExec[a];
+        const exec = (side[k] === 1 ? sellExec[a] : buyExec[a]) * basis[k];
+        equity += side[k] * q * (exec - entry[k]);
+        fees += bonus[k] * q * exec;
+        if (q > 0) {
+          exposureUnits[p * A + a] -= q * basis[k];
+          exposureLegs[p]--;
+        }
       }
       if (fees > equity) deficit[p] += fees - equity;
     }
