@@ -30,7 +30,7 @@ import type { ScenarioResult, ShockVector } from "../cascade";
 import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
-import { FAMILY_AAVE, LEG_DEBT, LEG_PERP, type CompiledAccounts } from "./compile";
+import { FAMILY_AAVE, type CompiledAccounts } from "./compile";
 import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, MARGIN, RISE, SENSITIVITY } from "./judge";
 import { movingAssets, watchMargin, watchOrder, type WatchList } from "./watch";
 
@@ -48,24 +48,20 @@ export interface CascadeScratch {
   /** Balances as the scenario changes them; equal to the compiled ones between scenarios. */
   amount: Float64Array;
   /**
-   * Legs whose balance the running scenario changed, changed[0 … changedCount), and each one's
-   * balance before (Aave liquidations; a closed margin account's balances are left as they were).
-   */
-  changed: Int32Array;
-  changedFrom: Float64Array;
-  changedCount: number;
-  /**
    * Bitsets over the accounts, small enough to stay in cache where the per-account arrays do not:
    * `live`, looked at each round (open, and reached by the watch order or the reference);
    * `reached`, reached by the watch order in this scenario; `fresh`, to be judged next time it is
    * looked at, whatever its watch says (just reached, or a liquidation emptied one of its legs);
    * `certain`, a margin account reached past the move that makes it liquidatable for certain
-   * (./watch.ts), liquidated without its legs judged.
+   * (./watch.ts), liquidated without its legs judged; `dirty`, an Aave account whose balances the
+   * scenario changed (a closed margin account's are left as they were), restored from the compiled
+   * ones afterwards in index order, a few legs each, rather than leg by leg per liquidationCall.
    */
   live: Uint32Array;
   reached: Uint32Array;
   fresh: Uint32Array;
   certain: Uint32Array;
+  dirty: Uint32Array;
   /**
    * Per account, four numbers side by side (one cache line for the per-round check): the round it
    * was last judged in, and at that judgment the watch margin and the directional sensitivities
@@ -80,13 +76,11 @@ function scratchFor(acc: CompiledAccounts): CascadeScratch {
   const n = acc.n;
   acc.scratch ??= {
     amount: acc.amount.slice(),
-    changed: new Int32Array(1024),
-    changedFrom: new Float64Array(1024),
-    changedCount: 0,
     live: new Uint32Array((n + 31) >>> 5),
     reached: new Uint32Array((n + 31) >>> 5),
     fresh: new Uint32Array((n + 31) >>> 5),
     certain: new Uint32Array((n + 31) >>> 5),
+    dirty: new Uint32Array((n + 31) >>> 5),
     watched: new Float64Array(4 * n),
     closing: new Int32Array(n),
   };
@@ -104,10 +98,19 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
   try {
     return cascadeAccounts(book, acc, scratch, shocks, prices, maxRounds, reference);
   } finally {
-    // Put back the balances the scenario changed, for the next scenario: latest first, so a leg changed twice ends at its first value.
-    const { amount, changed, changedFrom } = scratch;
-    for (let j = scratch.changedCount - 1; j >= 0; j--) amount[changed[j]] = changedFrom[j];
-    scratch.changedCount = 0;
+    // Put back the balances the scenario changed, for the next scenario.
+    const { amount, dirty } = scratch;
+    const { legStart } = acc;
+    for (let w = 0; w < dirty.length; w++) {
+      let bits = dirty[w] | 0;
+      dirty[w] = 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const i = (w << 5) | (31 - Math.clz32(low));
+        for (let k = legStart[i]; k < legStart[i + 1]; k++) amount[k] = acc.amount[k];
+      }
+    }
   }
 }
 
@@ -115,8 +118,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const A = book.assets.length;
   const P = book.protocols.length;
   const n = acc.n;
-  const { legStart, kind, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, reached, fresh, certain, watched } = scratch;
+  const { legStart, exposureStart, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
+  const { live, reached, fresh, certain, dirty, watched } = scratch;
   const amt = scratch.amount;
   const words = live.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
@@ -153,18 +156,6 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   // Margin accounts closed this round, closing[0 … closingCount): an account closes once, so n is enough.
   const closing = scratch.closing;
   let closingCount = 0;
-  const change = (k: number) => {
-    if (scratch.changedCount === scratch.changed.length) {
-      const grown = new Int32Array(2 * scratch.changed.length);
-      grown.set(scratch.changed);
-      scratch.changed = grown;
-      const grownFrom = new Float64Array(grown.length);
-      grownFrom.set(scratch.changedFrom);
-      scratch.changedFrom = grownFrom;
-    }
-    scratch.changedFrom[scratch.changedCount] = amt[k];
-    scratch.changed[scratch.changedCount++] = k;
-  };
 
   /**
    * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`,
@@ -174,18 +165,22 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const liquidate = (i: number, now: number) => {
     const p = protocol[i];
     if (family[i] !== FAMILY_AAVE) {
-      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+      // Its collateral legs come first, then its positions: two loops, no branch on the leg's kind.
+      const x = exposureStart[i];
+      for (let k = legStart[i]; k < x; k++) {
         const a = asset[k];
-        if (kind[k] === LEG_PERP) {
-          net[a] += side[k] * amt[k];
-          traded[a] = 1;
-          liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
-          liquidatedCount[p]++;
-        } else if (a >= 0 && amt[k] > 0) {
+        if (a >= 0 && amt[k] > 0) {
           net[a] += amt[k];
           traded[a] = 1;
           removed[p * A + a] += amt[k];
         }
+      }
+      for (let k = x; k < legStart[i + 1]; k++) {
+        const a = asset[k];
+        net[a] += side[k] * amt[k];
+        traded[a] = 1;
+        liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
+        liquidatedCount[p]++;
       }
       closing[closingCount++] = i;
       live[i >>> 5] &= ~(1 << (i & 31));
@@ -197,6 +192,7 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     let debts = slot[DEBT_LEGS];
     const o = 4 * i;
     let rewatched = false;
+    dirty[i >>> 5] |= 1 << (i & 31);
     if (coll >= 0) {
       const ca = asset[coll];
       const da = asset[debt];
@@ -204,8 +200,6 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       const debtCovered = liq[0];
       const collateralTaken = liq[1];
       const toLiquidator = liq[2];
-      change(coll);
-      change(debt);
       if (collateralTaken >= amt[coll]) {
         amt[coll] = 0;
         colls--;
@@ -241,11 +235,10 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     }
     if (debts > 0 && colls === 0) {
       // Nothing left to seize: the rest of the debt is bad debt.
-      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
-        if (kind[k] !== LEG_DEBT || amt[k] === 0) continue;
+      for (let k = exposureStart[i]; k < legStart[i + 1]; k++) {
+        if (amt[k] === 0) continue;
         const units = amt[k];
         deficit[p] += units * prices[asset[k]];
-        change(k);
         amt[k] = 0;
         exposureUnits[p * A + asset[k]] -= units;
         exposureLegs[p]--;
@@ -381,18 +374,21 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       let equity = 0;
       let fees = 0;
       const p = protocol[i];
-      for (let k = legStart[i]; k < legStart[i + 1]; k++) {
+      const x = exposureStart[i];
+      for (let k = legStart[i]; k < x; k++) {
+        const a = asset[k];
+        equity += a < 0 ? amt[k] : amt[k] * sellExec[a];
+      }
+      for (let k = x; k < legStart[i + 1]; k++) {
         const a = asset[k];
         const q = amt[k];
-        if (kind[k] === LEG_PERP) {
-          const exec = (side[k] === 1 ? sellExec[a] : buyExec[a]) * basis[k];
-          equity += side[k] * q * (exec - entry[k]);
-          fees += bonus[k] * q * exec;
-          if (q > 0) {
-            exposureUnits[p * A + a] -= q * basis[k];
-            exposureLegs[p]--;
-          }
-        } else equity += a < 0 ? q : q * sellExec[a];
+        const exec = (side[k] === 1 ? sellExec[a] : buyExec[a]) * basis[k];
+        equity += side[k] * q * (exec - entry[k]);
+        fees += bonus[k] * q * exec;
+        if (q > 0) {
+          exposureUnits[p * A + a] -= q * basis[k];
+          exposureLegs[p]--;
+        }
       }
       if (fees > equity) deficit[p] += fees - equity;
     }

@@ -1,5 +1,5 @@
 import { healthFromSums } from "./aave";
-import { FAMILY_AAVE, LEG_DEBT, type CompiledAccounts } from "./compile";
+import { FAMILY_AAVE, type CompiledAccounts } from "./compile";
 
 /** Slots of the `out` array `judgeAccount` fills. */
 export const HEALTH = 0;
@@ -41,10 +41,23 @@ export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: F
     let thr = 0;
     let fall = 0;
     let rise = 0;
+    // The legs a liquidator would take are picked in the same loops, while the legs are in cache.
+    let coll = -1;
+    let collValue = 0;
+    let colls = 0;
+    let debt = -1;
+    let debtValue = 0;
+    let debts = 0;
     for (let k = s; k < x; k++) {
       if (weightBps[k] === 0) continue;
       const a = asset[k];
-      const v = amt[k] * prices[a];
+      const q = amt[k];
+      const v = q * prices[a];
+      colls += q !== 0 ? 1 : 0;
+      if (v > collValue) {
+        coll = k;
+        collValue = v;
+      }
       c += v;
       w += v * weightBps[k];
       thr += v * weight[k];
@@ -55,7 +68,13 @@ export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: F
     }
     for (let k = x; k < e; k++) {
       const a = asset[k];
-      const v = amt[k] * prices[a];
+      const q = amt[k];
+      const v = q * prices[a];
+      debts += q !== 0 ? 1 : 0;
+      if (v > debtValue) {
+        debt = k;
+        debtValue = v;
+      }
       d += v;
       rise += v * moving[a];
     }
@@ -67,7 +86,10 @@ export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: F
     out[MARGIN] = thr - d - 1.1e-4 * c;
     out[SENSITIVITY] = thr + d + 1.1e-4 * c;
     if (!(hf < 1)) return false;
-    pickAaveLegs(acc, amt, prices, i, out);
+    out[COLLATERAL_LEG] = coll;
+    out[DEBT_LEG] = debt;
+    out[COLLATERAL_LEGS] = colls;
+    out[DEBT_LEGS] = debts;
     return true;
   }
   let eq = 0;
@@ -109,39 +131,6 @@ export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: F
   out[SENSITIVITY] = sens;
   // With no open position nothing is owed and collateral alone is never negative: no count of open positions needed.
   return eq < mt;
-}
-
-/** Aave account i's largest collateral that counts and largest debt, and how many of each are non-zero, into `out`. */
-function pickAaveLegs(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array): void {
-  const { asset, weightBps } = acc;
-  let coll = -1;
-  let collValue = 0;
-  let colls = 0;
-  let debt = -1;
-  let debtValue = 0;
-  let debts = 0;
-  for (let k = acc.legStart[i]; k < acc.legStart[i + 1]; k++) {
-    const q = amt[k];
-    if (q === 0) continue;
-    const v = q * prices[asset[k]];
-    if (acc.kind[k] === LEG_DEBT) {
-      debts++;
-      if (v > debtValue) {
-        debt = k;
-        debtValue = v;
-      }
-    } else if (weightBps[k] > 0) {
-      colls++;
-      if (v > collValue) {
-        coll = k;
-        collValue = v;
-      }
-    }
-  }
-  out[COLLATERAL_LEG] = coll;
-  out[DEBT_LEG] = debt;
-  out[COLLATERAL_LEGS] = colls;
-  out[DEBT_LEGS] = debts;
 }
 
 /**

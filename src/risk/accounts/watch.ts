@@ -37,8 +37,8 @@ export interface WatchList {
   ids: Int32Array;
   distance: Float64Array;
   /**
-   * Per-asset lists: per account, the move past which it is liquidatable for certain, a margin
-   * account's margin being below the line by more than the judge's float error (Infinity for
+   * Per-asset and spread lists: per account, the move past which it is liquidatable for certain, a
+   * margin account's margin being below the line by more than the judge's float error (Infinity for
    * other accounts, whose liquidation needs the judge's figures).
    */
   certain?: Float64Array;
@@ -108,6 +108,8 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
   const rise = new Float64Array(acc.n).fill(Infinity);
   const single = new Int32Array(acc.n); // the one moving asset touching the margin, or −1
   const certain = new Float64Array(acc.n).fill(Infinity);
+  // A margin account's margin plus the judge's float error: above its true margin (Infinity for Aave).
+  const marginAbove = new Float64Array(acc.n).fill(Infinity);
   const margin = new Float64Array(acc.n);
   const falls = new Float64Array(acc.n);
   const rises = new Float64Array(acc.n);
@@ -116,21 +118,24 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
     const m = (margin[i] = watchMargin(slot));
     falls[i] = slot[FALL];
     rises[i] = slot[RISE];
+    if (acc.family[i] !== FAMILY_AAVE) marginAbove[i] = slot[MARGIN] + 1e-9 * slot[SENSITIVITY];
     const a = (single[i] = soleMovingAsset(acc, i, moving));
     if (a >= 0 && m > 0) {
       const k = slot[FALL] - slot[RISE];
       if (k > 0) fall[i] = m / k;
       else if (k < 0) rise[i] = m / -k;
-      if (acc.family[i] !== FAMILY_AAVE && k !== 0) certain[i] = (slot[MARGIN] + 1e-9 * slot[SENSITIVITY]) / Math.abs(k);
+      if (k !== 0) certain[i] = marginAbove[i] / Math.abs(k);
     } else {
       fall[i] = distance(m, slot[FALL]);
       rise[i] = distance(m, slot[RISE]);
     }
   }
   const pick = (d: Float64Array, a: number) => sortFinite(d, (i) => single[i] === a);
+  const withCertain = (list: WatchList): WatchList => ({ ...list, certain: Float64Array.from(list.ids, (i) => certain[i]) });
   const spread = SPREADS.map((width): SpreadWatch => {
     const commonFall = new Float64Array(acc.n).fill(Infinity);
     const commonRise = new Float64Array(acc.n).fill(Infinity);
+    const commonCertain = new Float64Array(acc.n).fill(Infinity);
     for (let i = 0; i < acc.n; i++) {
       if (single[i] >= 0) continue;
       const m = margin[i] - width * (falls[i] + rises[i]);
@@ -138,10 +143,12 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
       if (k > 0) commonFall[i] = m / k;
       else if (k < 0) commonRise[i] = m / -k;
       else if (m <= 0) commonFall[i] = -Infinity;
+      // Moves within the width of their centre c change the margin by at most c × (FALL − RISE) + width × (FALL + RISE).
+      if (k !== 0) commonCertain[i] = (marginAbove[i] + width * (falls[i] + rises[i])) / Math.abs(k);
     }
-    return { width, fall: pick(commonFall, -1), rise: pick(commonRise, -1) };
+    const withCommonCertain = (list: WatchList): WatchList => ({ ...list, certain: Float64Array.from(list.ids, (i) => commonCertain[i]) });
+    return { width, fall: withCommonCertain(pick(commonFall, -1)), rise: withCommonCertain(pick(commonRise, -1)) };
   });
-  const withCertain = (list: WatchList): WatchList => ({ ...list, certain: Float64Array.from(list.ids, (i) => certain[i]) });
   return {
     assetFall: Array.from({ length: A }, (_, a) => withCertain(pick(fall, a))),
     assetRise: Array.from({ length: A }, (_, a) => withCertain(pick(rise, a))),
