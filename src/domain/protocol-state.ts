@@ -63,6 +63,11 @@ export interface PopulatedAction {
   value: bigint;
 }
 
+/** Market id → label, for the markets whose adapter gives one (display only). */
+export function marketLabels(markets: readonly OnchainMarketState[]): Record<string, string> {
+  return Object.fromEntries(markets.filter((m) => m.label).map((m) => [m.id, m.label!]));
+}
+
 /** The oracle rule, the same for observing and reporting: an answer older than the heartbeat the protocol accepts is stale (no heartbeat: never). */
 export function oracleAge(m: OnchainMarketState, blockTimestamp: number): { seconds: number; stale: boolean } {
   const seconds = blockTimestamp - Number(m.oracle.updatedAt);

@@ -7,7 +7,7 @@ import { observeProtocol } from "../keeper/observe";
 import type { Logger } from "../log/logger";
 import type { Plan, PlannedAction, PolicyConfig } from "../policy";
 import type { ProtocolAdapter } from "../protocols/adapter";
-import type { ProtocolSnapshot } from "../domain/protocol-state";
+import { marketLabels, type ProtocolSnapshot } from "../domain/protocol-state";
 import { buildAdapter, type AdapterSpec } from "../protocols/factory";
 import { inMemoryObserverMemory } from "../keeper/memory";
 import { NO_OBSERVER_METRICS } from "../keeper/ports";
@@ -434,6 +434,6 @@ function picture(snap: ProtocolSnapshot, valueAtRisk: ValueAtRiskSettings): Prot
         ),
       ]),
     ),
-    labels: Object.fromEntries(snap.markets.filter((m) => m.label).map((m) => [m.id, m.label!])),
+    labels: marketLabels(snap.markets),
   };
 }

@@ -8,6 +8,7 @@ import { createAdapter } from "../../protocols/factory";
 import { describeAction, describeReason } from "../../policy/describe";
 import { headOf } from "../../rpc/reads";
 import { openContext } from "../context";
+import { marketLabels } from "../../domain/protocol-state";
 import { marketName, percent, ratio, renderTable, toJson, usd } from "../../report/format";
 import { renderValueAtRisk } from "../../report/value-at-risk";
 
@@ -47,7 +48,7 @@ export function registerPlan(program: Command): void {
             const tx = adapter.buildAction(a.action, a.provenance);
             calls.push({ to: tx.to, data: tx.data, simulation: await simulate(ctx.provider, from, tx, decoder) });
           }
-          outputs.push({ plan, calls, labels: Object.fromEntries(snapshot.markets.filter((m) => m.label).map((m) => [m.id, m.label!])) });
+          outputs.push({ plan, calls, labels: marketLabels(snapshot.markets) });
         }
         process.stdout.write(opts.json ? `${toJson(outputs)}\n` : `${outputs.map(renderPlan).join("\n\n")}\n`);
       } finally {
