@@ -10,17 +10,19 @@ import type { RehearsalClockProvider } from "../rehearse/clock";
 import { governanceProfile, type GovernanceProfileName } from "../steward/profiles";
 import { impersonate, installSteward, type InstalledSteward, type RehearsalTarget } from "../rehearse/install";
 import { adapterFor, playPass, REHEARSAL_KEEPER_KEY, type PassRecord } from "../rehearse/rehearse";
-import { totalSteps, type Scenario } from "../rehearse/scenario";
+import { totalSteps } from "../rehearse/scenario";
 import { ScenarioWorld } from "../rehearse/world";
 import { naiveActions } from "./naive";
-import { scoreScenario, summarize, type EvaluateSummary, type ScenarioScore, type StrategyName } from "./scorecard";
+import { acrossSeeds, scoreScenario, summarize, type EvaluateSummary, type ScenarioScore, type SeedSpread, type StrategyName } from "./scorecard";
+import type { SuiteScenario } from "./seeds";
 
 export interface EvaluateOptions {
   provider: RehearsalClockProvider;
   chainId: bigint;
   targets: RehearsalTarget[];
   policies: Record<string, PolicyConfig>;
-  scenarios: Scenario[];
+  /** The suite, with its noise-seed variants when several seeds are asked for (see acrossNoiseSeeds). */
+  scenarios: SuiteScenario[];
   profile: GovernanceProfileName;
   /** Which strategies to play, in any order; static needs keeper (it sets the keeper's end state). */
   strategies: StrategyName[];
@@ -34,9 +36,18 @@ export interface Scorecard {
   chain: { chainId: string; fork?: { url: string; block: number } };
   /** What the figures stand on: real parts and synthetic parts, said plainly. */
   provenance: { real: string[]; synthetic: string[] };
+  /** One score per play: a scenario, or with several noise seeds each of its variants. */
   scenarios: ScenarioScore[];
+  /** With several noise seeds: each suite scenario's spread over them (the summary is on their means). */
+  acrossSeeds?: SeedSpread[];
   passes: Record<string, Partial<Record<StrategyName, PassRecord>>>;
   summary: EvaluateSummary;
+}
+
+/** The scorecard's verdicts over its plays: the summary, and the spread over noise seeds when there are several. */
+export function verdicts(scores: ScenarioScore[], profile: string, strategies: StrategyName[], wallMs: number): Pick<Scorecard, "acrossSeeds" | "summary"> {
+  const spread = acrossSeeds(scores);
+  return { ...(spread.length ? { acrossSeeds: spread } : {}), summary: summarize(scores, profile, strategies, wallMs) };
 }
 
 /** Parameters governance sets once for the static strategy: protocol → market → name → value. */
@@ -98,7 +109,12 @@ export async function evaluate(opts: EvaluateOptions): Promise<Scorecard> {
     }
     passes[scenario.name] = Object.fromEntries(played.map((p) => [p.strategy, p.record]));
     scores.push(
-      scoreScenario({ name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep }, startOpenInterestUsd, played, Date.now() - t0),
+      scoreScenario(
+        { name: scenario.name, description: scenario.description, steps: totalSteps(scenario), secondsPerStep: scenario.secondsPerStep, seed: scenario.seed, variantOf: scenario.variantOf },
+        startOpenInterestUsd,
+        played,
+        Date.now() - t0,
+      ),
     );
   }
   await provider.send("evm_revert", [base]);
@@ -108,7 +124,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Scorecard> {
     provenance: provenanceOf(opts),
     scenarios: scores,
     passes,
-    summary: summarize(scores, profile.name, opts.strategies, Date.now() - started),
+    ...verdicts(scores, profile.name, opts.strategies, Date.now() - started),
   };
 }
 

@@ -1,6 +1,6 @@
 import { usd } from "../report/format";
 import type { Scorecard } from "./evaluate";
-import { strategyTotals } from "./report-text";
+import { seedVerdict, strategyTotals, usdRange } from "./report-text";
 import type { ScenarioScore, StrategyName } from "./scorecard";
 
 const COLORS: Record<StrategyName, string> = { none: "#777777", static: "#1f5fbf", naive: "#c0392b", keeper: "#1b7f3b" };
@@ -52,6 +52,17 @@ export function renderScorecardHtml(card: Scorecard): string {
       ),
     )
     .join("");
+  const seeds = card.acrossSeeds?.length
+    ? `<h2>Over noise seeds</h2>
+<p class="note">Each scenario with noise replayed at ${s.seeds} noise seeds (the panels below show each); the summary above is on the means. Mean (min–max) per strategy.</p>
+<table id="seeds">${row(["scenario", "seeds", "strategy", "bad debt", "forced liquidations", "keeper"], "th")}${card.acrossSeeds
+        .flatMap((x) =>
+          x.strategies.map((st) =>
+            row([esc(x.scenario), x.seeds.join(" "), st.strategy, usdRange(st.badDebtUsd), usdRange(st.forcedLiquidationUsd), st.strategy === "keeper" ? esc(seedVerdict(x)) : ""]),
+          ),
+        )
+        .join("")}</table>`
+    : "";
   const { passes: _passes, ...compact } = card;
   const data = JSON.stringify(compact).replace(/</g, "\\u003c");
   return `<!doctype html>
@@ -69,6 +80,7 @@ svg text{font-size:10px;fill:#444}.dot{display:inline-block;width:.7rem;height:.
 <p>Keeper ends with more bad debt than none on <b>${s.keeper_added_bad_debt}</b> scenario(s); its largest forced liquidation where none has no bad debt is <b>${s.keeper_calm_forced_liquidation_max_pct}%</b> of open interest; static or naive Pareto-dominates it on <b>${s.keeper_dominated}</b>; it dominates naive on <b>${s.keeper_dominates_naive_pct}%</b>.</p>
 <h2>Summary per strategy (sum over the suite)</h2>
 <table id="summary">${row(["strategy", "bad debt", "forced liquidations", "accounts", "trader fees", "refused openings", "actions", "gas"], "th")}${summaryRows}</table>
+${seeds}
 <h2>Bad debt against forced liquidations, per scenario</h2>
 <p class="note">Forced liquidations: notional liquidated beyond what none liquidated. Lower and further left is better; a point is Pareto-dominated when another is no worse on both and better on one.</p>
 <div class="grid">${panels}</div>

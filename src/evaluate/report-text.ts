@@ -1,6 +1,6 @@
 import { renderTable, usd } from "../report/format";
 import type { Scorecard } from "./evaluate";
-import { STRATEGIES, type StrategyScore } from "./scorecard";
+import { STRATEGIES, type SeedRange, type SeedSpread, type StrategyScore } from "./scorecard";
 
 type Row = StrategyScore & { scenario: string; mark: string };
 
@@ -39,17 +39,41 @@ export function renderScorecard(card: Scorecard): string {
     { header: "gas", value: (r) => r.gasUsed.toLocaleString("en-US") },
   ]);
   const s = card.summary;
+  const seeds = card.acrossSeeds?.length ? ["", `over noise seeds (the summary below is on these means):`, renderSeedSpread(card.acrossSeeds)] : [];
   return [
-    `scorecard: ${s.scenarios} scenarios × ${s.strategies.join(", ")}; governance profile ${card.profile.name} (${card.profile.description}); ${s.wall_s} s`,
+    `scorecard: ${s.scenarios} scenarios${s.seeds > 1 ? ` (those with noise at ${s.seeds} noise seeds)` : ""} × ${s.strategies.join(", ")}; governance profile ${card.profile.name} (${card.profile.description}); ${s.wall_s} s`,
     `real: ${card.provenance.real.join("; ")}`,
     `synthetic: ${card.provenance.synthetic.join("; ")}`,
     "",
     table,
+    ...seeds,
     "",
     totals,
     "",
     `keeper ends with more bad debt than none on ${s.keeper_added_bad_debt} scenario(s); largest forced liquidation where none has no bad debt: ${s.keeper_calm_forced_liquidation_max_pct}% of open interest; Pareto-dominated by static or naive on ${s.keeper_dominated}; dominates naive on ${s.keeper_dominates_naive_pct}%`,
   ].join("\n");
+}
+
+/** "mean (min–max)" of a figure over seeds, in USD. */
+export const usdRange = (r: SeedRange) => (r.min === r.max ? usd(r.mean) : `${usd(r.mean)} (${usd(r.min)}–${usd(r.max)})`);
+
+/** The keeper's verdict on a scenario's means, and on how many of its seeds it held. */
+export function seedVerdict(x: SeedSpread): string {
+  const n = x.seeds.length;
+  const on = x.keeperDominatedBy.length ? `dominated by ${x.keeperDominatedBy.join(", ")}` : x.keeperDominatesNaive ? "dominates naive" : "not dominated";
+  return `${on} (dominated on ${x.keeperDominatedOnSeeds}/${n} seeds, dominates naive on ${x.keeperDominatesNaiveOnSeeds}/${n})`;
+}
+
+function renderSeedSpread(spread: SeedSpread[]): string {
+  const rows = spread.flatMap((x) => x.strategies.map((st) => ({ ...st, scenario: x.scenario, seeds: x.seeds.join(" "), mark: st.strategy === "keeper" ? seedVerdict(x) : "" })));
+  return renderTable(rows, [
+    { header: "scenario", value: (r) => r.scenario, align: "left" },
+    { header: "seeds", value: (r) => r.seeds, align: "left" },
+    { header: "strategy", value: (r) => r.strategy, align: "left" },
+    { header: "bad debt: mean (min–max)", value: (r) => usdRange(r.badDebtUsd) },
+    { header: "forced liq.: mean (min–max)", value: (r) => usdRange(r.forcedLiquidationUsd) },
+    { header: "", value: (r) => r.mark, align: "left" },
+  ]);
 }
 
 /** Each strategy summed over the suite (the HTML page's summary rows too). */

@@ -29,6 +29,10 @@ export interface StrategyScore {
 export interface ScenarioScore {
   scenario: string;
   description: string;
+  /** The noise seed the scenario's prices were played with. */
+  seed: number;
+  /** With several noise seeds: the suite scenario this play is a variant of (its own name for the first). */
+  variantOf?: string;
   steps: number;
   secondsPerStep: number;
   /** Open interest at the scenario's start, USD (every protocol's notional exposure). */
@@ -42,7 +46,10 @@ export interface ScenarioScore {
 
 /** The summary `evaluate --json` prints on its last line; the names are the issue's. */
 export interface EvaluateSummary {
+  /** Scenarios of the suite (with several noise seeds, each counted once: the figures below are on its means over the seeds). */
   scenarios: number;
+  /** Noise seeds each scenario with noise was played with. */
+  seeds: number;
   profile: string;
   strategies: StrategyName[];
   keeper_added_bad_debt: number;
@@ -70,7 +77,7 @@ export function badDebtOf(pass: PassRecord): number {
 
 /** Scores every pass of one scenario against its none pass. */
 export function scoreScenario(
-  scenario: { name: string; description: string; steps: number; secondsPerStep: number },
+  scenario: { name: string; description: string; steps: number; secondsPerStep: number; seed: number; variantOf?: string },
   startOpenInterestUsd: number,
   passes: { strategy: StrategyName; record: PassRecord; governance?: { actions: number; gasUsed: number } }[],
   wallMs: number,
@@ -94,30 +101,128 @@ export function scoreScenario(
       gasUsed: sent.reduce((s, a) => s + (a.gasUsed ?? 0), 0) + (governance?.gasUsed ?? 0),
     };
   });
-  const keeper = strategies.find((s) => s.strategy === "keeper");
-  const naive = strategies.find((s) => s.strategy === "naive");
-  const keeperDominatedBy = keeper ? strategies.filter((s) => (s.strategy === "static" || s.strategy === "naive") && dominates(s, keeper)).map((s) => s.strategy) : [];
   return {
     scenario: scenario.name,
     description: scenario.description,
+    seed: scenario.seed,
+    ...(scenario.variantOf !== undefined ? { variantOf: scenario.variantOf } : {}),
     steps: scenario.steps,
     secondsPerStep: scenario.secondsPerStep,
     startOpenInterestUsd,
     strategies,
-    keeperDominatedBy,
-    keeperDominatesNaive: !!keeper && !!naive && dominates(keeper, naive),
+    ...keeperVerdict(strategies),
     wallMs,
   };
 }
 
-/** The issue's goals, counted over the suite. */
-export function summarize(scores: ScenarioScore[], profile: string, strategies: StrategyName[], wallMs: number): EvaluateSummary {
+function keeperVerdict(strategies: StrategyScore[]): Pick<ScenarioScore, "keeperDominatedBy" | "keeperDominatesNaive"> {
+  const keeper = strategies.find((s) => s.strategy === "keeper");
+  const naive = strategies.find((s) => s.strategy === "naive");
+  return {
+    keeperDominatedBy: keeper ? strategies.filter((s) => (s.strategy === "static" || s.strategy === "naive") && dominates(s, keeper)).map((s) => s.strategy) : [],
+    keeperDominatesNaive: !!keeper && !!naive && dominates(keeper, naive),
+  };
+}
+
+/** A figure over a scenario's noise seeds. */
+export interface SeedRange {
+  mean: number;
+  min: number;
+  max: number;
+}
+
+/** One suite scenario over its noise seeds: each strategy's spread, and the keeper's verdict on the means and seed by seed. */
+export interface SeedSpread {
+  scenario: string;
+  seeds: number[];
+  strategies: { strategy: StrategyName; badDebtUsd: SeedRange; forcedLiquidationUsd: SeedRange }[];
+  /** On the means over the seeds. */
+  keeperDominatedBy: StrategyName[];
+  keeperDominatesNaive: boolean;
+  /** Seeds on which static or naive Pareto-dominated the keeper. */
+  keeperDominatedOnSeeds: number;
+  /** Seeds on which the keeper Pareto-dominated naive. */
+  keeperDominatesNaiveOnSeeds: number;
+}
+
+/** The plays of each suite scenario, in the suite's order; null when the scorecard played one seed. */
+function bySuiteScenario(scores: ScenarioScore[]): ScenarioScore[][] | null {
+  if (!scores.some((s) => s.variantOf !== undefined)) return null;
+  const groups = new Map<string, ScenarioScore[]>();
+  for (const s of scores) {
+    const key = s.variantOf ?? s.scenario;
+    groups.set(key, [...(groups.get(key) ?? []), s]);
+  }
+  return [...groups.values()];
+}
+
+/** A suite scenario's plays as one score: every strategy's figures averaged over the seeds, the verdict taken on the means. */
+function meanScore(plays: ScenarioScore[]): ScenarioScore {
+  const first = plays[0];
+  const mean = (f: (s: ScenarioScore) => number) => plays.reduce((t, s) => t + f(s), 0) / plays.length;
+  const strategies = first.strategies.map(({ strategy }): StrategyScore => {
+    const of = (s: ScenarioScore) => s.strategies.find((x) => x.strategy === strategy)!;
+    const avg = (k: Exclude<keyof StrategyScore, "strategy">) => mean((s) => of(s)[k]);
+    return {
+      strategy,
+      badDebtUsd: avg("badDebtUsd"),
+      liquidatedNotionalUsd: avg("liquidatedNotionalUsd"),
+      forcedLiquidationUsd: avg("forcedLiquidationUsd"),
+      forcedLiquidationPct: avg("forcedLiquidationPct"),
+      accountsAffected: avg("accountsAffected"),
+      traderLossUsd: avg("traderLossUsd"),
+      refusedOpeningsUsd: avg("refusedOpeningsUsd"),
+      actionsSent: avg("actionsSent"),
+      gasUsed: avg("gasUsed"),
+    };
+  });
+  return {
+    ...first,
+    scenario: first.variantOf ?? first.scenario,
+    startOpenInterestUsd: mean((s) => s.startOpenInterestUsd),
+    strategies,
+    ...keeperVerdict(strategies),
+    wallMs: plays.reduce((t, s) => t + s.wallMs, 0),
+  };
+}
+
+/** Each suite scenario's spread over its noise seeds; empty when the scorecard played one seed. */
+export function acrossSeeds(scores: ScenarioScore[]): SeedSpread[] {
+  return (bySuiteScenario(scores) ?? []).map((plays) => {
+    const m = meanScore(plays);
+    const range = (f: (s: ScenarioScore) => number): SeedRange => {
+      const xs = plays.map(f);
+      return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs), max: Math.max(...xs) };
+    };
+    return {
+      scenario: m.scenario,
+      seeds: plays.map((s) => s.seed),
+      strategies: m.strategies.map(({ strategy }) => {
+        const of = (s: ScenarioScore) => s.strategies.find((x) => x.strategy === strategy)!;
+        return { strategy, badDebtUsd: range((s) => of(s).badDebtUsd), forcedLiquidationUsd: range((s) => of(s).forcedLiquidationUsd) };
+      }),
+      keeperDominatedBy: m.keeperDominatedBy,
+      keeperDominatesNaive: m.keeperDominatesNaive,
+      keeperDominatedOnSeeds: plays.filter((s) => s.keeperDominatedBy.length > 0).length,
+      keeperDominatesNaiveOnSeeds: plays.filter((s) => s.keeperDominatesNaive).length,
+    };
+  });
+}
+
+/**
+ * The issue's goals, counted over the suite. With several noise seeds, each scenario counts once,
+ * on its strategies' means over the seeds: a verdict one lucky or unlucky path cannot decide.
+ */
+export function summarize(played: ScenarioScore[], profile: string, strategies: StrategyName[], wallMs: number): EvaluateSummary {
+  const groups = bySuiteScenario(played);
+  const scores = groups ? groups.map(meanScore) : played;
   const of = (s: ScenarioScore, name: StrategyName) => s.strategies.find((x) => x.strategy === name);
   const withKeeper = scores.filter((s) => of(s, "keeper") && of(s, "none"));
   const calm = withKeeper.filter((s) => of(s, "none")!.badDebtUsd <= TIE_USD);
   const withNaive = scores.filter((s) => of(s, "keeper") && of(s, "naive"));
   return {
     scenarios: scores.length,
+    seeds: groups ? Math.max(...groups.map((g) => g.length)) : 1,
     profile,
     strategies,
     keeper_added_bad_debt: withKeeper.filter((s) => of(s, "keeper")!.badDebtUsd > of(s, "none")!.badDebtUsd + TIE_USD).length,

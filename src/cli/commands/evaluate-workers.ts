@@ -2,8 +2,8 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Scorecard } from "../../evaluate/evaluate";
-import { summarize, type StrategyName } from "../../evaluate/scorecard";
+import { verdicts, type Scorecard } from "../../evaluate/evaluate";
+import type { StrategyName } from "../../evaluate/scorecard";
 
 /** What a worker tells its parent while it plays: a step done. */
 export interface WorkerStep {
@@ -70,7 +70,8 @@ export async function evaluateInWorkers(opts: {
     });
     const passes = Object.fromEntries(opts.order.map((name) => [name, cards.find((c) => c.passes[name])!.passes[name]]));
     const first = cards[0];
-    return { ...first, scenarios, passes, summary: summarize(scenarios, first.profile.name, opts.strategies, Date.now() - started) };
+    const { acrossSeeds: _spread, ...common } = first;
+    return { ...common, scenarios, passes, ...verdicts(scenarios, first.profile.name, opts.strategies, Date.now() - started) };
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }

@@ -7,10 +7,11 @@ import { evaluate, type Scorecard } from "../../evaluate/evaluate";
 import { renderScorecardHtml } from "../../evaluate/report-html";
 import { renderScorecard } from "../../evaluate/report-text";
 import { STRATEGIES, type StrategyName } from "../../evaluate/scorecard";
+import { acrossNoiseSeeds, type SuiteScenario } from "../../evaluate/seeds";
 import { createLogger } from "../../log/logger";
 import { redactUrl, Redactor } from "../../log/redact";
 import { DEFAULT_GOVERNANCE_PROFILE, GOVERNANCE_PROFILE_NAMES, governanceProfile } from "../../steward/profiles";
-import { ScenarioError, totalSteps, type Scenario } from "../../rehearse/scenario";
+import { ScenarioError, totalSteps } from "../../rehearse/scenario";
 import { toJson } from "../../report/format";
 import { checkChainFlags, openRehearsalChain, REHEARSAL_CHAIN_ID } from "./rehearsal-chain";
 import { loadScenario } from "./rehearse";
@@ -38,6 +39,7 @@ export function registerEvaluate(program: Command): void {
     .option("--positions <n>", "embedded chain: positions in the reference protocol's book", (v) => Number.parseInt(v, 10), 150)
     .option("--seed <n>", "embedded chain: seed of the synthetic book", (v) => Number.parseInt(v, 10), 7)
     .option("--only <names>", "play only these scenarios of the suite (comma-separated names)")
+    .option("--seeds <n>", "play each scenario with noise at n noise seeds (its own, then +101, +202…) and judge on the means over them; the table shows each seed and the spread", "1")
     .option(
       "--workers <n>",
       `embedded chain: play the scenarios in n processes at once, each on its own chain deployed from the same seed (default: the CPU count, at most ${MAX_DEFAULT_WORKERS}); with --config, 1`,
@@ -46,7 +48,20 @@ export function registerEvaluate(program: Command): void {
     .option("--json", "print the scorecard as JSON; its last line is the one-line summary")
     .action(
       async (
-        opts: { suite: string; profile: string; strategies: string; config?: string; block?: number; out: string; positions: number; seed: number; only?: string; workers?: number; json?: boolean },
+        opts: {
+          suite: string;
+          profile: string;
+          strategies: string;
+          config?: string;
+          block?: number;
+          out: string;
+          positions: number;
+          seed: number;
+          only?: string;
+          seeds: string;
+          workers?: number;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
         checkChainFlags(opts);
@@ -59,7 +74,10 @@ export function registerEvaluate(program: Command): void {
           .sort();
         if (!files.length) throw new ScenarioError(`--suite ${suite}: no scenario files (.json, .yaml) in it`);
         if (opts.workers !== undefined && !(Number.isSafeInteger(opts.workers) && opts.workers >= 1)) throw new Error("--workers must be a whole number ≥ 1");
-        const all = files.map((f) => loadScenario(join(suite, f)));
+        const all = acrossNoiseSeeds(
+          files.map((f) => loadScenario(join(suite, f))),
+          opts.seeds,
+        );
         const scenarios = opts.only === undefined ? all : onlyThese(all, opts.only, suite);
         const logLevel = cmd.optsWithGlobals().logLevel as string | undefined;
         const total = scenarios.reduce((n, s) => n + (totalSteps(s) + 1) * strategies.length, 0);
@@ -81,7 +99,7 @@ export function registerEvaluate(program: Command): void {
             ),
             order: scenarios.map((s) => s.name),
             globalArgs: logLevel ? ["--log-level", logLevel] : [],
-            args: ["--suite", suite, "--profile", profile, "--strategies", strategies.join(","), "--positions", String(opts.positions), "--seed", String(opts.seed)],
+            args: ["--suite", suite, "--profile", profile, "--strategies", strategies.join(","), "--positions", String(opts.positions), "--seed", String(opts.seed), "--seeds", opts.seeds],
             strategies,
             onStep: (s) => onStep(s.scenario, s.strategy),
           });
@@ -128,16 +146,23 @@ function writeScorecard(card: Scorecard, dir: string, json: boolean | undefined)
   } else process.stdout.write(`${renderScorecard(card)}\n\nscorecard: ${join(out, "scorecard.html")} (and scorecard.json)\n`);
 }
 
-/** The scenarios --only names, in the suite's order; a name the suite does not have is an error naming what it has. */
-function onlyThese(all: Scenario[], list: string, suite: string): Scenario[] {
+/**
+ * The scenarios --only names, in the suite's order: a suite scenario's name takes all its noise-seed
+ * variants, a variant's name that one (how workers are given their share). A name the suite does not
+ * have is an error naming what it has.
+ */
+function onlyThese(all: SuiteScenario[], list: string, suite: string): SuiteScenario[] {
   const names = list
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
-  const unknown = names.filter((n) => !all.some((s) => s.name === n));
+  const named = (s: SuiteScenario, n: string) => s.name === n || s.variantOf === n;
+  const unknown = names.filter((n) => !all.some((s) => named(s, n)));
   if (unknown.length || !names.length)
-    throw new ScenarioError(`--only ${list}: ${unknown.length ? `no scenario ${unknown.join(", ")} in ${suite}` : "no name given"} (it has ${all.map((s) => s.name).join(", ")})`);
-  return all.filter((s) => names.includes(s.name));
+    throw new ScenarioError(
+      `--only ${list}: ${unknown.length ? `no scenario ${unknown.join(", ")} in ${suite}` : "no name given"} (it has ${[...new Set(all.map((s) => s.variantOf ?? s.name))].join(", ")})`,
+    );
+  return all.filter((s) => names.some((n) => named(s, n)));
 }
 
 function parseStrategies(list: string): StrategyName[] {

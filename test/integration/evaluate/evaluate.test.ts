@@ -10,7 +10,8 @@ const SUITE = join(__dirname, "..", "..", "fixtures", "evaluate-smoke");
 
 /**
  * The scorecard's smoke run: the real CLI on the embedded chain (30 positions), two short
- * scenarios — one a drop on a thinned pool, one an explicit price path — under none and the keeper.
+ * scenarios — one a drop on a thinned pool, one an explicit price path — under none and the keeper,
+ * at two noise seeds (the drop has noise and is played twice; the price path has none, once).
  * The full suite under all four strategies is `svr-keeper evaluate` itself, not a test.
  */
 describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", function () {
@@ -20,7 +21,7 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
   let lastLine: Record<string, unknown>;
 
   before(async () => {
-    const r = await runCli(["evaluate", "--suite", SUITE, "--strategies", "none,keeper", "--positions", "30", "--out", outDir, "--json"], {}, 540_000);
+    const r = await runCli(["evaluate", "--suite", SUITE, "--strategies", "none,keeper", "--positions", "30", "--seeds", "2", "--out", outDir, "--json"], {}, 540_000);
     expect(r.code, r.stderr).to.equal(0);
     const lines = r.stdout.trim().split("\n");
     lastLine = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
@@ -31,12 +32,17 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
     for (const k of ["scenarios", "keeper_added_bad_debt", "keeper_calm_forced_liquidation_max_pct", "keeper_dominated", "keeper_dominates_naive_pct", "wall_s"])
       expect(lastLine, k).to.have.property(k);
     expect(lastLine.scenarios).to.equal(2);
+    expect(lastLine.seeds).to.equal(2);
     expect(lastLine).to.deep.include({ profile: "permissive", strategies: ["none", "keeper"] });
     expect(lastLine.wall_s as number).to.be.greaterThan(0);
   });
 
   it("scores each scenario under each strategy from the same chain state, on what really happened on the chain", () => {
-    expect(card.scenarios.map((s) => s.scenario)).to.deep.equal(["short-drop", "short-path"]);
+    expect(card.scenarios.map((s) => [s.scenario, s.seed])).to.deep.equal([
+      ["short-drop", 2],
+      ["short-drop-seed103", 103],
+      ["short-path", 1],
+    ]);
     for (const s of card.scenarios) {
       expect(s.strategies.map((x) => x.strategy)).to.deep.equal(["none", "keeper"]);
       expect(s.startOpenInterestUsd).to.be.greaterThan(1_000_000);
@@ -58,6 +64,18 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
     // The explicit price path is what the feeds published: BTC 121k → 113k at 120 s is −6.6 % at step 2.
     const btc = card.passes["short-path"].none!.steps.map((st) => st.effects.prices.WBTC);
     expect(btc[2] / btc[0]).to.be.closeTo(113_000 / 121_000, 1e-6);
+    // The second seed played other prices on the same path; the spread is taken over both plays.
+    const eth = (name: string) => card.passes[name].none!.steps.map((st) => st.effects.prices.WETH);
+    expect(eth("short-drop-seed103")).to.not.deep.equal(eth("short-drop"));
+    expect(eth("short-drop-seed103")[0]).to.equal(eth("short-drop")[0]);
+    const spread = card.acrossSeeds!;
+    expect(spread.map((x) => [x.scenario, x.seeds])).to.deep.equal([
+      ["short-drop", [2, 103]],
+      ["short-path", [1]],
+    ]);
+    const noneDebt = spread[0].strategies.find((x) => x.strategy === "none")!.badDebtUsd;
+    const plays = card.scenarios.slice(0, 2).map((s) => s.strategies[0].badDebtUsd);
+    expect(noneDebt).to.deep.equal({ mean: (plays[0] + plays[1]) / 2, min: Math.min(...plays), max: Math.max(...plays) });
     expect(card.provenance.real.join(" ")).to.match(/bytecode/);
     expect(card.provenance.synthetic.join(" ")).to.match(/price paths/);
   });
@@ -90,7 +108,7 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
           };
         }),
       );
-      expect(panels.map((p) => p.scenario)).to.deep.equal(["short-drop", "short-path"]);
+      expect(panels.map((p) => p.scenario)).to.deep.equal(["short-drop", "short-drop-seed103", "short-path"]);
       for (const p of panels) {
         expect(p.width).to.be.greaterThan(100);
         expect(p.points.map((x) => x.strategy)).to.deep.equal(["none", "keeper"]);
@@ -100,6 +118,15 @@ describe("svr-keeper evaluate (smoke: two short scenarios, two strategies)", fun
         }
       }
       expect(await page.$$eval("#summary tr", (rows) => rows.length)).to.equal(3); // header + a row per strategy
+      // The spread over seeds: a row per scenario and strategy, the keeper's with its verdict.
+      const seedRows = await page.$$eval("#seeds tr", (rows) => rows.slice(1).map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent ?? "")));
+      expect(seedRows.map((r) => r.slice(0, 3))).to.deep.equal([
+        ["short-drop", "2 103", "none"],
+        ["short-drop", "2 103", "keeper"],
+        ["short-path", "1", "none"],
+        ["short-path", "1", "keeper"],
+      ]);
+      expect(seedRows[1][5]).to.match(/dominated on \d\/2 seeds/);
       expect(await page.textContent("body")).to.not.include("NaN");
       const embedded = JSON.parse(await page.$eval("#scorecard-data", (e) => e.textContent ?? "")) as Omit<Scorecard, "passes">;
       expect(embedded.summary).to.deep.equal(lastLine);

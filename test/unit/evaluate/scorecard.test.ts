@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { naiveActions } from "../../../src/evaluate/naive";
-import { dominates, scoreScenario, summarize, type StrategyName } from "../../../src/evaluate/scorecard";
+import { acrossSeeds, dominates, scoreScenario, summarize, type StrategyName } from "../../../src/evaluate/scorecard";
 import type { ProtocolSnapshot } from "../../../src/domain/protocol-state";
 import { DEFAULT_POLICY, type Plan } from "../../../src/policy";
 import type { PassRecord, ProtocolObservation } from "../../../src/rehearse/rehearse";
@@ -44,7 +44,7 @@ function pass(name: string, badDebt: number, liquidated: number, accounts: strin
   };
 }
 
-const scenario = { name: "s", description: "d", steps: 1, secondsPerStep: 12 };
+const scenario = { name: "s", description: "d", steps: 1, secondsPerStep: 12, seed: 1 };
 
 describe("evaluate scorecard (pure)", () => {
   it("Pareto: better on one axis and no worse on the other dominates; float dust is a tie", () => {
@@ -108,6 +108,7 @@ describe("evaluate scorecard (pure)", () => {
     const sum = summarize([calm, storm], "permissive", ["none", "naive", "keeper"] as StrategyName[], 12_345);
     expect(sum).to.deep.equal({
       scenarios: 2,
+      seeds: 1,
       profile: "permissive",
       strategies: ["none", "naive", "keeper"],
       keeper_added_bad_debt: 1,
@@ -116,6 +117,34 @@ describe("evaluate scorecard (pure)", () => {
       keeper_dominates_naive_pct: 50,
       wall_s: 12.3,
     });
+  });
+
+  it("over noise seeds: each strategy's spread, and the summary judged on the means (one seed alone cannot decide it)", () => {
+    // On seed 1 naive dominates the keeper (same bad debt, fewer forced); on seed 102 the keeper's
+    // bad debt is lower. On the means (keeper 60 / 0, naive 75 / 0) the keeper dominates naive.
+    const play = (seed: number, keeper: number, naive: number) =>
+      scoreScenario(
+        { ...scenario, name: seed === 1 ? "s" : `s-seed${seed}`, seed, variantOf: "s" },
+        1_000_000,
+        [
+          { strategy: "none", record: pass("none", 100, 10_000, ["a"]) },
+          { strategy: "keeper", record: pass("keeper", keeper, 10_000, ["a"]) },
+          { strategy: "naive", record: pass("naive", naive, 10_000, ["a"]) },
+        ],
+        1_000,
+      );
+    const plays = [play(1, 100, 50), play(102, 20, 100)];
+    expect(plays.map((p) => p.keeperDominatedBy)).to.deep.equal([["naive"], []]);
+    const [spread] = acrossSeeds(plays);
+    expect(spread.scenario).to.equal("s");
+    expect(spread.seeds).to.deep.equal([1, 102]);
+    expect(spread.strategies.find((x) => x.strategy === "keeper")!.badDebtUsd).to.deep.equal({ mean: 60, min: 20, max: 100 });
+    expect(spread.strategies.find((x) => x.strategy === "naive")!.badDebtUsd).to.deep.equal({ mean: 75, min: 50, max: 100 });
+    expect(spread).to.deep.include({ keeperDominatedBy: [], keeperDominatesNaive: true, keeperDominatedOnSeeds: 1, keeperDominatesNaiveOnSeeds: 1 });
+    const sum = summarize(plays, "permissive", ["none", "naive", "keeper"] as StrategyName[], 2_000);
+    expect(sum).to.deep.include({ scenarios: 1, seeds: 2, keeper_added_bad_debt: 0, keeper_dominated: 0, keeper_dominates_naive_pct: 100 });
+    // One seed: no spread, the summary as before.
+    expect(acrossSeeds([scoreScenario(scenario, 1, [{ strategy: "none", record: pass("none", 0, 0, []) }], 1)])).to.deep.equal([]);
   });
 
   it("the naive bot tightens every lever of a breaching market by the steward's maximum step, once its delay allows", () => {
