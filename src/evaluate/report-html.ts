@@ -78,7 +78,7 @@ svg text{font-size:10px;fill:#444}.dot{display:inline-block;width:.7rem;height:.
 <p>${s.scenarios} scenarios, each played from one chain state under ${s.strategies.map((x) => `<b style="color:${COLORS[x]}">${x}</b>`).join(", ")}. Governance profile <b>${esc(card.profile.name)}</b>: ${esc(card.profile.description)}. Wall time ${s.wall_s} s.</p>
 <p class="note"><b>Real:</b> ${card.provenance.real.map(esc).join("; ")}.<br><b>Synthetic:</b> ${card.provenance.synthetic.map(esc).join("; ")}.</p>
 <p>Keeper ends with more bad debt than none on <b>${s.keeper_added_bad_debt}</b> scenario(s); its largest forced liquidation where none has no bad debt is <b>${s.keeper_calm_forced_liquidation_max_pct}%</b> of open interest; static or naive Pareto-dominates it on <b>${s.keeper_dominated}</b>; it dominates naive on <b>${s.keeper_dominates_naive_pct}%</b>.</p>
-<h2>Summary per strategy (sum over the suite)</h2>
+<h2>Summary per strategy (sum over ${s.seeds > 1 ? "every play, each seed counted" : "the suite"})</h2>
 <table id="summary">${row(["strategy", "bad debt", "forced liquidations", "accounts", "trader fees", "refused openings", "actions", "gas"], "th")}${summaryRows}</table>
 ${seeds}
 <h2>Bad debt against forced liquidations, per scenario</h2>

@@ -29,7 +29,7 @@ export function renderScorecard(card: Scorecard): string {
     { header: "", value: (r) => r.mark, align: "left" },
   ]);
   const totals = renderTable(strategyTotals(card), [
-    { header: "over the suite", value: (r) => r.strategy, align: "left" },
+    { header: card.summary.seeds > 1 ? "over every play" : "over the suite", value: (r) => r.strategy, align: "left" },
     { header: "bad debt", value: (r) => usd(r.badDebtUsd) },
     { header: "forced liq.", value: (r) => usd(r.forcedLiquidationUsd) },
     { header: "accounts", value: (r) => String(r.accountsAffected) },
