@@ -69,8 +69,13 @@ export interface AaveLiquidation {
 /** One `liquidationCall` with debtToCover = max: what LiquidationLogic would move. */
 export function aaveLiquidation(x: AaveLiquidationInput): AaveLiquidation {
   const out = new Float64Array(4);
-  liquidateInto(out, x.healthFactor, x.debtAmount, x.debtPrice, x.collateralAmount, x.collateralPrice, x.bonus, x.protocolFee);
+  liquidateInto(out, closeFactorAt(x.healthFactor), x.debtAmount, x.debtPrice, x.collateralAmount, x.collateralPrice, x.bonus, x.protocolFee);
   return { debtCovered: out[0], collateralTaken: out[1], collateralToLiquidator: out[2], protocolFeeAmount: out[3] };
+}
+
+/** The share of the chosen debt one call may repay at health factor `healthFactor`. */
+export function closeFactorAt(healthFactor: number): number {
+  return healthFactor > CLOSE_FACTOR_HF_THRESHOLD ? DEFAULT_CLOSE_FACTOR : MAX_CLOSE_FACTOR;
 }
 
 /**
@@ -79,7 +84,7 @@ export function aaveLiquidation(x: AaveLiquidationInput): AaveLiquidation {
  */
 export function liquidateInto(
   out: Float64Array,
-  healthFactor: number,
+  closeFactor: number,
   debtAmount: number,
   debtPrice: number,
   collateralAmount: number,
@@ -87,7 +92,6 @@ export function liquidateInto(
   bonus: number,
   protocolFee: number,
 ): void {
-  const closeFactor = healthFactor > CLOSE_FACTOR_HF_THRESHOLD ? DEFAULT_CLOSE_FACTOR : MAX_CLOSE_FACTOR;
   const maxDebt = debtAmount * closeFactor;
   const multiplier = 1 + bonus;
   const wanted = ((maxDebt * debtPrice) / collateralPrice) * multiplier;
