@@ -136,15 +136,6 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     if (n & 31) fresh[words - 1] = (1 << (n & 31)) - 1;
   } else fresh.fill(0);
   let waitingCount = 0;
-  /** Account i, judged in round `at` at margin `margin` with sensitivities `fall` and `rise`, waits. */
-  const wait = (i: number, at: number, margin: number, fall: number, rise: number) => {
-    const o = WAITING * waitingCount++;
-    waiting[o] = i;
-    waiting[o + 1] = at;
-    waiting[o + 2] = margin;
-    waiting[o + 3] = fall;
-    waiting[o + 4] = rise;
-  };
 
   const slot = new Float64Array(JUDGE_SLOTS);
   const liq = new Float64Array(4);
@@ -229,21 +220,19 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     }
     priceHistory.push(prices.slice());
     // The waiting accounts that the moves since their judgment can have brought to the line are judged
-    // this round; the others wait on.
-    let stillWaiting = 0;
-    for (let e = 0; e < waitingCount; e++) {
+    // this round; the others wait on. A due entry is replaced by the list's last (the list has no order).
+    for (let e = 0; e < waitingCount;) {
       const o = WAITING * e;
       const at = waiting[o + 1];
       if (!reference && waiting[o + 2] + waiting[o + 3] * lowSince[at] - waiting[o + 4] * highSince[at] > 0) {
-        const to = WAITING * stillWaiting;
-        if (to !== o) for (let f = 0; f < WAITING; f++) waiting[to + f] = waiting[o + f];
-        stillWaiting++;
+        e++;
         continue;
       }
       const i = waiting[o];
       fresh[i >>> 5] |= 1 << (i & 31);
+      const last = WAITING * --waitingCount;
+      for (let f = 0; f < WAITING; f++) waiting[o + f] = waiting[last + f];
     }
-    waitingCount = stillWaiting;
     // Judge, and liquidate each liquidatable account at once: a liquidation changes only that
     // account's balances and the round's flows, and the flows are summed in index order as ever.
     const judgeOnly = rounds === maxRounds;
@@ -251,8 +240,8 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     net.fill(0);
     traded.fill(0);
     closingCount = 0;
-    // The liquidations are written out in this loop rather than called: a call per account costs
-    // as much as the liquidation.
+    // The liquidations, and the waiting list's entries, are written out in this loop rather than
+    // called: a call per account costs as much as the liquidation.
     scan: for (let w = 0; w < words; w++) {
       let bits = fresh[w] | certain[w];
       while (bits !== 0) {
@@ -260,15 +249,26 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
         bits ^= low;
         const i = (w << 5) | (31 - Math.clz32(low));
         const p = protocol[i];
-        if (family[i] === FAMILY_AAVE) {
+        const aave = family[i] === FAMILY_AAVE;
+        let liquidatable = true;
+        if (certain[w] & low) certain[w] ^= low;
+        else {
           fresh[w] ^= low;
-          if (!judgeAaveLiquidation(acc, amt, prices, i, slot, false)) {
-            aaveWatchFigures(acc, amt, prices, i, slot, moving);
-            wait(i, now, watchMargin(slot), slot[FALL], slot[RISE]);
-            continue;
-          }
-          hits++;
-          if (judgeOnly) break scan;
+          liquidatable = aave ? judgeAaveLiquidation(acc, amt, prices, i, slot, false) : judgeMargin(acc, amt, prices, i, slot, moving);
+        }
+        if (!liquidatable) {
+          if (aave) aaveWatchFigures(acc, amt, prices, i, slot, moving);
+          const o = WAITING * waitingCount++;
+          waiting[o] = i;
+          waiting[o + 1] = now;
+          waiting[o + 2] = watchMargin(slot);
+          waiting[o + 3] = slot[FALL];
+          waiting[o + 4] = slot[RISE];
+          continue;
+        }
+        hits++;
+        if (judgeOnly) break scan;
+        if (aave) {
           // One liquidationCall at this round's prices: the account closes, or its watch is set from the
           // change, or it is marked fresh.
           const coll = slot[COLLATERAL_LEG] | 0;
@@ -305,13 +305,12 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
               const coveredValue = debtCovered * prices[da];
               const slope = weight[coll] - 1.1e-4;
               const sensitivity = slot[SENSITIVITY] - takenValue * (weight[coll] + 1.1e-4) - coveredValue;
-              wait(
-                i,
-                now,
-                slot[MARGIN] - takenValue * slope + coveredValue - 1e-9 * sensitivity - 1e-12 * slot[SENSITIVITY],
-                Math.max(0, slot[FALL] - (slope > 0 ? takenValue * slope * moving[ca] : 0)),
-                Math.max(0, slot[RISE] - coveredValue * moving[da] + (slope < 0 ? takenValue * slope * moving[ca] : 0)),
-              );
+              const o = WAITING * waitingCount++;
+              waiting[o] = i;
+              waiting[o + 1] = now;
+              waiting[o + 2] = slot[MARGIN] - takenValue * slope + coveredValue - 1e-9 * sensitivity - 1e-12 * slot[SENSITIVITY];
+              waiting[o + 3] = Math.max(0, slot[FALL] - (slope > 0 ? takenValue * slope * moving[ca] : 0));
+              waiting[o + 4] = Math.max(0, slot[RISE] - coveredValue * moving[da] + (slope < 0 ? takenValue * slope * moving[ca] : 0));
             }
             exposureUnits[p * A + da] -= covered; // a debt's basis is 1
             net[ca] += toLiquidator;
@@ -337,16 +336,6 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
           if (debts > 0 && !rewatch) fresh[w] |= low;
           continue;
         }
-        if (certain[w] & low) certain[w] ^= low;
-        else {
-          fresh[w] ^= low;
-          if (!judgeMargin(acc, amt, prices, i, slot, moving)) {
-            wait(i, now, watchMargin(slot), slot[FALL], slot[RISE]);
-            continue;
-          }
-        }
-        hits++;
-        if (judgeOnly) break scan;
         // Closed: all its positions, and its non-USD collateral sold, settled after the round's trades.
         // Its collateral legs come first, then its positions: two loops, no branch on the leg's kind.
         const x = exposureStart[i];

@@ -1,4 +1,4 @@
-import { CLOSE_FACTOR_HF_THRESHOLD, closeFactorAt, DEFAULT_CLOSE_FACTOR, healthFromSums, MAX_CLOSE_FACTOR } from "./aave";
+import { closeFactorAt, closeFactorFromSums, healthFromSums, UNDECIDED } from "./aave";
 import { FAMILY_AAVE, type CompiledAccounts } from "./compile";
 
 /** Slots of the `out` array `judgeAccount` fills. */
@@ -83,24 +83,19 @@ export function judgeAaveLiquidation(acc: CompiledAccounts, amt: Float64Array, p
   out[DEBT_LEG] = debt;
   out[COLLATERAL_LEGS] = colls;
   out[DEBT_LEGS] = debts;
-  if (!health && c > 0 && d > 0) {
-    // The exact health factor (the rounded average threshold: two divisions and a floor, the dearest
-    // part of the judgment) is needed only near 1 and 0.95. 10⁴ × HF is within (w − c, w] ÷ d, less
-    // float error far below the 1e-9 tolerance; the cases c ≤ 0 and d ≤ 0 are healthFromSums'.
-    const tolerance = 1e-9 * (w + c + 10_000 * d);
-    const above = w - c - tolerance;
-    const below = w + tolerance;
-    const edge = 10_000 * d;
-    const closeEdge = CLOSE_FACTOR_HF_THRESHOLD * edge;
-    if (below < closeEdge) {
-      out[CLOSE_FACTOR] = MAX_CLOSE_FACTOR;
-      return true;
-    }
-    if (above >= edge) return false;
-    if (above > closeEdge && below < edge) {
-      out[CLOSE_FACTOR] = DEFAULT_CLOSE_FACTOR;
-      return true;
-    }
+  return aaveVerdict(c, w, d, out, health);
+}
+
+/**
+ * Writes the close factor of an Aave account's sums (healthFromSums) to `out` and, when `health`
+ * asks or the bound cannot tell (closeFactorFromSums), its exact health factor; true when it is
+ * liquidatable. Kept apart so that V8 inlines the judgment into the cascade's scan.
+ */
+function aaveVerdict(c: number, w: number, d: number, out: Float64Array, health: boolean): boolean {
+  const bound = health ? UNDECIDED : closeFactorFromSums(c, w, d);
+  if (bound !== UNDECIDED) {
+    out[CLOSE_FACTOR] = bound;
+    return bound > 0;
   }
   const hf = healthFromSums(c, w, d);
   out[HEALTH] = hf;
