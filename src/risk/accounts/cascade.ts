@@ -159,14 +159,15 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
 
   /** Starts looking at the accounts of a watch list's prefix up to distance `d`, from `from`; returns where it stopped. */
   const reach = (list: WatchList, from: number, d: number): number => {
-    const { ids, distance } = list;
+    const { ids, distance, certain: certainPast } = list;
+    const end = ids.length;
     let j = from;
-    for (; j < ids.length && distance[j] <= d; j++) {
+    for (; j < end && distance[j] <= d; j++) {
       const i = ids[j];
       const bit = 1 << (i & 31);
       if (reached[i >>> 5] & bit) continue;
       reached[i >>> 5] |= bit;
-      if (list.certain && list.certain[j] < d) certain[i >>> 5] |= bit;
+      if (certainPast[j] < d) certain[i >>> 5] |= bit;
       else fresh[i >>> 5] |= bit;
     }
     return j;
