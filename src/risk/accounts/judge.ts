@@ -42,7 +42,8 @@ export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: F
  * Whether an Aave account is liquidatable and, for a liquidator, its close factor, its largest
  * collateral that counts and its largest debt and how many of each are non-zero: judgeAccount less
  * the watch's figures, which the cascade needs only for an account that stays open
- * (aaveWatchFigures). The exact health factor is written only when `health` asks for it.
+ * (aaveWatchFigures). The exact health factor is written when `health` asks for it, otherwise only
+ * where the bound on it cannot tell (aaveVerdict): the cascade reads the close factor, not the health.
  */
 export function judgeAaveLiquidation(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array, health: boolean): boolean {
   const { legStart, exposureStart, asset, weightBps } = acc;
