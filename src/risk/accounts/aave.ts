@@ -41,6 +41,29 @@ export function healthFromSums(collateral: number, weightedBps: number, debt: nu
   return (collateral * avgBps) / 10_000 / debt;
 }
 
+/** closeFactorFromSums: the sums are too near health factor 1 or 0.95 to tell. */
+export const UNDECIDED = -1;
+
+/**
+ * The close factor of a liquidationCall at the health factor of these sums (healthFromSums), 0 when
+ * the account is not liquidatable, or UNDECIDED, without the rounded average threshold (two
+ * divisions and a floor): 10⁴ × HF lies in (w − c, w] ÷ d, less float error far below the 1e-9
+ * tolerance, so only sums within that of HF 1 or 0.95 are UNDECIDED (and c ≤ 0 or d ≤ 0, left to
+ * healthFromSums).
+ */
+export function closeFactorFromSums(collateral: number, weightedBps: number, debt: number): number {
+  if (!(collateral > 0 && debt > 0)) return UNDECIDED;
+  const tolerance = 1e-9 * (weightedBps + collateral + 10_000 * debt);
+  const above = weightedBps - collateral - tolerance;
+  const below = weightedBps + tolerance;
+  const edge = 10_000 * debt;
+  const closeEdge = CLOSE_FACTOR_HF_THRESHOLD * edge;
+  if (below < closeEdge) return MAX_CLOSE_FACTOR;
+  if (above >= edge) return 0;
+  if (above > closeEdge && below < edge) return DEFAULT_CLOSE_FACTOR;
+  return UNDECIDED;
+}
+
 export interface AaveLiquidationInput {
   healthFactor: number;
   /** Units of the chosen debt reserve the user owes. */
@@ -69,8 +92,13 @@ export interface AaveLiquidation {
 /** One `liquidationCall` with debtToCover = max: what LiquidationLogic would move. */
 export function aaveLiquidation(x: AaveLiquidationInput): AaveLiquidation {
   const out = new Float64Array(4);
-  liquidateInto(out, x.healthFactor, x.debtAmount, x.debtPrice, x.collateralAmount, x.collateralPrice, x.bonus, x.protocolFee);
+  liquidateInto(out, closeFactorAt(x.healthFactor), x.debtAmount, x.debtPrice, x.collateralAmount, x.collateralPrice, x.bonus, x.protocolFee);
   return { debtCovered: out[0], collateralTaken: out[1], collateralToLiquidator: out[2], protocolFeeAmount: out[3] };
+}
+
+/** The share of the chosen debt one call may repay at health factor `healthFactor`. */
+export function closeFactorAt(healthFactor: number): number {
+  return healthFactor > CLOSE_FACTOR_HF_THRESHOLD ? DEFAULT_CLOSE_FACTOR : MAX_CLOSE_FACTOR;
 }
 
 /**
@@ -79,7 +107,7 @@ export function aaveLiquidation(x: AaveLiquidationInput): AaveLiquidation {
  */
 export function liquidateInto(
   out: Float64Array,
-  healthFactor: number,
+  closeFactor: number,
   debtAmount: number,
   debtPrice: number,
   collateralAmount: number,
@@ -87,7 +115,6 @@ export function liquidateInto(
   bonus: number,
   protocolFee: number,
 ): void {
-  const closeFactor = healthFactor > CLOSE_FACTOR_HF_THRESHOLD ? DEFAULT_CLOSE_FACTOR : MAX_CLOSE_FACTOR;
   const maxDebt = debtAmount * closeFactor;
   const multiplier = 1 + bonus;
   const wanted = ((maxDebt * debtPrice) / collateralPrice) * multiplier;

@@ -16,14 +16,15 @@
  *
  * Cost: a round judges only the accounts that can have come to the line (./watch.ts). An account
  * is looked at once the prices are off the book's by enough to bring it there (the two prefixes of
- * its watch order); after that, each round first checks, with one multiply-add, whether the moves
- * since it was last judged can have brought it there, and judges its legs only then. An account a
- * liquidation emptied a leg of is always judged again (one it only shrank gets its watch from the
- * change). The accounts looked at are kept as a bitset over the
- * compiled layout and walked in index order, so the liquidations found, and the order their flows
- * are summed in, are exactly those of the reference (`reference`: every open account judged every
- * round). Open exposure is kept as running sums and a count of open legs, so the summary does not
- * re-scan either, and a scenario restores the balances it changed instead of copying them all.
+ * its watch order); after that, while it waits, each round first checks, with one multiply-add,
+ * whether the moves since it was last judged can have brought it there, and judges its legs only
+ * then. An account a liquidation emptied a leg of is always judged again (one it only shrank gets its
+ * watch from the change). The waiting accounts' checks run over a list of their figures, side by
+ * side, before the round; the accounts to judge are kept as a bitset over the compiled layout and
+ * walked in index order, so the liquidations found, and the order their flows are summed in, are
+ * exactly those of the reference (`reference`: every open account judged every round). Open
+ * exposure is kept as running sums and a count of open legs, so the summary does not re-scan
+ * either, and a scenario restores the balances it changed instead of copying them all.
  */
 import type { CompiledBook } from "../book";
 import type { ScenarioResult, ShockVector } from "../cascade";
@@ -31,7 +32,7 @@ import { scenarioOutcome } from "../outcome";
 import { openVenue, type Venue } from "../liquidity";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, type CompiledAccounts } from "./compile";
-import { COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, HEALTH, JUDGE_SLOTS, judgeAccount, MARGIN, RISE, SENSITIVITY } from "./judge";
+import { aaveWatchFigures, CLOSE_FACTOR, COLLATERAL_LEG, COLLATERAL_LEGS, DEBT_LEG, DEBT_LEGS, FALL, JUDGE_SLOTS, judgeAaveLiquidation, judgeMargin, MARGIN, RISE, SENSITIVITY } from "./judge";
 import { movingAssets, watchMargin, watchOrder, type WatchList } from "./watch";
 
 /**
@@ -49,39 +50,41 @@ export interface CascadeScratch {
   amount: Float64Array;
   /**
    * Bitsets over the accounts, small enough to stay in cache where the per-account arrays do not:
-   * `live`, looked at each round (open, and reached by the watch order or the reference);
-   * `reached`, reached by the watch order in this scenario; `fresh`, to be judged next time it is
-   * looked at, whatever its watch says (just reached, or a liquidation emptied one of its legs);
+   * `reached`, reached by the watch order in this scenario; `fresh`, to be judged in the next
+   * round's scan (just reached, due by its watch, or a liquidation emptied one of its legs);
    * `certain`, a margin account reached past the move that makes it liquidatable for certain
    * (./watch.ts), liquidated without its legs judged; `dirty`, an Aave account whose balances the
    * scenario changed (a closed margin account's are left as they were), restored from the compiled
-   * ones afterwards in index order, a few legs each, rather than leg by leg per liquidationCall.
+   * ones afterwards in index order, rather than leg by leg per liquidationCall.
    */
-  live: Uint32Array;
   reached: Uint32Array;
   fresh: Uint32Array;
   certain: Uint32Array;
   dirty: Uint32Array;
   /**
-   * Per account, four numbers side by side (one cache line for the per-round check): the round it
-   * was last judged in, and at that judgment the watch margin and the directional sensitivities
-   * FALL and RISE (./watch.ts). Read only when its `fresh` bit is clear.
+   * The open accounts judged and not liquidatable (or only shrunk by a liquidation) since, waiting
+   * for the prices to move: WAITING numbers each, side by side so that a round checks them in one
+   * sweep (the account, the round it was last judged in, and at that judgment the watch margin and
+   * the directional sensitivities FALL and RISE, ./watch.ts). An open account is either waiting,
+   * fresh or certain, never two of them.
    */
-  watched: Float64Array;
+  waiting: Float64Array;
   /** Margin accounts a round closes (see cascadeAccounts). */
   closing: Int32Array;
 }
+
+/** Numbers per waiting account (see CascadeScratch). */
+const WAITING = 5;
 
 function scratchFor(acc: CompiledAccounts): CascadeScratch {
   const n = acc.n;
   acc.scratch ??= {
     amount: acc.amount.slice(),
-    live: new Uint32Array((n + 31) >>> 5),
     reached: new Uint32Array((n + 31) >>> 5),
     fresh: new Uint32Array((n + 31) >>> 5),
     certain: new Uint32Array((n + 31) >>> 5),
     dirty: new Uint32Array((n + 31) >>> 5),
-    watched: new Float64Array(4 * n),
+    waiting: new Float64Array(WAITING * n),
     closing: new Int32Array(n),
   };
   return acc.scratch;
@@ -98,18 +101,18 @@ export function runAccountScenario(book: CompiledBook, shocks: ShockVector, pric
   try {
     return cascadeAccounts(book, acc, scratch, shocks, prices, maxRounds, reference);
   } finally {
-    // Put back the balances the scenario changed, for the next scenario.
+    // Put back the balances the scenario changed, for the next scenario: per word of the bitset, the
+    // legs from its first changed account to its last in one run (the accounts between are unchanged,
+    // so copying them too changes nothing, and one run costs less than an account at a time).
     const { amount, dirty } = scratch;
     const { legStart } = acc;
     for (let w = 0; w < dirty.length; w++) {
-      let bits = dirty[w] | 0;
+      const bits = dirty[w];
+      if (bits === 0) continue;
       dirty[w] = 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const i = (w << 5) | (31 - Math.clz32(low));
-        for (let k = legStart[i]; k < legStart[i + 1]; k++) amount[k] = acc.amount[k];
-      }
+      const first = (w << 5) | (31 - Math.clz32(bits & -bits));
+      const last = (w << 5) | (31 - Math.clz32(bits));
+      for (let k = legStart[first]; k < legStart[last + 1]; k++) amount[k] = acc.amount[k];
     }
   }
 }
@@ -119,9 +122,9 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const P = book.protocols.length;
   const n = acc.n;
   const { legStart, exposureStart, asset, side, entry, weight, bonus, protocolFee, basis, family, protocol } = acc;
-  const { live, reached, fresh, certain, dirty, watched } = scratch;
+  const { reached, fresh, certain, dirty, waiting } = scratch;
   const amt = scratch.amount;
-  const words = live.length;
+  const words = fresh.length;
   const venues: Venue[] = book.assets.map((a, i) => openVenue(a.liquidity, prices[i], a.price));
   const basePrices = Float64Array.from(book.assets, (a) => a.price);
   const moving = movingAssets(book, prices);
@@ -129,13 +132,10 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   reached.fill(0);
   certain.fill(0);
   if (reference) {
-    live.fill(0xffffffff);
-    if (n & 31) live[words - 1] = (1 << (n & 31)) - 1;
-    fresh.set(live);
-  } else {
-    live.fill(0);
-    fresh.fill(0);
-  }
+    fresh.fill(0xffffffff);
+    if (n & 31) fresh[words - 1] = (1 << (n & 31)) - 1;
+  } else fresh.fill(0);
+  let waitingCount = 0;
 
   const slot = new Float64Array(JUDGE_SLOTS);
   const liq = new Float64Array(4);
@@ -157,110 +157,18 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
   const closing = scratch.closing;
   let closingCount = 0;
 
-  /**
-   * Liquidates account i, just judged liquidatable at this round's prices (its judgment in `slot`,
-   * this round's index `now`): a margin account is closed (settled after the round's trades), an
-   * Aave account gets one liquidationCall.
-   */
-  const liquidate = (i: number, now: number) => {
-    const p = protocol[i];
-    if (family[i] !== FAMILY_AAVE) {
-      // Its collateral legs come first, then its positions: two loops, no branch on the leg's kind.
-      const x = exposureStart[i];
-      for (let k = legStart[i]; k < x; k++) {
-        const a = asset[k];
-        if (a >= 0 && amt[k] > 0) {
-          net[a] += amt[k];
-          traded[a] = 1;
-          removed[p * A + a] += amt[k];
-        }
-      }
-      for (let k = x; k < legStart[i + 1]; k++) {
-        const a = asset[k];
-        net[a] += side[k] * amt[k];
-        traded[a] = 1;
-        liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
-        liquidatedCount[p]++;
-      }
-      closing[closingCount++] = i;
-      live[i >>> 5] &= ~(1 << (i & 31));
-      return;
-    }
-    const coll = slot[COLLATERAL_LEG] | 0;
-    const debt = slot[DEBT_LEG] | 0;
-    let colls = slot[COLLATERAL_LEGS];
-    let debts = slot[DEBT_LEGS];
-    const o = 4 * i;
-    let rewatched = false;
-    dirty[i >>> 5] |= 1 << (i & 31);
-    if (coll >= 0) {
-      const ca = asset[coll];
-      const da = asset[debt];
-      liquidateInto(liq, slot[HEALTH], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
-      const debtCovered = liq[0];
-      const collateralTaken = liq[1];
-      const toLiquidator = liq[2];
-      if (collateralTaken >= amt[coll]) {
-        amt[coll] = 0;
-        colls--;
-      } else amt[coll] -= collateralTaken;
-      const covered = Math.min(debtCovered, amt[debt]);
-      if (debtCovered >= amt[debt]) {
-        amt[debt] = 0;
-        debts--;
-        exposureLegs[p]--;
-      } else amt[debt] -= debtCovered;
-      if (amt[coll] > 0 && amt[debt] > 0) {
-        // Both legs only shrank: at this round's prices the margin moves by what they lost, and the
-        // account is judged again only once the prices have moved that far. The running sums' rounding
-        // is far below the watch's tolerance, and below a further 1e-12 of the sensitivity before.
-        const takenValue = collateralTaken * prices[ca];
-        const coveredValue = debtCovered * prices[da];
-        const slope = weight[coll] - 1.1e-4;
-        const sensitivity = slot[SENSITIVITY] - takenValue * (weight[coll] + 1.1e-4) - coveredValue;
-        rewatched = true;
-        watched[o] = now;
-        watched[o + 1] = slot[MARGIN] - takenValue * slope + coveredValue - 1e-9 * sensitivity - 1e-12 * slot[SENSITIVITY];
-        watched[o + 2] = Math.max(0, slot[FALL] - (slope > 0 ? takenValue * slope * moving[ca] : 0));
-        watched[o + 3] = Math.max(0, slot[RISE] - coveredValue * moving[da] + (slope < 0 ? takenValue * slope * moving[ca] : 0));
-      }
-      exposureUnits[p * A + da] -= covered; // a debt's basis is 1
-      net[ca] += toLiquidator;
-      net[da] -= debtCovered;
-      traded[ca] = 1;
-      traded[da] = 1;
-      removed[p * A + ca] += toLiquidator;
-      liquidatedNotional[p] += debtCovered * prices[da];
-      liquidatedCount[p]++;
-    }
-    if (debts > 0 && colls === 0) {
-      // Nothing left to seize: the rest of the debt is bad debt.
-      for (let k = exposureStart[i]; k < legStart[i + 1]; k++) {
-        if (amt[k] === 0) continue;
-        const units = amt[k];
-        deficit[p] += units * prices[asset[k]];
-        amt[k] = 0;
-        exposureUnits[p * A + asset[k]] -= units;
-        exposureLegs[p]--;
-      }
-      debts = 0;
-    }
-    if (debts === 0) live[i >>> 5] &= ~(1 << (i & 31));
-    else if (!rewatched) fresh[i >>> 5] |= 1 << (i & 31);
-  };
-
   /** Starts looking at the accounts of a watch list's prefix up to distance `d`, from `from`; returns where it stopped. */
   const reach = (list: WatchList, from: number, d: number): number => {
-    const { ids, distance } = list;
+    const { ids, distance, certain: certainPast } = list;
+    const end = ids.length;
     let j = from;
-    for (; j < ids.length && distance[j] <= d; j++) {
+    for (; j < end && distance[j] <= d; j++) {
       const i = ids[j];
       const bit = 1 << (i & 31);
       if (reached[i >>> 5] & bit) continue;
       reached[i >>> 5] |= bit;
-      fresh[i >>> 5] |= bit;
-      live[i >>> 5] |= bit;
-      if (list.certain && list.certain[j] < d) certain[i >>> 5] |= bit;
+      if (certainPast[j] < d) certain[i >>> 5] |= bit;
+      else fresh[i >>> 5] |= bit;
     }
     return j;
   };
@@ -312,6 +220,20 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
       highSince[j] = low > high ? 0 : high;
     }
     priceHistory.push(prices.slice());
+    // The waiting accounts that the moves since their judgment can have brought to the line are judged
+    // this round; the others wait on. A due entry is replaced by the list's last (the list has no order).
+    for (let e = 0; e < waitingCount;) {
+      const o = WAITING * e;
+      const at = waiting[o + 1];
+      if (!reference && waiting[o + 2] + waiting[o + 3] * lowSince[at] - waiting[o + 4] * highSince[at] > 0) {
+        e++;
+        continue;
+      }
+      const i = waiting[o];
+      fresh[i >>> 5] |= 1 << (i & 31);
+      const last = WAITING * --waitingCount;
+      for (let f = 0; f < WAITING; f++) waiting[o + f] = waiting[last + f];
+    }
     // Judge, and liquidate each liquidatable account at once: a liquidation changes only that
     // account's balances and the round's flows, and the flows are summed in index order as ever.
     const judgeOnly = rounds === maxRounds;
@@ -319,36 +241,121 @@ function cascadeAccounts(book: CompiledBook, acc: CompiledAccounts, scratch: Cas
     net.fill(0);
     traded.fill(0);
     closingCount = 0;
+    // The liquidations, and the waiting list's entries, are written out in this loop rather than
+    // called: a call per account costs as much as the liquidation.
     scan: for (let w = 0; w < words; w++) {
-      let bits = live[w] | 0;
+      let bits = fresh[w] | certain[w];
       while (bits !== 0) {
         const low = bits & -bits;
         bits ^= low;
         const i = (w << 5) | (31 - Math.clz32(low));
-        if (certain[w] & low) {
-          certain[w] ^= low;
-          hits++;
-          if (judgeOnly) break scan;
-          liquidate(i, now);
+        const p = protocol[i];
+        const aave = family[i] === FAMILY_AAVE;
+        let liquidatable = true;
+        if (certain[w] & low) certain[w] ^= low;
+        else {
+          fresh[w] ^= low;
+          liquidatable = aave ? judgeAaveLiquidation(acc, amt, prices, i, slot, false) : judgeMargin(acc, amt, prices, i, slot, moving);
+        }
+        if (!liquidatable) {
+          if (aave) aaveWatchFigures(acc, amt, prices, i, slot, moving);
+          const o = WAITING * waitingCount++;
+          waiting[o] = i;
+          waiting[o + 1] = now;
+          waiting[o + 2] = watchMargin(slot);
+          waiting[o + 3] = slot[FALL];
+          waiting[o + 4] = slot[RISE];
           continue;
         }
-        const o = 4 * i;
-        if (fresh[w] & low) fresh[w] ^= low;
-        else if (!reference) {
-          const at = watched[o] | 0;
-          if (watched[o + 1] + watched[o + 2] * lowSince[at] - watched[o + 3] * highSince[at] > 0) continue;
-        }
-        if (!judgeAccount(acc, amt, prices, i, slot, moving)) {
-          watched[o] = now;
-          watched[o + 1] = watchMargin(slot);
-          watched[o + 2] = slot[FALL];
-          watched[o + 3] = slot[RISE];
-          continue;
-        }
-        // A liquidated account closes, or its liquidation sets its watch or marks it fresh.
         hits++;
         if (judgeOnly) break scan;
-        liquidate(i, now);
+        if (aave) {
+          // One liquidationCall at this round's prices: the account closes, or its watch is set from the
+          // change, or it is marked fresh.
+          const coll = slot[COLLATERAL_LEG] | 0;
+          const debt = slot[DEBT_LEG] | 0;
+          let colls = slot[COLLATERAL_LEGS];
+          let debts = slot[DEBT_LEGS];
+          let rewatch = false;
+          dirty[w] |= low;
+          if (coll >= 0) {
+            const ca = asset[coll];
+            const da = asset[debt];
+            liquidateInto(liq, slot[CLOSE_FACTOR], amt[debt], prices[da], amt[coll], prices[ca], bonus[coll], protocolFee[coll]);
+            const debtCovered = liq[0];
+            const collateralTaken = liq[1];
+            const toLiquidator = liq[2];
+            // Both legs only shrink: the account stays open, and its watch starts from its figures before the call.
+            rewatch = collateralTaken < amt[coll] && debtCovered < amt[debt];
+            if (rewatch) aaveWatchFigures(acc, amt, prices, i, slot, moving);
+            if (collateralTaken >= amt[coll]) {
+              amt[coll] = 0;
+              colls--;
+            } else amt[coll] -= collateralTaken;
+            const covered = Math.min(debtCovered, amt[debt]);
+            if (debtCovered >= amt[debt]) {
+              amt[debt] = 0;
+              debts--;
+              exposureLegs[p]--;
+            } else amt[debt] -= debtCovered;
+            if (rewatch) {
+              // At this round's prices the margin moves by what the legs lost, and the account is judged
+              // again only once the prices have moved that far. The running sums' rounding is far below
+              // the watch's tolerance, and below a further 1e-12 of the sensitivity before.
+              const takenValue = collateralTaken * prices[ca];
+              const coveredValue = debtCovered * prices[da];
+              const slope = weight[coll] - 1.1e-4;
+              const sensitivity = slot[SENSITIVITY] - takenValue * (weight[coll] + 1.1e-4) - coveredValue;
+              const o = WAITING * waitingCount++;
+              waiting[o] = i;
+              waiting[o + 1] = now;
+              waiting[o + 2] = slot[MARGIN] - takenValue * slope + coveredValue - 1e-9 * sensitivity - 1e-12 * slot[SENSITIVITY];
+              waiting[o + 3] = Math.max(0, slot[FALL] - (slope > 0 ? takenValue * slope * moving[ca] : 0));
+              waiting[o + 4] = Math.max(0, slot[RISE] - coveredValue * moving[da] + (slope < 0 ? takenValue * slope * moving[ca] : 0));
+            }
+            exposureUnits[p * A + da] -= covered; // a debt's basis is 1
+            net[ca] += toLiquidator;
+            net[da] -= debtCovered;
+            traded[ca] = 1;
+            traded[da] = 1;
+            removed[p * A + ca] += toLiquidator;
+            liquidatedNotional[p] += debtCovered * prices[da];
+            liquidatedCount[p]++;
+          }
+          if (debts > 0 && colls === 0) {
+            // Nothing left to seize: the rest of the debt is bad debt.
+            for (let k = exposureStart[i]; k < legStart[i + 1]; k++) {
+              if (amt[k] === 0) continue;
+              const units = amt[k];
+              deficit[p] += units * prices[asset[k]];
+              amt[k] = 0;
+              exposureUnits[p * A + asset[k]] -= units;
+              exposureLegs[p]--;
+            }
+            debts = 0;
+          }
+          if (debts > 0 && !rewatch) fresh[w] |= low;
+          continue;
+        }
+        // Closed: all its positions, and its non-USD collateral sold, settled after the round's trades.
+        // Its collateral legs come first, then its positions: two loops, no branch on the leg's kind.
+        const x = exposureStart[i];
+        for (let k = legStart[i]; k < x; k++) {
+          const a = asset[k];
+          if (a >= 0 && amt[k] > 0) {
+            net[a] += amt[k];
+            traded[a] = 1;
+            removed[p * A + a] += amt[k];
+          }
+        }
+        for (let k = x; k < legStart[i + 1]; k++) {
+          const a = asset[k];
+          net[a] += side[k] * amt[k];
+          traded[a] = 1;
+          liquidatedNotional[p] += amt[k] * prices[a] * basis[k];
+          liquidatedCount[p]++;
+        }
+        closing[closingCount++] = i;
       }
     }
     if (hits === 0) break;

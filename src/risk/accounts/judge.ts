@@ -1,4 +1,4 @@
-import { healthFromSums } from "./aave";
+import { closeFactorAt, closeFactorFromSums, healthFromSums, UNDECIDED } from "./aave";
 import { FAMILY_AAVE, type CompiledAccounts } from "./compile";
 
 /** Slots of the `out` array `judgeAccount` fills. */
@@ -13,8 +13,10 @@ export const DEBT_LEG = 6;
 /** Aave, when liquidatable: how many collateral legs that count, and how many debt legs, are non-zero. */
 export const COLLATERAL_LEGS = 7;
 export const DEBT_LEGS = 8;
+/** Aave, when liquidatable: the share of the chosen debt one liquidationCall may repay (./aave.ts). */
+export const CLOSE_FACTOR = 9;
 /** Length of the `out` array. */
-export const JUDGE_SLOTS = 9;
+export const JUDGE_SLOTS = 10;
 
 /**
  * Judges account i at `prices` by its family's rule; true when it is liquidatable. Writes to `out`:
@@ -28,70 +30,123 @@ export const JUDGE_SLOTS = 9;
  * Prices that fall by at most F and rise by at most R cost the margin at most FALL × F + RISE × R.
  */
 export function judgeAccount(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array, moving: Uint8Array): boolean {
+  if (acc.family[i] === FAMILY_AAVE) {
+    const liquidatable = judgeAaveLiquidation(acc, amt, prices, i, out, true);
+    aaveWatchFigures(acc, amt, prices, i, out, moving);
+    return liquidatable;
+  }
+  return judgeMargin(acc, amt, prices, i, out, moving);
+}
+
+/**
+ * Whether an Aave account is liquidatable and, for a liquidator, its close factor, its largest
+ * collateral that counts and its largest debt and how many of each are non-zero: judgeAccount less
+ * the watch's figures, which the cascade needs only for an account that stays open
+ * (aaveWatchFigures). The exact health factor is written when `health` asks for it, otherwise only
+ * where the bound on it cannot tell (aaveVerdict): the cascade reads the close factor, not the health.
+ */
+export function judgeAaveLiquidation(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array, health: boolean): boolean {
+  const { legStart, exposureStart, asset, weightBps } = acc;
+  const x = exposureStart[i];
+  const e = legStart[i + 1];
+  let c = 0;
+  let w = 0;
+  let d = 0;
+  let coll = -1;
+  let collValue = 0;
+  let colls = 0;
+  let debt = -1;
+  let debtValue = 0;
+  let debts = 0;
+  for (let k = legStart[i]; k < x; k++) {
+    if (weightBps[k] === 0) continue;
+    const q = amt[k];
+    const v = q * prices[asset[k]];
+    colls += q !== 0 ? 1 : 0;
+    if (v > collValue) {
+      coll = k;
+      collValue = v;
+    }
+    c += v;
+    w += v * weightBps[k];
+  }
+  for (let k = x; k < e; k++) {
+    const q = amt[k];
+    const v = q * prices[asset[k]];
+    debts += q !== 0 ? 1 : 0;
+    if (v > debtValue) {
+      debt = k;
+      debtValue = v;
+    }
+    d += v;
+  }
+  out[COLLATERAL_LEG] = coll;
+  out[DEBT_LEG] = debt;
+  out[COLLATERAL_LEGS] = colls;
+  out[DEBT_LEGS] = debts;
+  return aaveVerdict(c, w, d, out, health);
+}
+
+/**
+ * Writes the close factor of an Aave account's sums (healthFromSums) to `out` and, when `health`
+ * asks or the bound cannot tell (closeFactorFromSums), its exact health factor; true when it is
+ * liquidatable. Kept apart so that V8 inlines the judgment into the cascade's scan.
+ */
+function aaveVerdict(c: number, w: number, d: number, out: Float64Array, health: boolean): boolean {
+  const bound = health ? UNDECIDED : closeFactorFromSums(c, w, d);
+  if (bound !== UNDECIDED) {
+    out[CLOSE_FACTOR] = bound;
+    return bound > 0;
+  }
+  const hf = healthFromSums(c, w, d);
+  out[HEALTH] = hf;
+  out[CLOSE_FACTOR] = closeFactorAt(hf);
+  return hf < 1;
+}
+
+/** An Aave account's margin, sensitivity, FALL and RISE (see judgeAccount). */
+export function aaveWatchFigures(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array, moving: Uint8Array): void {
+  // A moving flag multiplies rather than branches: a branch on the asset mispredicts on a mixed book.
+  const { legStart, exposureStart, asset, weight, weightBps } = acc;
+  const x = exposureStart[i];
+  const e = legStart[i + 1];
+  let c = 0;
+  let d = 0;
+  let thr = 0;
+  let fall = 0;
+  let rise = 0;
+  for (let k = legStart[i]; k < x; k++) {
+    if (weightBps[k] === 0) continue;
+    const a = asset[k];
+    const v = amt[k] * prices[a];
+    c += v;
+    thr += v * weight[k];
+    // The margin below counts this collateral at its threshold less the rounding cushion.
+    const m = weight[k] - 1.1e-4;
+    if (m >= 0) fall += v * m * moving[a];
+    else rise -= v * m * moving[a];
+  }
+  for (let k = x; k < e; k++) {
+    const a = asset[k];
+    const v = amt[k] * prices[a];
+    d += v;
+    rise += v * moving[a];
+  }
+  out[FALL] = fall;
+  out[RISE] = rise;
+  // Aave rounds the average threshold down to whole bps: up to 1 bp of the collateral.
+  out[MARGIN] = thr - d - 1.1e-4 * c;
+  out[SENSITIVITY] = thr + d + 1.1e-4 * c;
+}
+
+/** A margin account's judgment (see judgeAccount). */
+export function judgeMargin(acc: CompiledAccounts, amt: Float64Array, prices: Float64Array, i: number, out: Float64Array, moving: Uint8Array): boolean {
   // Collateral legs and exposures are walked in two loops, and a moving flag multiplies rather than
   // branches: a branch on the leg's kind, side or asset mispredicts on a mixed book.
-  const { legStart, exposureStart, asset, weight, weightBps, side, entry, basis } = acc;
+  const { legStart, exposureStart, asset, weight, side, entry, basis } = acc;
   const s = legStart[i];
   const x = exposureStart[i];
   const e = legStart[i + 1];
-  if (acc.family[i] === FAMILY_AAVE) {
-    let c = 0;
-    let w = 0;
-    let d = 0;
-    let thr = 0;
-    let fall = 0;
-    let rise = 0;
-    // The legs a liquidator would take are picked in the same loops, while the legs are in cache.
-    let coll = -1;
-    let collValue = 0;
-    let colls = 0;
-    let debt = -1;
-    let debtValue = 0;
-    let debts = 0;
-    for (let k = s; k < x; k++) {
-      if (weightBps[k] === 0) continue;
-      const a = asset[k];
-      const q = amt[k];
-      const v = q * prices[a];
-      colls += q !== 0 ? 1 : 0;
-      if (v > collValue) {
-        coll = k;
-        collValue = v;
-      }
-      c += v;
-      w += v * weightBps[k];
-      thr += v * weight[k];
-      // The margin below counts this collateral at its threshold less the rounding cushion.
-      const m = weight[k] - 1.1e-4;
-      if (m >= 0) fall += v * m * moving[a];
-      else rise -= v * m * moving[a];
-    }
-    for (let k = x; k < e; k++) {
-      const a = asset[k];
-      const q = amt[k];
-      const v = q * prices[a];
-      debts += q !== 0 ? 1 : 0;
-      if (v > debtValue) {
-        debt = k;
-        debtValue = v;
-      }
-      d += v;
-      rise += v * moving[a];
-    }
-    out[FALL] = fall;
-    out[RISE] = rise;
-    const hf = healthFromSums(c, w, d);
-    out[HEALTH] = hf;
-    // Aave rounds the average threshold down to whole bps: up to 1 bp of the collateral.
-    out[MARGIN] = thr - d - 1.1e-4 * c;
-    out[SENSITIVITY] = thr + d + 1.1e-4 * c;
-    if (!(hf < 1)) return false;
-    out[COLLATERAL_LEG] = coll;
-    out[DEBT_LEG] = debt;
-    out[COLLATERAL_LEGS] = colls;
-    out[DEBT_LEGS] = debts;
-    return true;
-  }
   let eq = 0;
   let mt = 0;
   let sens = 0;

@@ -3,7 +3,7 @@ import { checkShocks, type ShockVector } from "../cascade";
 import type { Snapshot } from "../snapshot";
 import { liquidateInto } from "./aave";
 import { FAMILY_AAVE, LEG_DEBT } from "./compile";
-import { COLLATERAL_LEG, DEBT_LEG, HEALTH, JUDGE_SLOTS, judgeAccount } from "./judge";
+import { CLOSE_FACTOR, COLLATERAL_LEG, DEBT_LEG, JUDGE_SLOTS, judgeAccount } from "./judge";
 import type { Account } from "./model";
 
 /** The book once liquidators have taken every Aave account under health factor 1, and what that took. */
@@ -48,7 +48,7 @@ export function settleAaveAccounts(s: Snapshot, shocks: ShockVector = {}): Settl
       const coll = slot[COLLATERAL_LEG];
       const debt = slot[DEBT_LEG];
       if (coll >= 0 && debt >= 0) {
-        liquidateInto(liq, slot[HEALTH], amt[debt], prices[acc.asset[debt]], amt[coll], prices[acc.asset[coll]], acc.bonus[coll], acc.protocolFee[coll]);
+        liquidateInto(liq, slot[CLOSE_FACTOR], amt[debt], prices[acc.asset[debt]], amt[coll], prices[acc.asset[coll]], acc.bonus[coll], acc.protocolFee[coll]);
         amt[coll] = liq[1] >= amt[coll] ? 0 : amt[coll] - liq[1];
         amt[debt] = liq[0] >= amt[debt] ? 0 : amt[debt] - liq[0];
         liquidatedUsd += liq[0] * prices[acc.asset[debt]];

@@ -37,11 +37,12 @@ export interface WatchList {
   ids: Int32Array;
   distance: Float64Array;
   /**
-   * Per-asset and spread lists: per account, the move past which it is liquidatable for certain, a
-   * margin account's margin being below the line by more than the judge's float error (Infinity for
-   * other accounts, whose liquidation needs the judge's figures).
+   * Per account, the move past which it is liquidatable for certain (per-asset and spread lists), a
+   * margin account's margin being below the line by more than the judge's float error; Infinity for
+   * other accounts, whose liquidation needs the judge's figures, and in the other lists. Every list
+   * has one, so that the cascade reads lists of one shape.
    */
-  certain?: Float64Array;
+  certain: Float64Array;
 }
 
 /** The other accounts by the common fall, and the common rise, that can bring them to the line while the moves stay within `width` of their centre. */
@@ -130,8 +131,8 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
       rise[i] = distance(m, slot[RISE]);
     }
   }
-  const pick = (d: Float64Array, a: number) => sortFinite(d, (i) => single[i] === a);
-  const withCertain = (list: WatchList): WatchList => ({ ...list, certain: Float64Array.from(list.ids, (i) => certain[i]) });
+  const none = new Float64Array(acc.n).fill(Infinity);
+  const pick = (d: Float64Array, a: number, certainty = none) => sortFinite(d, (i) => single[i] === a, certainty);
   const spread = SPREADS.map((width): SpreadWatch => {
     const commonFall = new Float64Array(acc.n).fill(Infinity);
     const commonRise = new Float64Array(acc.n).fill(Infinity);
@@ -146,12 +147,11 @@ function buildWatchOrder(acc: CompiledAccounts, basePrices: Float64Array, moving
       // Moves within the width of their centre c change the margin by at most c × (FALL − RISE) + width × (FALL + RISE).
       if (k !== 0) commonCertain[i] = (marginAbove[i] + width * (falls[i] + rises[i])) / Math.abs(k);
     }
-    const withCommonCertain = (list: WatchList): WatchList => ({ ...list, certain: Float64Array.from(list.ids, (i) => commonCertain[i]) });
-    return { width, fall: withCommonCertain(pick(commonFall, -1)), rise: withCommonCertain(pick(commonRise, -1)) };
+    return { width, fall: pick(commonFall, -1, commonCertain), rise: pick(commonRise, -1, commonCertain) };
   });
   return {
-    assetFall: Array.from({ length: A }, (_, a) => withCertain(pick(fall, a))),
-    assetRise: Array.from({ length: A }, (_, a) => withCertain(pick(rise, a))),
+    assetFall: Array.from({ length: A }, (_, a) => pick(fall, a, certain)),
+    assetRise: Array.from({ length: A }, (_, a) => pick(rise, a, certain)),
     spread,
     fall: pick(fall, -1),
     rise: pick(rise, -1),
@@ -176,9 +176,9 @@ function distance(m: number, s: number): number {
   return s > 0 ? m / s : Infinity;
 }
 
-function sortFinite(d: Float64Array, keep: (i: number) => boolean): WatchList {
+function sortFinite(d: Float64Array, keep: (i: number) => boolean, certain: Float64Array): WatchList {
   const idx: number[] = [];
   for (let i = 0; i < d.length; i++) if (d[i] !== Infinity && keep(i)) idx.push(i);
   idx.sort((a, b) => d[a] - d[b] || a - b);
-  return { ids: Int32Array.from(idx), distance: Float64Array.from(idx, (i) => d[i]) };
+  return { ids: Int32Array.from(idx), distance: Float64Array.from(idx, (i) => d[i]), certain: Float64Array.from(idx, (i) => certain[i]) };
 }
