@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { accountNonce } from "../../../src/rpc/reads";
 import { ethers } from "hardhat";
 import { waitForConfirmations } from "../../../src/chain/confirm";
 import { NonceManager } from "../../../src/chain/nonce";
@@ -48,7 +49,7 @@ describe("confirmation, reorgs and simulated reverts", function () {
         steward: await f.steward.getAddress(),
         multicall: await f.multicall.getAddress(),
       });
-      const nonces = new NonceManager(r.redis, 31337n, stranger.address, () => chain.provider.getTransactionCount(stranger.address, "latest"), { prefix: r.prefix });
+      const nonces = new NonceManager(r.redis, 31337n, stranger.address, () => accountNonce(chain.provider, stranger.address), { prefix: r.prefix });
       const result = await executeAction(
         {
           provider: chain.provider,

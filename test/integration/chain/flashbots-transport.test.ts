@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { accountNonce } from "../../../src/rpc/reads";
 import { ethers } from "hardhat";
 import { Wallet } from "ethers";
 import { FlashbotsTransport } from "../../../src/chain/flashbots-transport";
@@ -31,7 +32,7 @@ describe("Flashbots transport against a local relay (real Hardhat node, real Red
   async function setup(opts: { deadlineBlocks?: number; fallback?: boolean } = {}) {
     const wallet = await fundedWallet(chain.provider);
     const auth = new Wallet(Wallet.createRandom().privateKey);
-    const nonces = new NonceManager(r.redis, 31337n, wallet.address, () => chain.provider.getTransactionCount(wallet.address, "latest"), { prefix: r.prefix });
+    const nonces = new NonceManager(r.redis, 31337n, wallet.address, () => accountNonce(chain.provider, wallet.address), { prefix: r.prefix });
     const fallback = opts.fallback ? new PublicTransport(chain.provider, wallet, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks: 3, deadlineBlocks: 10, pollMs: 20 }) : undefined;
     const transport = new FlashbotsTransport(chain.provider, wallet, auth, nonces, { relayUrl, maxFeePerGas: 500n * GWEI, deadlineBlocks: opts.deadlineBlocks ?? 3, fallback, pollMs: 20 });
     const request = { to: wallet.address, data: "0x", value: 1n, gasLimit: 21_000n, actionKey: `k-${Math.random()}` };
@@ -87,7 +88,7 @@ describe("Flashbots transport against a local relay (real Hardhat node, real Red
     const outcome = await sending;
     expect(outcome.status).to.equal("notIncluded");
     expect(await nonces.pending()).to.have.length(0);
-    expect(await chain.provider.getTransactionCount(wallet.address, "latest")).to.equal(0);
+    expect(await accountNonce(chain.provider, wallet.address)).to.equal(0);
   });
 
   it("falls back to the public mempool with the same nonce, so exactly one transaction lands", async () => {
@@ -111,6 +112,6 @@ describe("Flashbots transport against a local relay (real Hardhat node, real Red
     if (outcome.status !== "included") return;
     expect(outcome.via).to.equal("public");
     expect(outcome.txHash).to.equal(ethers.keccak256(relay.bundles[0].txs[0])); // the very transaction the relay held
-    expect(await chain.provider.getTransactionCount(wallet.address, "latest")).to.equal(1);
+    expect(await accountNonce(chain.provider, wallet.address)).to.equal(1);
   });
 });

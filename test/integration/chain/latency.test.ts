@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { accountNonce } from "../../../src/rpc/reads";
 import { ethers } from "hardhat";
 import { Wallet } from "ethers";
 import { FlashbotsTransport } from "../../../src/chain/flashbots-transport";
@@ -50,7 +51,7 @@ describe("blocks from the first breaching block to the corrective transaction (o
         multicall: await f.multicall.getAddress(),
         pools,
       });
-      const nonces = new NonceManager(r.redis, 31337n, keeper.address, () => chain.provider.getTransactionCount(keeper.address, "latest"), { prefix: r.prefix });
+      const nonces = new NonceManager(r.redis, 31337n, keeper.address, () => accountNonce(chain.provider, keeper.address), { prefix: r.prefix });
       const publicTransport = new PublicTransport(chain.provider, keeper, nonces, { maxFeePerGas: 500n * GWEI, stuckAfterBlocks: 3, deadlineBlocks: 10, pollMs: 20 });
       const privateTransport = new FlashbotsTransport(chain.provider, keeper, new Wallet(Wallet.createRandom().privateKey), nonces, {
         relayUrl,
