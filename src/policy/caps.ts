@@ -1,5 +1,5 @@
 import type { ParamBounds } from "../domain/protocol-state";
-import { cooldownLeft, tightenLimit } from "./units";
+import { cooldownLeft, loosenLimit, tightenLimit } from "./units";
 
 /**
  * A cap already within this fraction of open interest is left alone: open interest drifts with
@@ -29,4 +29,24 @@ export function planCapCut(current: { longCap: bigint; shortCap: bigint }, openI
   const shortCap = cut(current.shortCap, openInterest.short, sb);
   if (longCap === current.longCap && shortCap === current.shortCap) return { status: "none" };
   return { status: "change", longCap, shortCap, note: "caps lowered toward current open interest to stop growth" };
+}
+
+/**
+ * After a recovery: each side's cap one loosening step back toward the caps the keeper found (never
+ * above them), as soon as the steward's loosening delay allows. Caps stop a fragile book from growing;
+ * left down once it is healthy, they would turn business away for good.
+ */
+export function planCapRelax(current: { longCap: bigint; shortCap: bigint }, baseline: { longCap: bigint; shortCap: bigint }, bounds: Record<string, ParamBounds>, now: number): CapDecision {
+  const lb = bounds.LONG_CAP;
+  const sb = bounds.SHORT_CAP;
+  if (!lb || !sb) return { status: "none" };
+  const back = (cap: bigint, to: bigint, b: ParamBounds) => {
+    if (cap >= to || cooldownLeft(b, false, now) > 0) return cap;
+    const limit = loosenLimit(cap, b, true);
+    return limit < to ? limit : to;
+  };
+  const longCap = back(current.longCap, baseline.longCap, lb);
+  const shortCap = back(current.shortCap, baseline.shortCap, sb);
+  if (longCap === current.longCap && shortCap === current.shortCap) return { status: "none" };
+  return { status: "change", longCap, shortCap, note: "recovered: caps one loosening step back toward those the keeper found" };
 }

@@ -26,7 +26,7 @@ export function describeReason(r: PlannedAction["reason"]): string {
     case "valueAtRisk":
       return `tail loss $${r.observed === null ? "—" : r.observed.toFixed(0)} > limit $${r.threshold.toFixed(0)} (${r.level})`;
     case "recovery":
-      return `calm for long enough after a raise: no live danger, svr ${v(r.observed)} above ${r.threshold} (${r.level})`;
+      return `recovered for long enough after the keeper tightened: svr ${v(r.observed)} above ${r.threshold} (${r.level})`;
     default:
       return `${r.metric} ${v(r.observed)} < ${r.threshold} (${r.level})`;
   }

@@ -2,7 +2,7 @@ import type { ProtocolSnapshot } from "../domain/protocol-state";
 import { breakingShock, computeMetrics, forecast, marketSlice, minShock, MODEL_VERSION, type Forecast, type SvrObservation, type TailFigures, type ValueAtRiskReport } from "../risk";
 import type { ActionProvenance, ActionRequest } from "./actions";
 import { chunkByNotional, planAdl } from "./adl";
-import { planCapCut } from "./caps";
+import { planCapCut, planCapRelax } from "./caps";
 import { planLending, type ReserveParams } from "./lending";
 import { marketPolicy, type MarketPolicy, type PolicyConfig } from "./config";
 import { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence } from "./evidence";
@@ -35,6 +35,8 @@ export interface MarketJudgmentState {
   baseline?: { imrBps: number; mmrBps: number };
   /** When governance was last warned that the book is fragile (cleared once it is not). */
   warnedAt?: number;
+  /** Where cap relaxation returns to: the caps first observed (18-decimal USD, as decimal strings). */
+  capsBaseline?: { longCap: string; shortCap: string };
 }
 
 export interface PolicyInput {
@@ -160,6 +162,8 @@ export function planActions(input: PolicyInput): Plan {
       raised: prevJudgment?.raised ?? false,
       baseline: policy.baselineMargins ?? prevJudgment?.baseline ?? (params?.IMR !== undefined && params.MMR !== undefined ? { imrBps: Number(params.IMR), mmrBps: Number(params.MMR) } : undefined),
       warnedAt: shock !== null && shock >= policy.breakingShock.target ? undefined : prevJudgment?.warnedAt,
+      capsBaseline:
+        prevJudgment?.capsBaseline ?? (params?.LONG_CAP !== undefined && params.SHORT_CAP !== undefined ? { longCap: params.LONG_CAP.toString(), shortCap: params.SHORT_CAP.toString() } : undefined),
     };
     (state.judgment ??= {})[market.id] = judgment;
     reports[reports.length - 1].danger = danger;
@@ -301,6 +305,22 @@ export function planActions(input: PolicyInput): Plan {
           provenance: provenance("setMarginRatios", [d.imrBps, d.mmrBps], "routine"),
         });
       }
+    }
+    // Caps answered the book's fragility (the act level), so they come back once the market has been
+    // fully healthy for as long as a margin relaxation waits: not before, or the next observation cuts again.
+    const caps = { longCap: onchain.params.LONG_CAP, shortCap: onchain.params.SHORT_CAP };
+    if (judgment.capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined && step.state.healthy >= policy.recoveryObservations) {
+      const baseline = { longCap: BigInt(judgment.capsBaseline.longCap), shortCap: BigInt(judgment.capsBaseline.shortCap) };
+      const d = planCapRelax({ longCap: caps.longCap, shortCap: caps.shortCap }, baseline, bounds, snapshot.block.timestamp);
+      if (d.status === "change")
+        actions.push({
+          action: { kind: "setOpenInterestCaps", market: market.id, longCap: d.longCap, shortCap: d.shortCap, expected: { longCap: caps.longCap, shortCap: caps.shortCap } },
+          urgency: "routine",
+          reason: { metric: "recovery", level, observed: svr, threshold: policy.svr.target },
+          expected: { metric: "svr", before: svr, after: svr },
+          note: d.note,
+          provenance: provenance("setOpenInterestCaps", [d.longCap, d.shortCap], "routine"),
+        });
     }
   }
   if (lendingBreached.length && snapshot.lendingBook) {

@@ -308,6 +308,57 @@ describe("policy plans on hand-built books", () => {
     expect(plan.actions.every((a) => a.urgency !== "routine")).to.equal(true);
   });
 
+  it("gives back caps it cut once the market has been healthy for recoveryObservations: one loosening step per steward delay, never above the caps it found", () => {
+    const risk = perpsBook([long(10, 5000), short(10, 5000)]);
+    const cfg = policy({ recoveryObservations: 3 });
+    const capsOf = (plan: ReturnType<typeof planActions>) => plan.actions.find((a) => a.action.kind === "setOpenInterestCaps");
+    const snap = (t: number, longCap: bigint, shortCap: bigint, lastUpdate = 0n) =>
+      onchain(
+        { ...risk, timestamp: risk.timestamp + t },
+        { longCap, shortCap, bounds: { IMR: bounds({ min: 100n, max: 5000n }), MMR: bounds({ min: 50n, max: 4000n }), LONG_CAP: bounds({ lastUpdate }), SHORT_CAP: bounds({ lastUpdate }) } },
+      );
+    let state: PolicyState = {
+      markets: {},
+      judgment: { "ETH-USD": { marks: [], calm: 0, raised: false, capsBaseline: { longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() } } },
+    };
+    for (let i = 0; i < 2; i++) {
+      const plan = planActions({ snapshot: snap(i * 12, 10_000_000n * WAD, 20_000_000n * WAD), history: {}, state, config: cfg });
+      expect(plan.markets[0].level).to.equal("ok");
+      expect(plan.actions, "healthy for fewer than recoveryObservations").to.have.length(0);
+      state = plan.state;
+    }
+    const plan = planActions({ snapshot: snap(24, 10_000_000n * WAD, 20_000_000n * WAD), history: {}, state, config: cfg });
+    const relax = capsOf(plan)!;
+    expect(relax.urgency).to.equal("routine");
+    expect(relax.reason.metric).to.equal("recovery");
+    // The steward's loosening step is 10 %: $10M → $11M, $20M → $22M.
+    expect(relax.action).to.deep.include({ longCap: 11_000_000n * WAD, shortCap: 22_000_000n * WAD, expected: { longCap: 10_000_000n * WAD, shortCap: 20_000_000n * WAD } });
+    // Inside the loosening delay (6 h): nothing; after it, the next step, and never above the caps it found.
+    const waiting = planActions({ snapshot: snap(36, 11_000_000n * WAD, 22_000_000n * WAD, BigInt(risk.timestamp + 24)), history: {}, state: plan.state, config: cfg });
+    expect(capsOf(waiting)).to.equal(undefined);
+    const near = planActions({ snapshot: snap(21_700, 48_000_000n * WAD, 50_000_000n * WAD, BigInt(risk.timestamp + 24)), history: {}, state: waiting.state, config: cfg });
+    expect(capsOf(near)!.action).to.deep.include({ longCap: 50_000_000n * WAD, shortCap: 50_000_000n * WAD });
+  });
+
+  it("keeps caps down while the book is fragile, however long the market has been calm", () => {
+    const risk = fragileBookNoSlippage();
+    const cfg = policy({ recoveryObservations: 1 });
+    const state: PolicyState = {
+      markets: {},
+      judgment: { "ETH-USD": { marks: [], calm: 50, raised: false, capsBaseline: { longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() } } },
+    };
+    const plan = planActions({ snapshot: onchain(risk, { ...FRAGILE_MARGINS, longCap: 800_000n * WAD, shortCap: 200_000n * WAD }), history: {}, state, config: cfg });
+    expect(plan.markets[0].level).to.equal("act");
+    expect(plan.actions.filter((a) => a.action.kind === "setOpenInterestCaps")).to.have.length(0);
+    expect(plan.state.judgment!["ETH-USD"].capsBaseline).to.deep.equal({ longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() });
+  });
+
+  it("remembers the caps it first found as the baseline for relaxing", () => {
+    const risk = perpsBook([long(10, 5000), short(10, 5000)]);
+    const plan = planActions({ snapshot: onchain(risk, { longCap: 7n * WAD, shortCap: 9n * WAD }), history: {}, state: empty, config: policy() });
+    expect(plan.state.judgment!["ETH-USD"].capsBaseline).to.deep.equal({ longCap: (7n * WAD).toString(), shortCap: (9n * WAD).toString() });
+  });
+
   it("deleverages only against live danger: a critical but calm book gets a warning, not ADL", () => {
     const positions = [long(50, 5000, 1000), long(50, 4000, 900), long(50, 3000, 1200), short(30, 20_000, 1500)];
     const risk = perpsBook(positions);
