@@ -40,6 +40,12 @@ export interface MarketPolicy {
    * the keeper found on its first observation of the market, before any raise of its own.
    */
   baselineMargins?: { imrBps: number; mmrBps: number };
+  /**
+   * Open-interest caps (USD notional) that relaxation gives back up to, never past. Unset: the caps
+   * the keeper found on its first observation of the market, which after a lost memory may be caps
+   * it had itself cut.
+   */
+  baselineCaps?: { longUsd: number; shortUsd: number };
   judgment: JudgmentPolicy;
   /** Act on Value at Risk: the market is at `level` (at least) while its tail loss exceeds the limit. Unset: VaR is reported, not acted on. */
   valueAtRisk?: ValueAtRiskLimit;
@@ -176,6 +182,9 @@ const judgmentSchema = z
   })
   .strict();
 
+const usdCap = z.number().positive("must be > 0 (a cap of nothing refuses every opening)").finite();
+const baselineCapsSchema = z.object({ longUsd: usdCap, shortUsd: usdCap }).strict();
+
 const baselineSchema = z
   .object({ imrBps: z.number().int().min(1).max(9999), mmrBps: z.number().int().min(1).max(9999) })
   .strict()
@@ -188,6 +197,7 @@ function validateJudgment(p: MarketPolicy, at: string): string[] {
     if (!r.success) for (const i of r.error.issues) problems.push(`${[base, ...i.path.map(String)].join(".")}: ${i.message}`);
   };
   collect(judgmentSchema.safeParse(p.judgment), `${at}.judgment`);
+  if (p.baselineCaps !== undefined) collect(baselineCapsSchema.safeParse(p.baselineCaps), `${at}.baselineCaps`);
   if (p.baselineMargins !== undefined) {
     collect(baselineSchema.safeParse(p.baselineMargins), `${at}.baselineMargins`);
     if (p.baselineMargins.mmrBps < p.floorMmrBps) problems.push(`${at}.baselineMargins.mmrBps: must be ≥ floorMmrBps (${p.floorMmrBps})`);

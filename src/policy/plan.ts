@@ -35,7 +35,7 @@ export interface MarketJudgmentState {
   baseline?: { imrBps: number; mmrBps: number };
   /** When governance was last warned that the book is fragile (cleared once it is not). */
   warnedAt?: number;
-  /** Where cap relaxation returns to: the caps first observed (18-decimal USD, as decimal strings). */
+  /** Where cap relaxation returns to: the configured baselineCaps, else the caps first observed (18-decimal USD, as decimal strings). */
   capsBaseline?: { longCap: string; shortCap: string };
 }
 
@@ -162,8 +162,10 @@ export function planActions(input: PolicyInput): Plan {
       raised: prevJudgment?.raised ?? false,
       baseline: policy.baselineMargins ?? prevJudgment?.baseline ?? (params?.IMR !== undefined && params.MMR !== undefined ? { imrBps: Number(params.IMR), mmrBps: Number(params.MMR) } : undefined),
       warnedAt: shock !== null && shock >= policy.breakingShock.target ? undefined : prevJudgment?.warnedAt,
-      capsBaseline:
-        prevJudgment?.capsBaseline ?? (params?.LONG_CAP !== undefined && params.SHORT_CAP !== undefined ? { longCap: params.LONG_CAP.toString(), shortCap: params.SHORT_CAP.toString() } : undefined),
+      capsBaseline: policy.baselineCaps
+        ? { longCap: usdToWadFloor(policy.baselineCaps.longUsd).toString(), shortCap: usdToWadFloor(policy.baselineCaps.shortUsd).toString() }
+        : (prevJudgment?.capsBaseline ??
+          (params?.LONG_CAP !== undefined && params.SHORT_CAP !== undefined ? { longCap: params.LONG_CAP.toString(), shortCap: params.SHORT_CAP.toString() } : undefined)),
     };
     (state.judgment ??= {})[market.id] = judgment;
     reports[reports.length - 1].danger = danger;

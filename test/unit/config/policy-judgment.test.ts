@@ -52,6 +52,14 @@ describe("policy config: the judgment fields", () => {
     expect(problems.some((p) => p.includes(`${at}.baselineMargins:`) && p.includes("imrBps must be above mmrBps"))).to.equal(true);
   });
 
+  it("takes a market's baseline caps, and names a bad one", () => {
+    const cfg = policyFor(protocolWith({ markets: { "ETH-USD": { baselineCaps: { longUsd: 40_000_000, shortUsd: 35_000_000 } } } }), 0);
+    expect(cfg.markets["ETH-USD"].baselineCaps).to.deep.equal({ longUsd: 40_000_000, shortUsd: 35_000_000 });
+    const problems = problemsOf({ markets: { "ETH-USD": { baselineCaps: { longUsd: 0, shortUsd: 1 } } } });
+    expect(problems.some((p) => p.includes("protocols[0].policy.markets.ETH-USD.baselineCaps.longUsd:") && p.includes("must be > 0"))).to.equal(true);
+    expect(problemsOf({ defaults: { baselineCaps: { longUsd: 1, shortUsd: 1, typo: 1 } } }).join()).to.include("typo");
+  });
+
   it("checks a market's override merged on the defaults", () => {
     const problems = problemsOf({ markets: { "ETH-USD": { judgment: { lookbackSeconds: 0 } } } });
     expect(problems).to.have.length(1);

@@ -353,10 +353,17 @@ describe("policy plans on hand-built books", () => {
     expect(plan.state.judgment!["ETH-USD"].capsBaseline).to.deep.equal({ longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() });
   });
 
-  it("remembers the caps it first found as the baseline for relaxing", () => {
+  it("remembers the caps it first found as the baseline for relaxing, unless governance configured one", () => {
     const risk = perpsBook([long(10, 5000), short(10, 5000)]);
     const plan = planActions({ snapshot: onchain(risk, { longCap: 7n * WAD, shortCap: 9n * WAD }), history: {}, state: empty, config: policy() });
     expect(plan.state.judgment!["ETH-USD"].capsBaseline).to.deep.equal({ longCap: (7n * WAD).toString(), shortCap: (9n * WAD).toString() });
+    const configured = planActions({
+      snapshot: onchain(risk, { longCap: 7n * WAD, shortCap: 9n * WAD }),
+      history: {},
+      state: plan.state,
+      config: policy({ baselineCaps: { longUsd: 40_000_000, shortUsd: 35_000_000.5 } }),
+    });
+    expect(configured.state.judgment!["ETH-USD"].capsBaseline).to.deep.equal({ longCap: (40_000_000n * WAD).toString(), shortCap: (35_000_000_500_000n * 10n ** 12n).toString() });
   });
 
   it("deleverages only against live danger: a critical but calm book gets a warning, not ADL", () => {
