@@ -31,7 +31,7 @@ import { compileBook, type CompiledBook, type CompileOptions } from "./book";
 import { RiskInputError } from "./errors";
 import { openVenue, type Venue } from "./liquidity";
 import { scenarioOutcome } from "./outcome";
-import { PrefixCascade, type PrefixIndex } from "./prefix-cascade";
+import { prefixEngine } from "./prefix-cascade";
 import type { Snapshot } from "./snapshot";
 
 /** Asset id → fractional move (−0.3 is −30 %). Assets not named do not move. */
@@ -96,24 +96,11 @@ export function runScenario(input: Snapshot | CompiledBook, shocks: ShockVector,
   const maxRounds = opts.maxRounds ?? book.n;
   if (opts.path !== "walk" && book.prefix.kind === "ready") {
     const prices = checkShocks(book, shocks);
-    const t = engineFor(book, book.prefix).run(prices, maxRounds);
+    const t = prefixEngine(book, book.prefix).run(prices, maxRounds);
     return { ...summarize(book, shocks, t.prices, t.rounds, t.truncated, t.openPositions, t.liquidatedSize, t.liquidatedNotional, t.liquidatedCount, t.deficit), cascade: { path: "prefix" } };
   }
   const reason = opts.path === "walk" ? "requested" : book.prefix.kind === "unavailable" ? book.prefix.reason : "";
   return { ...cascade(book, shocks, maxRounds), cascade: { path: "walk", reason } };
-}
-
-/**
- * One prefix-sum engine per compiled book, its buffers reused scenario after scenario (a grid or a
- * breaking-shock search runs hundreds): a new one allocated ~25 typed arrays each time, and on a
- * millisecond grid the garbage collector's pauses were most of the spread between runs. Safe
- * because a run resets every buffer it reads and the outcome copies what it keeps.
- */
-const engines = new WeakMap<PrefixIndex, PrefixCascade>();
-function engineFor(book: CompiledBook, index: Extract<PrefixIndex, { kind: "ready" }>): PrefixCascade {
-  let engine = engines.get(index);
-  if (!engine) engines.set(index, (engine = new PrefixCascade(book, index)));
-  return engine;
 }
 
 export function isCompiled(x: Snapshot | CompiledBook): x is CompiledBook {

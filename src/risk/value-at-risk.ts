@@ -12,7 +12,7 @@
  */
 import type { CompiledBook } from "./book";
 import { RiskInputError } from "./errors";
-import { PrefixCascade } from "./prefix-cascade";
+import { prefixEngine } from "./prefix-cascade";
 import { runScenario, type ScenarioResult } from "./cascade";
 import { mulberry32, normal } from "../util/prng";
 
@@ -103,7 +103,7 @@ export function valueAtRisk(book: CompiledBook, model: ShockModel, shocks: Float
   let cascade: ValueAtRiskReport["cascade"];
   if (book.prefix.kind === "ready") {
     cascade = { path: "prefix" };
-    const engine = new PrefixCascade(book, book.prefix);
+    const engine = prefixEngine(book, book.prefix);
     for (let s = 0; s < n; s++) {
       prices.set(base);
       for (let a = 0; a < A; a++) prices[assetIndex[a]] = base[assetIndex[a]] * (1 + shocks[s * A + a]);
