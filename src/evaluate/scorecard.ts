@@ -190,16 +190,17 @@ function meanScore(plays: ScenarioScore[]): ScenarioScore {
 export function acrossSeeds(scores: ScenarioScore[]): SeedSpread[] {
   return (bySuiteScenario(scores) ?? []).map((plays) => {
     const m = meanScore(plays);
-    const range = (f: (s: ScenarioScore) => number): SeedRange => {
+    // The mean is meanScore's; the seeds add the extremes.
+    const range = (mean: number, f: (s: ScenarioScore) => number): SeedRange => {
       const xs = plays.map(f);
-      return { mean: xs.reduce((a, b) => a + b, 0) / xs.length, min: Math.min(...xs), max: Math.max(...xs) };
+      return { mean, min: Math.min(...xs), max: Math.max(...xs) };
     };
     return {
       scenario: m.scenario,
       seeds: plays.map((s) => s.seed),
-      strategies: m.strategies.map(({ strategy }) => {
+      strategies: m.strategies.map(({ strategy, badDebtUsd, forcedLiquidationUsd }) => {
         const of = (s: ScenarioScore) => s.strategies.find((x) => x.strategy === strategy)!;
-        return { strategy, badDebtUsd: range((s) => of(s).badDebtUsd), forcedLiquidationUsd: range((s) => of(s).forcedLiquidationUsd) };
+        return { strategy, badDebtUsd: range(badDebtUsd, (s) => of(s).badDebtUsd), forcedLiquidationUsd: range(forcedLiquidationUsd, (s) => of(s).forcedLiquidationUsd) };
       }),
       keeperDominatedBy: m.keeperDominatedBy,
       keeperDominatesNaive: m.keeperDominatesNaive,
