@@ -24,6 +24,7 @@ const marketOverrides = (deepPartialOf(DEFAULT_MARKET_POLICY) as z.ZodObject)
   .extend({
     baselineMargins: z.object({ imrBps: z.number(), mmrBps: z.number() }).strict().optional(),
     baselineCaps: z.object({ longUsd: z.number(), shortUsd: z.number() }).strict().optional(),
+    baselineReserve: z.object({ ltvBps: z.number(), liquidationThresholdBps: z.number(), borrowCap: z.number() }).strict().optional(),
     valueAtRisk: z.object({ measure: z.string(), maxInsuranceMultiple: z.number(), level: z.string() }).partial().strict().optional(),
   })
   .strict() as unknown as z.ZodType<DeepPartial<MarketPolicy>>;

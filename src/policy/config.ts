@@ -46,6 +46,11 @@ export interface MarketPolicy {
    * it had itself cut.
    */
   baselineCaps?: { longUsd: number; shortUsd: number };
+  /**
+   * A lending reserve's LTV, liquidation threshold (bps) and borrow cap (whole tokens) that
+   * relaxation gives back up to, never past. Unset: those the keeper found on its first observation.
+   */
+  baselineReserve?: { ltvBps: number; liquidationThresholdBps: number; borrowCap: number };
   judgment: JudgmentPolicy;
   /** Act on Value at Risk: the market is at `level` (at least) while its tail loss exceeds the limit. Unset: VaR is reported, not acted on. */
   valueAtRisk?: ValueAtRiskLimit;
@@ -185,6 +190,12 @@ const judgmentSchema = z
 const usdCap = z.number().positive("must be > 0 (a cap of nothing refuses every opening)").finite();
 const baselineCapsSchema = z.object({ longUsd: usdCap, shortUsd: usdCap }).strict();
 
+const bps = z.number().int("must be a whole number of bps").min(0).max(10_000);
+const baselineReserveSchema = z
+  .object({ ltvBps: bps, liquidationThresholdBps: bps, borrowCap: z.number().int("must be a whole number of tokens").positive("must be > 0 (0 is unlimited on Aave, which the keeper never sets)") })
+  .strict()
+  .refine((b) => b.ltvBps <= b.liquidationThresholdBps, { message: "ltvBps must be at most liquidationThresholdBps (Aave refuses an LTV above the threshold)" });
+
 const baselineSchema = z
   .object({ imrBps: z.number().int().min(1).max(9999), mmrBps: z.number().int().min(1).max(9999) })
   .strict()
@@ -198,6 +209,7 @@ function validateJudgment(p: MarketPolicy, at: string): string[] {
   };
   collect(judgmentSchema.safeParse(p.judgment), `${at}.judgment`);
   if (p.baselineCaps !== undefined) collect(baselineCapsSchema.safeParse(p.baselineCaps), `${at}.baselineCaps`);
+  if (p.baselineReserve !== undefined) collect(baselineReserveSchema.safeParse(p.baselineReserve), `${at}.baselineReserve`);
   if (p.baselineMargins !== undefined) {
     collect(baselineSchema.safeParse(p.baselineMargins), `${at}.baselineMargins`);
     if (p.baselineMargins.mmrBps < p.floorMmrBps) problems.push(`${at}.baselineMargins.mmrBps: must be ≥ floorMmrBps (${p.floorMmrBps})`);

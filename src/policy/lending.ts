@@ -2,7 +2,7 @@ import type { ParamBounds } from "../domain/protocol-state";
 import type { ActionRequest } from "./actions";
 import type { Level } from "./levels";
 import { MIN_CAP_CUT } from "./caps";
-import { cooldownLeft, tightenLimit } from "./units";
+import { cooldownLeft, loosenLimit, tightenLimit } from "./units";
 import type { Danger } from "./danger";
 import { runScenario, settleAaveAccounts, type ShockVector, type Snapshot } from "../risk";
 
@@ -147,6 +147,54 @@ function planBorrowCapCut(market: string, ctx: LendingContext): { status: "chang
     action: { kind: "setReserveCaps", market, supplyCap: p.supplyCap, borrowCap: next, expected: { supplyCap: p.supplyCap, borrowCap: p.borrowCap } },
     note: next === debtTokens ? "borrow cap lowered to today's debt: no new borrowing" : `borrow cap lowered toward today's debt (${debtTokens}), as far as one steward step allows`,
   };
+}
+
+/** Where a reserve's relaxation returns to: governance's values (baselineReserve), else those the keeper first observed. */
+export interface ReserveBaseline {
+  ltvBps: bigint;
+  liquidationThresholdBps: bigint;
+  /** Whole tokens; 0 (unlimited on Aave) is never relaxed toward: the keeper cannot cut an unset cap, so it has nothing to give back. */
+  borrowCap: bigint;
+}
+
+/**
+ * After a recovery (the caller decides that the lending book has recovered): the levers the keeper
+ * pulls on a reserve — its LTV and threshold, its borrow cap — each one loosening step back toward
+ * the baseline, never past it, as soon as the steward's loosening delay for that parameter allows.
+ * Cut and left down, an LTV turns borrowers away and a threshold keeps their health lower for good.
+ * The threshold comes back first: Aave needs LTV ≤ threshold, and threshold × bonus ≤ 100 %.
+ */
+export function planReserveRelax(reserve: string, p: ReserveParams, baseline: ReserveBaseline, bounds: Record<string, ParamBounds>, now: number): { action: ActionRequest; note: string }[] {
+  const back = (value: bigint, to: bigint, b: ParamBounds | undefined): bigint => {
+    if (!b || value >= to || cooldownLeft(b, false, now) > 0) return value;
+    const limit = loosenLimit(value, b, true);
+    return limit < to ? limit : to;
+  };
+  const out: { action: ActionRequest; note: string }[] = [];
+  const bonusCeiling = (10_000n * 10_000n) / (p.liquidationBonusBps > 0n ? p.liquidationBonusBps : 10_000n);
+  let lt = back(p.liquidationThresholdBps, baseline.liquidationThresholdBps, bounds.LIQ_THRESHOLD);
+  if (lt > bonusCeiling) lt = bonusCeiling > p.liquidationThresholdBps ? bonusCeiling : p.liquidationThresholdBps;
+  let ltv = back(p.ltvBps, baseline.ltvBps, bounds.LTV);
+  if (ltv > lt) ltv = lt > p.ltvBps ? lt : p.ltvBps;
+  if (ltv !== p.ltvBps || lt !== p.liquidationThresholdBps)
+    out.push({
+      action: {
+        kind: "setReserveRisk",
+        market: reserve,
+        ltvBps: ltv,
+        liquidationThresholdBps: lt,
+        liquidationBonusBps: p.liquidationBonusBps,
+        expected: { ltvBps: p.ltvBps, liquidationThresholdBps: p.liquidationThresholdBps, liquidationBonusBps: p.liquidationBonusBps },
+      },
+      note: `recovered: LTV ${p.ltvBps} → ${ltv} bps, threshold ${p.liquidationThresholdBps} → ${lt} bps, one loosening step toward ${baseline.ltvBps} / ${baseline.liquidationThresholdBps}`,
+    });
+  const borrowCap = p.borrowCap > 0n && baseline.borrowCap > 0n ? back(p.borrowCap, baseline.borrowCap, bounds.BORROW_CAP) : p.borrowCap;
+  if (borrowCap !== p.borrowCap)
+    out.push({
+      action: { kind: "setReserveCaps", market: reserve, supplyCap: p.supplyCap, borrowCap, expected: { supplyCap: p.supplyCap, borrowCap: p.borrowCap } },
+      note: `recovered: borrow cap ${p.borrowCap} → ${borrowCap}, one loosening step toward ${baseline.borrowCap}`,
+    });
+  return out;
 }
 
 /** A change may come with a lever it could not pull (an LTV cut sent, a threshold cut refused by the gate). */

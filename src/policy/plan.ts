@@ -3,7 +3,7 @@ import { breakingShock, computeMetrics, forecast, marketSlice, minShock, MODEL_V
 import type { ActionProvenance, ActionRequest } from "./actions";
 import { chunkByNotional, planAdl } from "./adl";
 import { planCapCut, planCapRelax } from "./caps";
-import { planLending, type ReserveParams } from "./lending";
+import { planLending, planReserveRelax, type ReserveParams } from "./lending";
 import { marketPolicy, type MarketPolicy, type PolicyConfig } from "./config";
 import { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence } from "./evidence";
 import { atLeast, INITIAL_LEVEL_STATE, levelOf, stepLevel, type Level, type MarketLevelState } from "./levels";
@@ -37,6 +37,8 @@ export interface MarketJudgmentState {
   warnedAt?: number;
   /** Where cap relaxation returns to: the configured baselineCaps, else the caps first observed (18-decimal USD, as decimal strings). */
   capsBaseline?: { longCap: string; shortCap: string };
+  /** A lending reserve's: where its LTV, threshold and borrow cap (whole tokens, a decimal string) relax to; governance's baselineReserve, else those first observed. */
+  reserveBaseline?: { ltvBps: number; liquidationThresholdBps: number; borrowCap: string };
 }
 
 export interface PolicyInput {
@@ -114,6 +116,8 @@ export function planActions(input: PolicyInput): Plan {
   const stored = currentValueAtRisk(risk, config.valueAtRisk, input.state.valueAtRisk);
   const state: PolicyState = stored ? { markets: {}, valueAtRisk: stored } : { markets: {} };
   const lendingBreached: { market: string; level: Level; targetShock: number; reason: PlannedAction["reason"] }[] = [];
+  /** Every lending reserve, and whether it has been fully healthy for as long as a relaxation waits. */
+  const lendingRecovered: { market: string; recovered: boolean; svr: number | null; policy: MarketPolicy }[] = [];
 
   for (const market of risk.markets) {
     const policy = marketPolicy(config, market.id);
@@ -166,7 +170,14 @@ export function planActions(input: PolicyInput): Plan {
         ? { longCap: usdToWadFloor(policy.baselineCaps.longUsd).toString(), shortCap: usdToWadFloor(policy.baselineCaps.shortUsd).toString() }
         : (prevJudgment?.capsBaseline ??
           (params?.LONG_CAP !== undefined && params.SHORT_CAP !== undefined ? { longCap: params.LONG_CAP.toString(), shortCap: params.SHORT_CAP.toString() } : undefined)),
+      reserveBaseline: policy.baselineReserve
+        ? { ...policy.baselineReserve, borrowCap: String(policy.baselineReserve.borrowCap) }
+        : (prevJudgment?.reserveBaseline ??
+          (params?.LTV !== undefined && params.LIQ_THRESHOLD !== undefined
+            ? { ltvBps: Number(params.LTV), liquidationThresholdBps: Number(params.LIQ_THRESHOLD), borrowCap: (params.BORROW_CAP ?? 0n).toString() }
+            : undefined)),
     };
+    if (params?.LTV !== undefined) lendingRecovered.push({ market: market.id, recovered: step.state.healthy >= policy.recoveryObservations, svr, policy });
     (state.judgment ??= {})[market.id] = judgment;
     reports[reports.length - 1].danger = danger;
     if (!onchain) continue;
@@ -365,6 +376,32 @@ export function planActions(input: PolicyInput): Plan {
           validUntil: BigInt(snapshot.block.timestamp + policy.urgentValiditySeconds),
         },
       });
+    }
+  }
+  // Borrowers hold several reserves, so the lending book recovers as one: what the keeper cut on it
+  // comes back once every reserve has been fully healthy for as long as a margin relaxation waits.
+  if (snapshot.lendingBook && !snapshot.steward.frozen && lendingRecovered.length && lendingRecovered.every((r) => r.recovered)) {
+    const reserves = reserveParams(snapshot);
+    for (const { market, svr, policy } of lendingRecovered) {
+      const base = state.judgment?.[market]?.reserveBaseline;
+      const params = reserves[market];
+      if (!base || !params) continue;
+      const baseline = { ltvBps: BigInt(base.ltvBps), liquidationThresholdBps: BigInt(base.liquidationThresholdBps), borrowCap: BigInt(base.borrowCap) };
+      for (const { action, note } of planReserveRelax(market, params, baseline, snapshot.steward.bounds[market] ?? {}, snapshot.block.timestamp)) {
+        const target = action.kind === "setReserveRisk" ? [action.ltvBps, action.liquidationThresholdBps] : action.kind === "setReserveCaps" ? [action.supplyCap, action.borrowCap] : [];
+        actions.push({
+          action,
+          urgency: "routine",
+          reason: { metric: "recovery", level: "ok", observed: svr, threshold: policy.svr.target },
+          expected: { metric: "svr", before: svr, after: svr },
+          note,
+          provenance: {
+            idempotencyKey: idempotencyKey(risk.protocol, market, action.kind, target, epoch),
+            evidenceHash: evidence().hash,
+            validUntil: BigInt(snapshot.block.timestamp + policy.routineValiditySeconds),
+          },
+        });
+      }
     }
   }
   return {

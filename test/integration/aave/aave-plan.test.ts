@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
-import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { DEFAULT_POLICY, planActions, type PolicyConfig } from "../../../src/policy";
 import { aaveFixture, adapterFor } from "./fixtures";
 
@@ -85,5 +85,49 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
     // The cut moves the collateral's breaking shock out (the borrower the gate chose to force out no longer breaks first).
     expect(risk.expected.before).to.be.a("number");
     expect(risk.expected.after === null || risk.expected.after > risk.expected.before!).to.equal(true);
+  });
+
+  it("gives back what it cut once the whole lending book has recovered: one loosening step, after the steward's delay, and Aave applies it", async () => {
+    const f = await loadFixture(aaveFixture);
+    const [weth, , usdc] = f.reserves;
+    const wethAddress = await weth.token.getAddress();
+    const usdcAddress = await usdc.token.getAddress();
+    await (await weth.feed.updateAnswer(ethers.parseUnits("2760", 8))).wait();
+    const adapter = await adapterFor(f);
+    const first = planActions({ snapshot: await adapter.readSnapshot(await ethers.provider.getBlockNumber()), history: {}, state: { markets: {} }, config: policy("act") });
+    const cuts = first.actions.filter((a) => a.action.kind === "setReserveRisk" || a.action.kind === "setReserveCaps");
+    expect(cuts.map((a) => a.action.kind).sort()).to.deep.equal(["setReserveCaps", "setReserveRisk"]);
+    for (const a of cuts) await (await f.keeper.sendTransaction(adapter.buildAction(a.action, a.provenance))).wait();
+    const [cutCap] = await f.dataProvider.getReserveCaps(usdcAddress);
+    // The first observation, before the cuts, is the baseline relaxation returns to.
+    expect(first.state.judgment?.[wethAddress]?.reserveBaseline).to.deep.include({ ltvBps: 8000, liquidationThresholdBps: 8250 });
+
+    // WETH recovers, and the steward's loosening delay (6 h under the default profile) passes.
+    await time.increase(6 * 3600);
+    await (await weth.feed.updateAnswer(ethers.parseUnits("3000", 8))).wait();
+    const healthy: PolicyConfig = {
+      ...DEFAULT_POLICY,
+      defaults: { ...DEFAULT_POLICY.defaults, confirmations: 1, recoveryObservations: 2, breakingShock: { target: 0.2, warn: 0.15, act: 0.1, critical: 0.001 } },
+    };
+    const observe = async (state: typeof first.state) => planActions({ snapshot: await adapter.readSnapshot(await ethers.provider.getBlockNumber()), history: {}, state, config: healthy });
+    const once = await observe(first.state);
+    expect(once.actions, "one healthy observation is not yet a recovery").to.deep.equal([]);
+    await ethers.provider.send("evm_mine", []);
+    const twice = await observe(once.state);
+    const risk = twice.actions.find((a) => a.action.kind === "setReserveRisk");
+    const caps = twice.actions.find((a) => a.action.kind === "setReserveCaps");
+    if (risk?.action.kind !== "setReserveRisk" || caps?.action.kind !== "setReserveCaps") throw new Error(`no relaxation: ${JSON.stringify(twice.actions.map((a) => a.note))}`);
+    expect([risk.action.market, risk.action.ltvBps, risk.action.liquidationThresholdBps]).to.deep.equal([wethAddress, 7499n, 8250n]); // 7142 × 1.05
+    expect(caps.action.market).to.equal(usdcAddress);
+    expect(caps.action.borrowCap).to.be.greaterThan(cutCap);
+    expect(twice.actions.every((a) => a.urgency === "routine" && a.reason.metric === "recovery")).to.equal(true);
+    for (const a of [risk, caps]) await (await f.keeper.sendTransaction(adapter.buildAction(a.action, a.provenance))).wait();
+    const conf = await f.dataProvider.getReserveConfigurationData(wethAddress);
+    expect([conf.ltv, conf.liquidationThreshold]).to.deep.equal([7499n, 8250n]);
+    const [borrowCap] = await f.dataProvider.getReserveCaps(usdcAddress);
+    expect(borrowCap).to.equal(caps.action.borrowCap);
+    // The next step waits out the delay again: the steward stamped the loosening.
+    await ethers.provider.send("evm_mine", []);
+    expect((await observe(twice.state)).actions).to.deep.equal([]);
   });
 });

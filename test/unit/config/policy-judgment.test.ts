@@ -60,6 +60,21 @@ describe("policy config: the judgment fields", () => {
     expect(problemsOf({ defaults: { baselineCaps: { longUsd: 1, shortUsd: 1, typo: 1 } } }).join()).to.include("typo");
   });
 
+  it("takes a lending reserve's baseline (LTV, threshold, borrow cap), and names a bad one", () => {
+    const reserve = "0x" + "e1".repeat(20);
+    const cfg = policyFor(protocolWith({ markets: { [reserve]: { baselineReserve: { ltvBps: 8000, liquidationThresholdBps: 8250, borrowCap: 1_000_000 } } } }), 0);
+    expect(cfg.markets[reserve].baselineReserve).to.deep.equal({ ltvBps: 8000, liquidationThresholdBps: 8250, borrowCap: 1_000_000 });
+    const at = `protocols[0].policy.markets.${reserve}.baselineReserve`;
+    const inverted = problemsOf({ markets: { [reserve]: { baselineReserve: { ltvBps: 8300, liquidationThresholdBps: 8250, borrowCap: 1 } } } });
+    expect(inverted.some((p) => p.startsWith(`${at}:`) && p.includes("ltvBps must be at most liquidationThresholdBps"))).to.equal(true);
+    const unlimited = problemsOf({ markets: { [reserve]: { baselineReserve: { ltvBps: 8000, liquidationThresholdBps: 8250, borrowCap: 0 } } } });
+    expect(unlimited.some((p) => p.startsWith(`${at}.borrowCap:`) && p.includes("0 is unlimited on Aave"))).to.equal(true);
+    const fractional = problemsOf({ markets: { [reserve]: { baselineReserve: { ltvBps: 80.5, liquidationThresholdBps: 10_001, borrowCap: 1 } } } });
+    expect(fractional.some((p) => p.startsWith(`${at}.ltvBps:`) && p.includes("whole number of bps"))).to.equal(true);
+    expect(fractional.some((p) => p.startsWith(`${at}.liquidationThresholdBps:`))).to.equal(true);
+    expect(problemsOf({ defaults: { baselineReserve: { ltvBps: 1, liquidationThresholdBps: 1, borrowCap: 1, typo: 1 } } }).join()).to.include("typo");
+  });
+
   it("checks a market's override merged on the defaults", () => {
     const problems = problemsOf({ markets: { "ETH-USD": { judgment: { lookbackSeconds: 0 } } } });
     expect(problems).to.have.length(1);

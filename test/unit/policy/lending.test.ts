@@ -4,6 +4,7 @@ import {
   candidateThresholds,
   liquidateUnder,
   planLending,
+  planReserveRelax,
   reserveBreakingShock,
   thresholdCut,
   type LendingAccount,
@@ -210,5 +211,52 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
       "the borrow cap is unset (0 means unlimited on Aave): only governance can set a first cap",
       "the steward's tightening delay for LTV has 50s left",
     ]);
+  });
+
+  describe("relaxation after a recovery", () => {
+    const baseline = { ltvBps: 8000n, liquidationThresholdBps: 8250n, borrowCap: 80_000n };
+    const cut = { ...reserves[WETH], ltvBps: 7142n, liquidationThresholdBps: 7500n, borrowCap: 40_000n };
+    const now = 100_000;
+
+    it("gives back the threshold, the LTV and the borrow cap one loosening step (5 %) each, with the values it expects to replace", () => {
+      const relax = planReserveRelax(WETH, cut, baseline, bounds[WETH], now);
+      expect(relax.map((r) => r.action)).to.deep.equal([
+        {
+          kind: "setReserveRisk",
+          market: WETH,
+          ltvBps: 7499n, // 7142 × 1.05, rounded down
+          liquidationThresholdBps: 7875n,
+          liquidationBonusBps: 10_500n,
+          expected: { ltvBps: 7142n, liquidationThresholdBps: 7500n, liquidationBonusBps: 10_500n },
+        },
+        { kind: "setReserveCaps", market: WETH, supplyCap: 100_000n, borrowCap: 42_000n, expected: { supplyCap: 100_000n, borrowCap: 40_000n } },
+      ]);
+      expect(relax[0].note).to.equal("recovered: LTV 7142 → 7499 bps, threshold 7500 → 7875 bps, one loosening step toward 8000 / 8250");
+    });
+
+    it("stops at the baseline, and does nothing once there", () => {
+      const near = { ...cut, ltvBps: 7900n, liquidationThresholdBps: 8200n, borrowCap: 79_000n };
+      const [risk, caps] = planReserveRelax(WETH, near, baseline, bounds[WETH], now).map((r) => r.action);
+      expect(risk.kind === "setReserveRisk" && [risk.ltvBps, risk.liquidationThresholdBps]).to.deep.equal([8000n, 8250n]);
+      expect(caps.kind === "setReserveCaps" && caps.borrowCap).to.equal(80_000n);
+      expect(planReserveRelax(WETH, { ...reserves[WETH] }, baseline, bounds[WETH], now)).to.deep.equal([]);
+    });
+
+    it("waits out each parameter's own loosening delay, and never lifts the LTV above a threshold still waiting", () => {
+      const waiting = { ...bounds[WETH], LIQ_THRESHOLD: { ...bounds[WETH].LIQ_THRESHOLD, lastUpdate: BigInt(now - 60) }, BORROW_CAP: { ...bounds[WETH].BORROW_CAP, lastUpdate: BigInt(now - 60) } };
+      const low = { ...cut, liquidationThresholdBps: 7200n };
+      const relax = planReserveRelax(WETH, low, baseline, waiting, now).map((r) => r.action);
+      expect(relax).to.have.length(1);
+      expect(relax[0].kind === "setReserveRisk" && [relax[0].ltvBps, relax[0].liquidationThresholdBps]).to.deep.equal([7200n, 7200n]);
+      expect(planReserveRelax(WETH, low, baseline, waiting, now - 60 + 21_600).map((r) => r.action.kind)).to.deep.equal(["setReserveRisk", "setReserveCaps"]);
+    });
+
+    it("never gives back a cap that is unset (0, unlimited), nor a threshold that would make threshold × bonus pass 100 %", () => {
+      const unset = planReserveRelax(WETH, { ...cut, borrowCap: 0n }, baseline, bounds[WETH], now).map((r) => r.action.kind);
+      expect(unset).to.deep.equal(["setReserveRisk"]);
+      const generous = { ...bounds[WETH], LIQ_THRESHOLD: { ...bounds[WETH].LIQ_THRESHOLD, max: 10_000n, maxLoosen: 5000n } };
+      const [risk] = planReserveRelax(WETH, { ...cut, liquidationBonusBps: 11_000n }, { ...baseline, liquidationThresholdBps: 9800n }, generous, now).map((r) => r.action);
+      expect(risk.kind === "setReserveRisk" && risk.liquidationThresholdBps).to.equal(9090n); // 10,000 ÷ 1.10, rounded down
+    });
   });
 });
