@@ -178,14 +178,7 @@ export function planReserveRelax(reserve: string, p: ReserveParams, baseline: Re
   if (ltv > lt) ltv = lt > p.ltvBps ? lt : p.ltvBps;
   if (ltv !== p.ltvBps || lt !== p.liquidationThresholdBps)
     out.push({
-      action: {
-        kind: "setReserveRisk",
-        market: reserve,
-        ltvBps: ltv,
-        liquidationThresholdBps: lt,
-        liquidationBonusBps: p.liquidationBonusBps,
-        expected: { ltvBps: p.ltvBps, liquidationThresholdBps: p.liquidationThresholdBps, liquidationBonusBps: p.liquidationBonusBps },
-      },
+      action: reserveRiskAction(reserve, p, ltv, lt),
       note: `recovered: LTV ${p.ltvBps} → ${ltv} bps, threshold ${p.liquidationThresholdBps} → ${lt} bps, one loosening step toward ${baseline.ltvBps} / ${baseline.liquidationThresholdBps}`,
     });
   const borrowCap = p.borrowCap > 0n && baseline.borrowCap > 0n ? back(p.borrowCap, baseline.borrowCap, bounds.BORROW_CAP) : p.borrowCap;
@@ -195,6 +188,19 @@ export function planReserveRelax(reserve: string, p: ReserveParams, baseline: Re
       note: `recovered: borrow cap ${p.borrowCap} → ${borrowCap}, one loosening step toward ${baseline.borrowCap}`,
     });
   return out;
+}
+
+/** A reserve's LTV and threshold set to new values, its bonus kept. */
+function reserveRiskAction(reserve: string, p: ReserveParams, ltvBps: bigint, liquidationThresholdBps: bigint): ActionRequest {
+  return {
+    kind: "setReserveRisk",
+    market: reserve,
+    ltvBps,
+    liquidationThresholdBps,
+    liquidationBonusBps: p.liquidationBonusBps,
+    // Compare-and-set: the steward refuses the update if any of these has moved since the observation.
+    expected: { ltvBps: p.ltvBps, liquidationThresholdBps: p.liquidationThresholdBps, liquidationBonusBps: p.liquidationBonusBps },
+  };
 }
 
 /** A change may come with a lever it could not pull (an LTV cut sent, a threshold cut refused by the gate). */
@@ -255,15 +261,7 @@ function planReserveRisk(reserve: string, p: ReserveParams, bounds: Record<strin
   return {
     status: "change",
     decision: {
-      action: {
-        kind: "setReserveRisk",
-        market: reserve,
-        ltvBps: ltv,
-        liquidationThresholdBps: lt,
-        liquidationBonusBps: p.liquidationBonusBps,
-        // Compare-and-set: the steward refuses the update if any of these has moved since the observation.
-        expected: { ltvBps: p.ltvBps, liquidationThresholdBps: p.liquidationThresholdBps, liquidationBonusBps: p.liquidationBonusBps },
-      },
+      action: reserveRiskAction(reserve, p, ltv, lt),
       before,
       after,
       note: notes.join("; "),

@@ -116,6 +116,18 @@ export function planActions(input: PolicyInput): Plan {
   const stored = currentValueAtRisk(risk, config.valueAtRisk, input.state.valueAtRisk);
   const state: PolicyState = stored ? { markets: {}, valueAtRisk: stored } : { markets: {} };
   const lendingBreached: { market: string; level: Level; targetShock: number; reason: PlannedAction["reason"] }[] = [];
+  // A lending action's key names the values it sets: the same change within an epoch is one action.
+  const reserveProvenance = (action: ActionRequest, validitySeconds: number): ActionProvenance => ({
+    idempotencyKey: idempotencyKey(
+      risk.protocol,
+      action.market,
+      action.kind,
+      action.kind === "setReserveRisk" ? [action.ltvBps, action.liquidationThresholdBps, action.liquidationBonusBps] : action.kind === "setReserveCaps" ? [action.supplyCap, action.borrowCap] : [],
+      epoch,
+    ),
+    evidenceHash: evidence().hash,
+    validUntil: BigInt(snapshot.block.timestamp + validitySeconds),
+  });
   /** Every lending reserve, and whether it has been fully healthy for as long as a relaxation waits. */
   const lendingRecovered: { market: string; recovered: boolean; svr: number | null; policy: MarketPolicy }[] = [];
 
@@ -358,23 +370,13 @@ export function planActions(input: PolicyInput): Plan {
     for (const d of lending.decisions) {
       const why = lendingBreached.find((b) => b.market === d.forMarket)!;
       const policy = marketPolicy(config, d.forMarket);
-      const target =
-        d.action.kind === "setReserveRisk"
-          ? [d.action.ltvBps, d.action.liquidationThresholdBps, d.action.liquidationBonusBps]
-          : d.action.kind === "setReserveCaps"
-            ? [d.action.supplyCap, d.action.borrowCap]
-            : [];
       actions.push({
         action: d.action,
         urgency: d.level === "critical" ? "critical" : "act",
         reason: why.reason,
         expected: { metric: "breakingShock", before: d.before, after: d.after },
         note: d.note,
-        provenance: {
-          idempotencyKey: idempotencyKey(risk.protocol, d.action.market, d.action.kind, target, epoch),
-          evidenceHash: evidence().hash,
-          validUntil: BigInt(snapshot.block.timestamp + policy.urgentValiditySeconds),
-        },
+        provenance: reserveProvenance(d.action, policy.urgentValiditySeconds),
       });
     }
   }
@@ -388,18 +390,13 @@ export function planActions(input: PolicyInput): Plan {
       if (!base || !params) continue;
       const baseline = { ltvBps: BigInt(base.ltvBps), liquidationThresholdBps: BigInt(base.liquidationThresholdBps), borrowCap: BigInt(base.borrowCap) };
       for (const { action, note } of planReserveRelax(market, params, baseline, snapshot.steward.bounds[market] ?? {}, snapshot.block.timestamp)) {
-        const target = action.kind === "setReserveRisk" ? [action.ltvBps, action.liquidationThresholdBps] : action.kind === "setReserveCaps" ? [action.supplyCap, action.borrowCap] : [];
         actions.push({
           action,
           urgency: "routine",
           reason: { metric: "recovery", level: "ok", observed: svr, threshold: policy.svr.target },
           expected: { metric: "svr", before: svr, after: svr },
           note,
-          provenance: {
-            idempotencyKey: idempotencyKey(risk.protocol, market, action.kind, target, epoch),
-            evidenceHash: evidence().hash,
-            validUntil: BigInt(snapshot.block.timestamp + policy.routineValiditySeconds),
-          },
+          provenance: reserveProvenance(action, policy.routineValiditySeconds),
         });
       }
     }
