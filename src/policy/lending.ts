@@ -158,36 +158,60 @@ export interface ReserveBaseline {
 }
 
 /**
- * After a recovery (the caller decides that the lending book has recovered): the levers the keeper
- * pulls on a reserve — its LTV and threshold, its borrow cap — each one loosening step back toward
- * the baseline, never past it, as soon as the steward's loosening delay for that parameter allows.
- * Cut and left down, an LTV turns borrowers away and a threshold keeps their health lower for good.
- * The threshold comes back first: Aave needs LTV ≤ threshold, and threshold × bonus ≤ 100 %.
+ * After a recovery (the caller decides which of its levers may come back, see recoveredLevers): the
+ * levers the keeper pulls on a reserve — its LTV and threshold, its borrow cap — each one loosening
+ * step back toward the baseline, never past it, as soon as the steward's loosening delay for that
+ * parameter allows. Cut and left down, an LTV turns borrowers away and a threshold keeps their health
+ * lower for good. The threshold leads: Aave needs LTV ≤ threshold, and threshold × bonus ≤ 100 %.
  */
-export function planReserveRelax(reserve: string, p: ReserveParams, baseline: ReserveBaseline, bounds: Record<string, ParamBounds>, now: number): { action: ActionRequest; note: string }[] {
+export function planReserveRelax(
+  reserve: string,
+  p: ReserveParams,
+  baseline: ReserveBaseline,
+  bounds: Record<string, ParamBounds>,
+  now: number,
+  levers: { risk: boolean; borrowCap: boolean },
+): { action: ActionRequest; note: string }[] {
   const back = (value: bigint, to: bigint, b: ParamBounds | undefined): bigint => {
     if (!b || value >= to || cooldownLeft(b, false, now) > 0) return value;
     const limit = loosenLimit(value, b, true);
     return limit < to ? limit : to;
   };
   const out: { action: ActionRequest; note: string }[] = [];
-  const bonusCeiling = (10_000n * 10_000n) / (p.liquidationBonusBps > 0n ? p.liquidationBonusBps : 10_000n);
-  let lt = back(p.liquidationThresholdBps, baseline.liquidationThresholdBps, bounds.LIQ_THRESHOLD);
-  if (lt > bonusCeiling) lt = bonusCeiling > p.liquidationThresholdBps ? bonusCeiling : p.liquidationThresholdBps;
-  let ltv = back(p.ltvBps, baseline.ltvBps, bounds.LTV);
-  if (ltv > lt) ltv = lt > p.ltvBps ? lt : p.ltvBps;
-  if (ltv !== p.ltvBps || lt !== p.liquidationThresholdBps)
-    out.push({
-      action: reserveRiskAction(reserve, p, ltv, lt),
-      note: `recovered: LTV ${p.ltvBps} → ${ltv} bps, threshold ${p.liquidationThresholdBps} → ${lt} bps, one loosening step toward ${baseline.ltvBps} / ${baseline.liquidationThresholdBps}`,
-    });
-  const borrowCap = p.borrowCap > 0n && baseline.borrowCap > 0n ? back(p.borrowCap, baseline.borrowCap, bounds.BORROW_CAP) : p.borrowCap;
+  if (levers.risk) {
+    const bonusCeiling = (10_000n * 10_000n) / (p.liquidationBonusBps > 0n ? p.liquidationBonusBps : 10_000n);
+    let lt = back(p.liquidationThresholdBps, baseline.liquidationThresholdBps, bounds.LIQ_THRESHOLD);
+    if (lt > bonusCeiling) lt = bonusCeiling > p.liquidationThresholdBps ? bonusCeiling : p.liquidationThresholdBps;
+    let ltv = back(p.ltvBps, baseline.ltvBps, bounds.LTV);
+    if (ltv > lt) ltv = lt > p.ltvBps ? lt : p.ltvBps;
+    if (ltv !== p.ltvBps || lt !== p.liquidationThresholdBps)
+      out.push({
+        action: reserveRiskAction(reserve, p, ltv, lt),
+        note: `recovered: LTV ${p.ltvBps} → ${ltv} bps, threshold ${p.liquidationThresholdBps} → ${lt} bps, one loosening step toward ${baseline.ltvBps} / ${baseline.liquidationThresholdBps}`,
+      });
+  }
+  const borrowCap = levers.borrowCap && p.borrowCap > 0n && baseline.borrowCap > 0n ? back(p.borrowCap, baseline.borrowCap, bounds.BORROW_CAP) : p.borrowCap;
   if (borrowCap !== p.borrowCap)
     out.push({
       action: { kind: "setReserveCaps", market: reserve, supplyCap: p.supplyCap, borrowCap, expected: { supplyCap: p.supplyCap, borrowCap: p.borrowCap } },
       note: `recovered: borrow cap ${p.borrowCap} → ${borrowCap}, one loosening step toward ${baseline.borrowCap}`,
     });
   return out;
+}
+
+/**
+ * Which of each reserve's levers may come back: the levers a cut pulled answered particular
+ * reserves, so each waits for those to recover. A borrow cap was cut for its own reserve; a
+ * collateral's LTV and threshold for the debt markets it backs (backingOf), so it waits for them and
+ * for itself. One reserve that stays fragile keeps only what was cut on its account.
+ */
+export function recoveredLevers(book: LendingBook, recovered: ReadonlyMap<string, boolean>): Map<string, { risk: boolean; borrowCap: boolean }> {
+  const risk = new Map(recovered);
+  for (const [market, ok] of recovered) {
+    if (ok) continue;
+    for (const c of backingOf(book, market)) risk.set(c, false);
+  }
+  return new Map([...recovered].map(([r, ok]) => [r, { risk: risk.get(r) ?? false, borrowCap: ok }]));
 }
 
 /** A reserve's LTV and threshold set to new values, its bonus kept. */

@@ -3,7 +3,7 @@ import { breakingShock, computeMetrics, forecast, marketSlice, minShock, MODEL_V
 import type { ActionProvenance, ActionRequest } from "./actions";
 import { chunkByNotional, planAdl } from "./adl";
 import { planCapCut, planCapRelax } from "./caps";
-import { planLending, planReserveRelax, type ReserveParams } from "./lending";
+import { planLending, planReserveRelax, recoveredLevers, type ReserveParams } from "./lending";
 import { marketPolicy, type MarketPolicy, type PolicyConfig } from "./config";
 import { canonicalJson, evidenceOf, idempotencyKey, keccakText, positionsDigest, type Evidence } from "./evidence";
 import { atLeast, INITIAL_LEVEL_STATE, levelOf, stepLevel, type Level, type MarketLevelState } from "./levels";
@@ -380,16 +380,18 @@ export function planActions(input: PolicyInput): Plan {
       });
     }
   }
-  // Borrowers hold several reserves, so the lending book recovers as one: what the keeper cut on it
-  // comes back once every reserve has been fully healthy for as long as a margin relaxation waits.
-  if (snapshot.lendingBook && !snapshot.steward.frozen && lendingRecovered.length && lendingRecovered.every((r) => r.recovered)) {
+  // What the keeper cut on a lending book comes back reserve by reserve, once the reserves each cut
+  // answered have been fully healthy for as long as a margin relaxation waits.
+  if (snapshot.lendingBook && !snapshot.steward.frozen && lendingRecovered.some((r) => r.recovered)) {
     const reserves = reserveParams(snapshot);
+    const levers = recoveredLevers(snapshot.lendingBook, new Map(lendingRecovered.map((r) => [r.market, r.recovered])));
     for (const { market, svr, policy } of lendingRecovered) {
       const base = state.judgment?.[market]?.reserveBaseline;
       const params = reserves[market];
-      if (!base || !params) continue;
+      const may = levers.get(market);
+      if (!base || !params || !may || !(may.risk || may.borrowCap)) continue;
       const baseline = { ltvBps: BigInt(base.ltvBps), liquidationThresholdBps: BigInt(base.liquidationThresholdBps), borrowCap: BigInt(base.borrowCap) };
-      for (const { action, note } of planReserveRelax(market, params, baseline, snapshot.steward.bounds[market] ?? {}, snapshot.block.timestamp)) {
+      for (const { action, note } of planReserveRelax(market, params, baseline, snapshot.steward.bounds[market] ?? {}, snapshot.block.timestamp, may)) {
         actions.push({
           action,
           urgency: "routine",

@@ -87,7 +87,7 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
     expect(risk.expected.after === null || risk.expected.after > risk.expected.before!).to.equal(true);
   });
 
-  it("gives back what it cut once the whole lending book has recovered: one loosening step, after the steward's delay, and Aave applies it", async () => {
+  it("gives back what it cut once the reserves each cut answered have recovered: one loosening step, after the steward's delay, and Aave applies it", async () => {
     const f = await loadFixture(aaveFixture);
     const [weth, , usdc] = f.reserves;
     const wethAddress = await weth.token.getAddress();
@@ -109,7 +109,16 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
       ...DEFAULT_POLICY,
       defaults: { ...DEFAULT_POLICY.defaults, confirmations: 1, recoveryObservations: 2, breakingShock: { target: 0.2, warn: 0.15, act: 0.1, critical: 0.001 } },
     };
-    const observe = async (state: typeof first.state) => planActions({ snapshot: await adapter.readSnapshot(await ethers.provider.getBlockNumber()), history: {}, state, config: healthy });
+    const observe = async (state: typeof first.state, config = healthy) => planActions({ snapshot: await adapter.readSnapshot(await ethers.provider.getBlockNumber()), history: {}, state, config });
+    // While WETH is not yet healthy (here: its svr short of a target set above it), what was cut on its
+    // account stays down — its own LTV, and the risk levers of USDC, which backs WETH loans — while
+    // USDC's borrow cap, cut for USDC's own book, comes back.
+    const wethShort: PolicyConfig = {
+      ...healthy,
+      markets: { [wethAddress]: { svr: { target: 5, warn: 0.25, act: 0.2, critical: 0.15 }, adlUpperSvr: 6 } },
+    };
+    const partial = await observe((await observe(first.state, wethShort)).state, wethShort);
+    expect(partial.actions.map((a) => [a.action.kind, a.action.market])).to.deep.equal([["setReserveCaps", usdcAddress]]);
     const once = await observe(first.state);
     expect(once.actions, "one healthy observation is not yet a recovery").to.deep.equal([]);
     await ethers.provider.send("evm_mine", []);

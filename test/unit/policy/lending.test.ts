@@ -5,6 +5,7 @@ import {
   liquidateUnder,
   planLending,
   planReserveRelax,
+  recoveredLevers,
   reserveBreakingShock,
   thresholdCut,
   type LendingAccount,
@@ -217,9 +218,10 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
     const baseline = { ltvBps: 8000n, liquidationThresholdBps: 8250n, borrowCap: 80_000n };
     const cut = { ...reserves[WETH], ltvBps: 7142n, liquidationThresholdBps: 7500n, borrowCap: 40_000n };
     const now = 100_000;
+    const both = { risk: true, borrowCap: true };
 
     it("gives back the threshold, the LTV and the borrow cap one loosening step (5 %) each, with the values it expects to replace", () => {
-      const relax = planReserveRelax(WETH, cut, baseline, bounds[WETH], now);
+      const relax = planReserveRelax(WETH, cut, baseline, bounds[WETH], now, both);
       expect(relax.map((r) => r.action)).to.deep.equal([
         {
           kind: "setReserveRisk",
@@ -236,27 +238,64 @@ describe("lending planner (Aave V3 levers, gentle first)", () => {
 
     it("stops at the baseline, and does nothing once there", () => {
       const near = { ...cut, ltvBps: 7900n, liquidationThresholdBps: 8200n, borrowCap: 79_000n };
-      const [risk, caps] = planReserveRelax(WETH, near, baseline, bounds[WETH], now).map((r) => r.action);
+      const [risk, caps] = planReserveRelax(WETH, near, baseline, bounds[WETH], now, both).map((r) => r.action);
       expect(risk.kind === "setReserveRisk" && [risk.ltvBps, risk.liquidationThresholdBps]).to.deep.equal([8000n, 8250n]);
       expect(caps.kind === "setReserveCaps" && caps.borrowCap).to.equal(80_000n);
-      expect(planReserveRelax(WETH, { ...reserves[WETH] }, baseline, bounds[WETH], now)).to.deep.equal([]);
+      expect(planReserveRelax(WETH, { ...reserves[WETH] }, baseline, bounds[WETH], now, both)).to.deep.equal([]);
     });
 
     it("waits out each parameter's own loosening delay, and never lifts the LTV above a threshold still waiting", () => {
       const waiting = { ...bounds[WETH], LIQ_THRESHOLD: { ...bounds[WETH].LIQ_THRESHOLD, lastUpdate: BigInt(now - 60) }, BORROW_CAP: { ...bounds[WETH].BORROW_CAP, lastUpdate: BigInt(now - 60) } };
       const low = { ...cut, liquidationThresholdBps: 7200n };
-      const relax = planReserveRelax(WETH, low, baseline, waiting, now).map((r) => r.action);
+      const relax = planReserveRelax(WETH, low, baseline, waiting, now, both).map((r) => r.action);
       expect(relax).to.have.length(1);
       expect(relax[0].kind === "setReserveRisk" && [relax[0].ltvBps, relax[0].liquidationThresholdBps]).to.deep.equal([7200n, 7200n]);
-      expect(planReserveRelax(WETH, low, baseline, waiting, now - 60 + 21_600).map((r) => r.action.kind)).to.deep.equal(["setReserveRisk", "setReserveCaps"]);
+      expect(planReserveRelax(WETH, low, baseline, waiting, now - 60 + 21_600, both).map((r) => r.action.kind)).to.deep.equal(["setReserveRisk", "setReserveCaps"]);
     });
 
     it("never gives back a cap that is unset (0, unlimited), nor a threshold that would make threshold × bonus pass 100 %", () => {
-      const unset = planReserveRelax(WETH, { ...cut, borrowCap: 0n }, baseline, bounds[WETH], now).map((r) => r.action.kind);
+      const unset = planReserveRelax(WETH, { ...cut, borrowCap: 0n }, baseline, bounds[WETH], now, both).map((r) => r.action.kind);
       expect(unset).to.deep.equal(["setReserveRisk"]);
       const generous = { ...bounds[WETH], LIQ_THRESHOLD: { ...bounds[WETH].LIQ_THRESHOLD, max: 10_000n, maxLoosen: 5000n } };
-      const [risk] = planReserveRelax(WETH, { ...cut, liquidationBonusBps: 11_000n }, { ...baseline, liquidationThresholdBps: 9800n }, generous, now).map((r) => r.action);
+      const [risk] = planReserveRelax(WETH, { ...cut, liquidationBonusBps: 11_000n }, { ...baseline, liquidationThresholdBps: 9800n }, generous, now, both).map((r) => r.action);
       expect(risk.kind === "setReserveRisk" && risk.liquidationThresholdBps).to.equal(9090n); // 10,000 ÷ 1.10, rounded down
+    });
+
+    it("pulls back only the levers it is told have recovered", () => {
+      expect(planReserveRelax(WETH, cut, baseline, bounds[WETH], now, { risk: true, borrowCap: false }).map((r) => r.action.kind)).to.deep.equal(["setReserveRisk"]);
+      expect(planReserveRelax(WETH, cut, baseline, bounds[WETH], now, { risk: false, borrowCap: true }).map((r) => r.action.kind)).to.deep.equal(["setReserveCaps"]);
+    });
+
+    it("keeps a collateral's LTV and threshold down while a debt market it backs is still fragile, and a borrow cap while its own reserve is", () => {
+      // WETH backs USDC's debt: USDC not recovered keeps WETH's risk levers and USDC's cap down.
+      const usdcFragile = recoveredLevers(
+        book,
+        new Map([
+          [WETH, true],
+          [USDC, false],
+        ]),
+      );
+      expect(usdcFragile.get(WETH)).to.deep.equal({ risk: false, borrowCap: true });
+      expect(usdcFragile.get(USDC)).to.deep.equal({ risk: false, borrowCap: false });
+      // WETH fragile: its own levers stay; USDC, backed by WETH but backing nothing, gets its cap back.
+      const wethFragile = recoveredLevers(
+        book,
+        new Map([
+          [WETH, false],
+          [USDC, true],
+        ]),
+      );
+      expect(wethFragile.get(WETH)).to.deep.equal({ risk: false, borrowCap: false });
+      expect(wethFragile.get(USDC)).to.deep.equal({ risk: true, borrowCap: true });
+      expect(
+        recoveredLevers(
+          book,
+          new Map([
+            [WETH, true],
+            [USDC, true],
+          ]),
+        ).get(WETH),
+      ).to.deep.equal({ risk: true, borrowCap: true });
     });
   });
 });
