@@ -39,6 +39,11 @@ export interface MarketJudgmentState {
   capsBaseline?: { longCap: string; shortCap: string };
   /** A lending reserve's: where its LTV, threshold and borrow cap (whole tokens, a decimal string) relax to; governance's baselineReserve, else those first observed. */
   reserveBaseline?: { ltvBps: number; liquidationThresholdBps: number; borrowCap: string };
+  /**
+   * What the keeper itself cut and has not yet given back: only that is relaxed. A cap, an LTV or a
+   * threshold below its baseline that the keeper did not cut is governance's, and stays.
+   */
+  cut?: { caps?: boolean; reserveRisk?: boolean; borrowCap?: boolean };
 }
 
 export interface PolicyInput {
@@ -182,6 +187,7 @@ export function planActions(input: PolicyInput): Plan {
         ? { longCap: usdToWadFloor(policy.baselineCaps.longUsd).toString(), shortCap: usdToWadFloor(policy.baselineCaps.shortUsd).toString() }
         : (prevJudgment?.capsBaseline ??
           (params?.LONG_CAP !== undefined && params.SHORT_CAP !== undefined ? { longCap: params.LONG_CAP.toString(), shortCap: params.SHORT_CAP.toString() } : undefined)),
+      cut: prevJudgment?.cut && { ...prevJudgment.cut },
       reserveBaseline: policy.baselineReserve
         ? { ...policy.baselineReserve, borrowCap: String(policy.baselineReserve.borrowCap) }
         : (prevJudgment?.reserveBaseline ??
@@ -278,6 +284,7 @@ export function planActions(input: PolicyInput): Plan {
             note: caps.note,
             provenance: provenance("setOpenInterestCaps", [caps.longCap, caps.shortCap]),
           });
+          (judgment.cut ??= {}).caps = true;
         } else if (caps.status === "defer") deferred.push({ market: market.id, reason: caps.reason });
       }
     }
@@ -334,7 +341,12 @@ export function planActions(input: PolicyInput): Plan {
     // Caps answered the book's fragility (the act level), so they come back once the market has been
     // fully healthy for as long as a margin relaxation waits: not before, or the next observation cuts again.
     const caps = { longCap: onchain.params.LONG_CAP, shortCap: onchain.params.SHORT_CAP };
-    if (judgment.capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined && step.state.healthy >= policy.recoveryObservations) {
+    const cutCapsNow = actions.some((a) => a.action.market === market.id && a.action.kind === "setOpenInterestCaps");
+    if (judgment.cut?.caps && !cutCapsNow && judgment.capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined) {
+      const baseline = { longCap: BigInt(judgment.capsBaseline.longCap), shortCap: BigInt(judgment.capsBaseline.shortCap) };
+      if (caps.longCap >= baseline.longCap && caps.shortCap >= baseline.shortCap) judgment.cut.caps = false;
+    }
+    if (judgment.cut?.caps && judgment.capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined && step.state.healthy >= policy.recoveryObservations) {
       const baseline = { longCap: BigInt(judgment.capsBaseline.longCap), shortCap: BigInt(judgment.capsBaseline.shortCap) };
       const d = planCapRelax({ longCap: caps.longCap, shortCap: caps.shortCap }, baseline, bounds, snapshot.block.timestamp);
       if (d.status === "change")
@@ -368,6 +380,9 @@ export function planActions(input: PolicyInput): Plan {
     });
     deferred.push(...lending.deferred);
     for (const d of lending.decisions) {
+      const cut = state.judgment?.[d.action.market] && (state.judgment[d.action.market].cut ??= {});
+      if (cut && d.action.kind === "setReserveRisk") cut.reserveRisk = true;
+      if (cut && d.action.kind === "setReserveCaps") cut.borrowCap = true;
       const why = lendingBreached.find((b) => b.market === d.forMarket)!;
       const policy = marketPolicy(config, d.forMarket);
       actions.push({
@@ -382,16 +397,24 @@ export function planActions(input: PolicyInput): Plan {
   }
   // What the keeper cut on a lending book comes back reserve by reserve, once the reserves each cut
   // answered have been fully healthy for as long as a margin relaxation waits.
-  if (snapshot.lendingBook && !snapshot.steward.frozen && lendingRecovered.some((r) => r.recovered)) {
+  if (snapshot.lendingBook && !snapshot.steward.frozen) {
     const reserves = reserveParams(snapshot);
     const levers = recoveredLevers(snapshot.lendingBook, new Map(lendingRecovered.map((r) => [r.market, r.recovered])));
     for (const { market, svr, policy } of lendingRecovered) {
-      const base = state.judgment?.[market]?.reserveBaseline;
+      const judgment = state.judgment?.[market];
+      const base = judgment?.reserveBaseline;
       const params = reserves[market];
-      const may = levers.get(market);
-      if (!base || !params || !may || !(may.risk || may.borrowCap)) continue;
+      if (!judgment?.cut || !base || !params) continue;
       const baseline = { ltvBps: BigInt(base.ltvBps), liquidationThresholdBps: BigInt(base.liquidationThresholdBps), borrowCap: BigInt(base.borrowCap) };
-      for (const { action, note } of planReserveRelax(market, params, baseline, snapshot.steward.bounds[market] ?? {}, snapshot.block.timestamp, may)) {
+      // Given back (or never landed): what is at its baseline is no longer the keeper's to relax.
+      const cutNow = new Set(actions.filter((a) => a.action.market === market).map((a) => a.action.kind));
+      if (judgment.cut.reserveRisk && !cutNow.has("setReserveRisk") && params.ltvBps >= baseline.ltvBps && params.liquidationThresholdBps >= baseline.liquidationThresholdBps)
+        judgment.cut.reserveRisk = false;
+      if (judgment.cut.borrowCap && !cutNow.has("setReserveCaps") && (params.borrowCap === 0n || params.borrowCap >= baseline.borrowCap)) judgment.cut.borrowCap = false;
+      const may = levers.get(market);
+      const allowed = { risk: !!(may?.risk && judgment.cut.reserveRisk), borrowCap: !!(may?.borrowCap && judgment.cut.borrowCap) };
+      if (!allowed.risk && !allowed.borrowCap) continue;
+      for (const { action, note } of planReserveRelax(market, params, baseline, snapshot.steward.bounds[market] ?? {}, snapshot.block.timestamp, allowed)) {
         actions.push({
           action,
           urgency: "routine",

@@ -99,8 +99,14 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
     expect(cuts.map((a) => a.action.kind).sort()).to.deep.equal(["setReserveCaps", "setReserveRisk"]);
     for (const a of cuts) await (await f.keeper.sendTransaction(adapter.buildAction(a.action, a.provenance))).wait();
     const [cutCap] = await f.dataProvider.getReserveCaps(usdcAddress);
-    // The first observation, before the cuts, is the baseline relaxation returns to.
+    // Governance, not the keeper, halves DAI's borrow cap: below the keeper's baseline, but not its to give back.
+    const dai = f.reserves.find((r) => r.symbol === "DAI")!;
+    const daiAddress = await dai.token.getAddress();
+    const [daiCap] = await f.dataProvider.getReserveCaps(daiAddress);
+    await (await (f.configurator.connect(f.governance) as typeof f.configurator).setBorrowCap(daiAddress, daiCap / 2n)).wait();
+    // The first observation, before the cuts, is the baseline relaxation returns to; the cuts are remembered as the keeper's own.
     expect(first.state.judgment?.[wethAddress]?.reserveBaseline).to.deep.include({ ltvBps: 8000, liquidationThresholdBps: 8250 });
+    expect([first.state.judgment?.[wethAddress]?.cut, first.state.judgment?.[usdcAddress]?.cut]).to.deep.equal([{ reserveRisk: true }, { borrowCap: true }]);
 
     // WETH recovers, and the steward's loosening delay (6 h under the default profile) passes.
     await time.increase(6 * 3600);
@@ -135,6 +141,10 @@ describe("Aave V3 acted on: lending actions planned on a real snapshot and execu
     expect([conf.ltv, conf.liquidationThreshold]).to.deep.equal([7499n, 8250n]);
     const [borrowCap] = await f.dataProvider.getReserveCaps(usdcAddress);
     expect(borrowCap).to.equal(caps.action.borrowCap);
+    expect(
+      twice.actions.some((a) => a.action.market === daiAddress),
+      "governance's own cut is never relaxed",
+    ).to.equal(false);
     // The next step waits out the delay again: the steward stamped the loosening.
     await ethers.provider.send("evm_mine", []);
     expect((await observe(twice.state)).actions).to.deep.equal([]);

@@ -163,6 +163,8 @@ describe("policy plans on hand-built books", () => {
     // Longs: 80 × 10 ETH × $1,000 = $800k, but one step may only halve the $50M cap: $25M.
     expect(caps.longCap).to.equal(25_000_000n * WAD);
     expect(caps.shortCap).to.equal(25_000_000n * WAD);
+    // Remembered as the keeper's own cut: only that is ever given back.
+    expect(plan.state.judgment!["ETH-USD"].cut).to.deep.equal({ caps: true });
     const tight = planActions({ snapshot: onchain(risk, { longCap: 1_000_000n * WAD, shortCap: 300_000n * WAD }), history: {}, state: empty, config: policy() });
     const c2 = tight.actions.find((a) => a.action.kind === "setOpenInterestCaps")!.action as { longCap: bigint; shortCap: bigint };
     expect(c2.longCap).to.equal(800_000n * WAD);
@@ -317,10 +319,15 @@ describe("policy plans on hand-built books", () => {
         { ...risk, timestamp: risk.timestamp + t },
         { longCap, shortCap, bounds: { IMR: bounds({ min: 100n, max: 5000n }), MMR: bounds({ min: 50n, max: 4000n }), LONG_CAP: bounds({ lastUpdate }), SHORT_CAP: bounds({ lastUpdate }) } },
       );
-    let state: PolicyState = {
-      markets: {},
-      judgment: { "ETH-USD": { marks: [], calm: 0, raised: false, capsBaseline: { longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() } } },
-    };
+    const found = { longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() };
+    let state: PolicyState = { markets: {}, judgment: { "ETH-USD": { marks: [], calm: 0, raised: false, capsBaseline: found, cut: { caps: true } } } };
+    // The same caps, cut by governance rather than the keeper, are governance's: never given back.
+    let governance: PolicyState = { markets: {}, judgment: { "ETH-USD": { marks: [], calm: 0, raised: false, capsBaseline: found } } };
+    for (let i = 0; i < 4; i++) {
+      const plan = planActions({ snapshot: snap(i * 12, 10_000_000n * WAD, 20_000_000n * WAD), history: {}, state: governance, config: cfg });
+      expect(capsOf(plan), "caps the keeper did not cut").to.equal(undefined);
+      governance = plan.state;
+    }
     for (let i = 0; i < 2; i++) {
       const plan = planActions({ snapshot: snap(i * 12, 10_000_000n * WAD, 20_000_000n * WAD), history: {}, state, config: cfg });
       expect(plan.markets[0].level).to.equal("ok");
@@ -338,6 +345,11 @@ describe("policy plans on hand-built books", () => {
     expect(capsOf(waiting)).to.equal(undefined);
     const near = planActions({ snapshot: snap(21_700, 48_000_000n * WAD, 50_000_000n * WAD, BigInt(risk.timestamp + 24)), history: {}, state: waiting.state, config: cfg });
     expect(capsOf(near)!.action).to.deep.include({ longCap: 50_000_000n * WAD, shortCap: 50_000_000n * WAD });
+    // Back at the baseline, the cut is given back in full: a later cut by governance stays.
+    const back = planActions({ snapshot: snap(43_400, 50_000_000n * WAD, 50_000_000n * WAD, BigInt(risk.timestamp + 21_700)), history: {}, state: near.state, config: cfg });
+    expect(back.state.judgment!["ETH-USD"].cut).to.deep.equal({ caps: false });
+    const governanceCut = planActions({ snapshot: snap(86_400, 30_000_000n * WAD, 30_000_000n * WAD, BigInt(risk.timestamp + 21_700)), history: {}, state: back.state, config: cfg });
+    expect(capsOf(governanceCut)).to.equal(undefined);
   });
 
   it("keeps caps down while the book is fragile, however long the market has been calm", () => {
@@ -345,7 +357,7 @@ describe("policy plans on hand-built books", () => {
     const cfg = policy({ recoveryObservations: 1 });
     const state: PolicyState = {
       markets: {},
-      judgment: { "ETH-USD": { marks: [], calm: 50, raised: false, capsBaseline: { longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() } } },
+      judgment: { "ETH-USD": { marks: [], calm: 50, raised: false, capsBaseline: { longCap: (50_000_000n * WAD).toString(), shortCap: (50_000_000n * WAD).toString() }, cut: { caps: true } } },
     };
     const plan = planActions({ snapshot: onchain(risk, { ...FRAGILE_MARGINS, longCap: 800_000n * WAD, shortCap: 200_000n * WAD }), history: {}, state, config: cfg });
     expect(plan.markets[0].level).to.equal("act");
