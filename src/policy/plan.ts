@@ -397,7 +397,7 @@ export function planActions(input: PolicyInput): Plan {
   }
   // What the keeper cut on a lending book comes back reserve by reserve, once the reserves each cut
   // answered have been fully healthy for as long as a margin relaxation waits.
-  if (snapshot.lendingBook && !snapshot.steward.frozen) {
+  if (snapshot.lendingBook && !snapshot.steward.frozen && lendingRecovered.some((r) => state.judgment?.[r.market]?.cut)) {
     const reserves = reserveParams(snapshot);
     const levers = recoveredLevers(snapshot.lendingBook, new Map(lendingRecovered.map((r) => [r.market, r.recovered])));
     for (const { market, svr, policy } of lendingRecovered) {
