@@ -1,5 +1,5 @@
 import type { ParamBounds } from "../domain/protocol-state";
-import { cooldownLeft, loosenLimit, tightenLimit } from "./units";
+import { cooldownLeft, loosenToward, tightenLimit } from "./units";
 
 /**
  * A cap already within this fraction of open interest is left alone: open interest drifts with
@@ -40,13 +40,8 @@ export function planCapRelax(current: { longCap: bigint; shortCap: bigint }, bas
   const lb = bounds.LONG_CAP;
   const sb = bounds.SHORT_CAP;
   if (!lb || !sb) return { status: "none" };
-  const back = (cap: bigint, to: bigint, b: ParamBounds) => {
-    if (cap >= to || cooldownLeft(b, false, now) > 0) return cap;
-    const limit = loosenLimit(cap, b, true);
-    return limit < to ? limit : to;
-  };
-  const longCap = back(current.longCap, baseline.longCap, lb);
-  const shortCap = back(current.shortCap, baseline.shortCap, sb);
+  const longCap = loosenToward(current.longCap, baseline.longCap, lb, true, now);
+  const shortCap = loosenToward(current.shortCap, baseline.shortCap, sb, true, now);
   if (longCap === current.longCap && shortCap === current.shortCap) return { status: "none" };
   return { status: "change", longCap, shortCap, note: "recovered: caps one loosening step back toward those the keeper found" };
 }

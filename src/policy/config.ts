@@ -20,7 +20,7 @@ export interface MarketPolicy {
   confirmations: number;
   /** Leaving a level needs the metric this fraction better than the level's threshold. */
   hysteresis: number;
-  /** Consecutive observations before the keeper gives back what it tightened: calm ones for margins (no live danger), fully healthy ones for caps (level ok, svr at target). */
+  /** Consecutive observations before the keeper gives back what it tightened: calm ones for margins (no live danger), fully healthy ones for caps and lending reserves (level ok, svr at target). */
   recoveryObservations: number;
   /** ADL never pushes svr above this (do not deleverage more than needed). */
   adlUpperSvr: number;

@@ -2,7 +2,7 @@ import type { ParamBounds } from "../domain/protocol-state";
 import type { ActionRequest } from "./actions";
 import type { Level } from "./levels";
 import { MIN_CAP_CUT } from "./caps";
-import { cooldownLeft, loosenLimit, tightenLimit } from "./units";
+import { cooldownLeft, loosenToward, tightenLimit } from "./units";
 import type { Danger } from "./danger";
 import { runScenario, settleAaveAccounts, type ShockVector, type Snapshot } from "../risk";
 
@@ -172,11 +172,7 @@ export function planReserveRelax(
   now: number,
   levers: { risk: boolean; borrowCap: boolean },
 ): { action: ActionRequest; note: string }[] {
-  const back = (value: bigint, to: bigint, b: ParamBounds | undefined): bigint => {
-    if (!b || value >= to || cooldownLeft(b, false, now) > 0) return value;
-    const limit = loosenLimit(value, b, true);
-    return limit < to ? limit : to;
-  };
+  const back = (value: bigint, to: bigint, b: ParamBounds | undefined) => loosenToward(value, to, b, true, now);
   const out: { action: ActionRequest; note: string }[] = [];
   if (levers.risk) {
     const bonusCeiling = (10_000n * 10_000n) / (p.liquidationBonusBps > 0n ? p.liquidationBonusBps : 10_000n);

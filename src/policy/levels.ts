@@ -11,7 +11,7 @@ export interface MarketLevelState {
   worse: [number, number, number, number];
   /** Consecutive observations that cleared the current level with hysteresis. */
   clear: number;
-  /** Consecutive fully healthy observations (for giving back caps). */
+  /** Consecutive fully healthy observations (for giving back caps and a lending reserve's parameters). */
   healthy: number;
 }
 

@@ -3,7 +3,7 @@ import { breakingShock, marketSlice, minShock, runScenario, type MarketState, ty
 import type { MarketPolicy } from "./config";
 import type { Direction } from "./danger";
 import { bestGatedRaise, buysSomething, withMmr, describeCostBenefit, passesCostBenefit, raiseCostBenefit, type RaiseCostBenefit } from "./gate";
-import { cooldownLeft, fractionToBpsCeil, loosenLimit, tightenLimit } from "./units";
+import { cooldownLeft, fractionToBpsCeil, loosenToward, tightenLimit } from "./units";
 
 export interface MarginContext {
   snapshot: Snapshot;
@@ -201,11 +201,9 @@ export function planMarginRelax(ctx: MarginContext, baseline: { imrBps: bigint; 
   const imrB = bounds.IMR;
   if (!mmrB || !imrB) return { status: "none" };
   const mmrFloor = maxOf(baseline.mmrBps, BigInt(policy.floorMmrBps));
-  let mmr = ctx.mmrBps;
-  if (mmr > mmrFloor && cooldownLeft(mmrB, false, ctx.now) === 0) mmr = maxOf(loosenLimit(ctx.mmrBps, mmrB, false), mmrFloor);
-  let imr = ctx.imrBps;
+  const mmr = loosenToward(ctx.mmrBps, mmrFloor, mmrB, false, ctx.now);
   const imrFloor = maxOf(baseline.imrBps, keepImrAtLeast ?? 0n, mmr + 1n);
-  if (imr > imrFloor && cooldownLeft(imrB, false, ctx.now) === 0) imr = maxOf(loosenLimit(ctx.imrBps, imrB, false), imrFloor);
+  const imr = loosenToward(ctx.imrBps, imrFloor, imrB, false, ctx.now);
   if (imr === ctx.imrBps && mmr === ctx.mmrBps) return { status: "none" };
   return {
     status: "change",

@@ -341,14 +341,14 @@ export function planActions(input: PolicyInput): Plan {
     // Caps answered the book's fragility (the act level), so they come back once the market has been
     // fully healthy for as long as a margin relaxation waits: not before, or the next observation cuts again.
     const caps = { longCap: onchain.params.LONG_CAP, shortCap: onchain.params.SHORT_CAP };
+    const capsBaseline = judgment.capsBaseline && { longCap: BigInt(judgment.capsBaseline.longCap), shortCap: BigInt(judgment.capsBaseline.shortCap) };
     const cutCapsNow = actions.some((a) => a.action.market === market.id && a.action.kind === "setOpenInterestCaps");
-    if (judgment.cut?.caps && !cutCapsNow && judgment.capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined) {
-      const baseline = { longCap: BigInt(judgment.capsBaseline.longCap), shortCap: BigInt(judgment.capsBaseline.shortCap) };
-      if (caps.longCap >= baseline.longCap && caps.shortCap >= baseline.shortCap) judgment.cut.caps = false;
+    // Given back in full (or never landed): caps at the baseline are no longer the keeper's to relax.
+    if (judgment.cut?.caps && !cutCapsNow && capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined) {
+      if (caps.longCap >= capsBaseline.longCap && caps.shortCap >= capsBaseline.shortCap) judgment.cut.caps = false;
     }
-    if (judgment.cut?.caps && judgment.capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined && step.state.healthy >= policy.recoveryObservations) {
-      const baseline = { longCap: BigInt(judgment.capsBaseline.longCap), shortCap: BigInt(judgment.capsBaseline.shortCap) };
-      const d = planCapRelax({ longCap: caps.longCap, shortCap: caps.shortCap }, baseline, bounds, snapshot.block.timestamp);
+    if (judgment.cut?.caps && capsBaseline && caps.longCap !== undefined && caps.shortCap !== undefined && step.state.healthy >= policy.recoveryObservations) {
+      const d = planCapRelax({ longCap: caps.longCap, shortCap: caps.shortCap }, capsBaseline, bounds, snapshot.block.timestamp);
       if (d.status === "change")
         actions.push({
           action: { kind: "setOpenInterestCaps", market: market.id, longCap: d.longCap, shortCap: d.shortCap, expected: { longCap: caps.longCap, shortCap: caps.shortCap } },

@@ -29,6 +29,18 @@ export function loosenLimit(current: bigint, b: ParamBounds, increase: boolean):
   return clamp(stepTo(current, b, b.maxLoosen, increase), b);
 }
 
+/**
+ * One loosening step from `current` toward `target`, never past it, once the steward's loosening
+ * delay allows; `current` itself when it is already there, or there are no bounds, or it must wait.
+ * `increase`: loosening raises the value (a cap, an LTV), else lowers it (a margin).
+ */
+export function loosenToward(current: bigint, target: bigint, b: ParamBounds | undefined, increase: boolean, now: number): bigint {
+  if (!b || (increase ? current >= target : current <= target) || cooldownLeft(b, false, now) > 0) return current;
+  const limit = loosenLimit(current, b, increase);
+  if (increase) return limit < target ? limit : target;
+  return limit > target ? limit : target;
+}
+
 /** Seconds until the steward accepts an update in this direction (0 when it does now). */
 export function cooldownLeft(b: ParamBounds, tightening: boolean, now: number): number {
   if (b.lastUpdate === 0n) return 0;
